@@ -1,0 +1,441 @@
+import { Packr } from 'msgpackr';
+import { ProtocolError, WireErrorCode, ErrorCode } from './errors.js';
+import { FRAME_PREFIX_BYTES } from './frame.js';
+import type {
+  ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, ServerRole, WorkerInfo, WorkerState,
+} from './messages.js';
+import { QueryKind } from './messages.js';
+import { Op, opName } from './opcodes.js';
+import { FieldReader, MAX_CLIENT_NUMBER } from './validate.js';
+
+/**
+ * Encoding and decoding of every message. Hot-path messages (client events, sends, acks) use a
+ * fixed binary layout with the payload bytes copied as they are; everything else is msgpack.
+ * `encode*` functions return a complete frame (length prefix included); `decodeMessage` takes a
+ * frame as the FrameDecoder yields it (opcode first) and returns a validated message or throws a
+ * ProtocolError.
+ */
+
+/** One msgpack configuration for the whole protocol: plain maps as objects, no records. */
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+
+export function packValue(value: unknown): Buffer {
+  return packr.pack(value);
+}
+
+export function unpackValue(bytes: Uint8Array): unknown {
+  try {
+    return packr.unpack(bytes);
+  } catch (err) {
+    throw new ProtocolError(ErrorCode.MalformedFrame, 'malformed msgpack body', { wire: WireErrorCode.MalformedFrame, cause: err });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout constants
+
+const FLAG_BINARY = 1;
+const FLAG_SESSION = 2;
+const CLIENT_BYTES = 6;
+/** prefix + op + seq + client + flags */
+const EVENT_HEADER = FRAME_PREFIX_BYTES + 1 + 4 + CLIENT_BYTES + 1;
+/** prefix + op + flags */
+const SEND_HEADER = FRAME_PREFIX_BYTES + 1 + 1;
+
+function frameOf(op: Op, bodyLength: number): Buffer {
+  const buf = Buffer.allocUnsafe(FRAME_PREFIX_BYTES + 1 + bodyLength);
+  buf.writeUInt32BE(1 + bodyLength, 0);
+  buf[FRAME_PREFIX_BYTES] = op;
+  return buf;
+}
+
+function writeClient(buf: Buffer, client: number, offset: number): void {
+  buf.writeUIntBE(client, offset, CLIENT_BYTES);
+}
+
+function readClient(body: Buffer, offset: number, what: string): number {
+  const client = body.readUIntBE(offset, CLIENT_BYTES);
+  if (client === 0) throw ProtocolError.invalid(what, 'client number 0');
+  return client;
+}
+
+function need(body: Buffer, bytes: number, what: string): void {
+  if (body.length < bytes) throw ProtocolError.malformed(`${what} body of ${body.length} bytes is shorter than its ${bytes}-byte header`);
+}
+
+function checkClient(client: number): void {
+  if (!Number.isSafeInteger(client) || client < 1 || client > MAX_CLIENT_NUMBER) throw new RangeError(`client number out of range: ${client}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hot path: client events (gateway → worker)
+
+function encodeEvent(op: Op, seq: number, client: number, flags: number, session: Uint8Array | null, rest: Uint8Array | null): Buffer {
+  checkClient(client);
+  const sessionBytes = session === null ? 0 : 4 + session.length;
+  const restBytes = rest === null ? 0 : rest.length;
+  const buf = frameOf(op, EVENT_HEADER - FRAME_PREFIX_BYTES - 1 + sessionBytes + restBytes);
+  let o = FRAME_PREFIX_BYTES + 1;
+  buf.writeUInt32BE(seq, o);
+  writeClient(buf, client, o + 4);
+  buf[o + 4 + CLIENT_BYTES] = flags | (session === null ? 0 : FLAG_SESSION);
+  o = EVENT_HEADER;
+  if (session !== null) {
+    buf.writeUInt32BE(session.length, o);
+    buf.set(session, o + 4);
+    o += 4 + session.length;
+  }
+  if (rest !== null) buf.set(rest, o);
+  return buf;
+}
+
+interface EventHeader { seq: number; client: number; flags: number; session: Uint8Array | null; restOffset: number }
+
+function decodeEvent(body: Buffer, what: string): EventHeader {
+  const fixed = EVENT_HEADER - FRAME_PREFIX_BYTES - 1;
+  need(body, fixed, what);
+  const seq = body.readUInt32BE(0);
+  const client = readClient(body, 4, what);
+  const flags = body[4 + CLIENT_BYTES] as number;
+  if ((flags & ~(FLAG_BINARY | FLAG_SESSION)) !== 0) throw ProtocolError.invalid(what, `unknown flags 0x${flags.toString(16)}`);
+  let offset = fixed;
+  let session: Uint8Array | null = null;
+  if ((flags & FLAG_SESSION) !== 0) {
+    need(body, offset + 4, what);
+    const length = body.readUInt32BE(offset);
+    offset += 4;
+    if (offset + length > body.length) throw ProtocolError.malformed(`${what} session of ${length} bytes overruns the frame`);
+    session = body.subarray(offset, offset + length);
+    offset += length;
+  }
+  return { seq, client, flags, session, restOffset: offset };
+}
+
+export function encodeClientConnect(seq: number, client: number, session: Uint8Array | null, info: ConnectInfo): Buffer {
+  return encodeEvent(Op.ClientConnect, seq, client, 0, session, packr.pack(info));
+}
+
+export function encodeClientMessage(seq: number, client: number, session: Uint8Array | null, binary: boolean, payload: Uint8Array): Buffer {
+  return encodeEvent(Op.ClientMessage, seq, client, binary ? FLAG_BINARY : 0, session, payload);
+}
+
+export function encodeClientClose(seq: number, client: number, session: Uint8Array | null): Buffer {
+  return encodeEvent(Op.ClientClose, seq, client, 0, session, null);
+}
+
+function readConnectInfo(value: unknown): ConnectInfo {
+  const r = new FieldReader('ClientConnect.info', value);
+  const req = r.nullableReader('request');
+  return {
+    listener: r.str('listener'),
+    remoteAddress: r.str('remoteAddress'),
+    remotePort: r.int('remotePort'),
+    request: req === null ? null : { url: req.str('url'), headers: req.headers('headers'), remoteAddress: req.str('remoteAddress') },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hot path: sends (worker → gateway)
+
+function encodeSend(op: Op, binary: boolean, args: Uint8Array | null, argsLength: number, payload: Uint8Array): Buffer {
+  const buf = frameOf(op, 1 + argsLength + payload.length);
+  buf[FRAME_PREFIX_BYTES + 1] = binary ? FLAG_BINARY : 0;
+  if (args !== null) buf.set(args, SEND_HEADER);
+  buf.set(payload, SEND_HEADER + argsLength);
+  return buf;
+}
+
+export function encodeSendToClient(client: number, binary: boolean, payload: Uint8Array): Buffer {
+  checkClient(client);
+  const buf = encodeSend(Op.SendToClient, binary, null, CLIENT_BYTES, payload);
+  writeClient(buf, client, SEND_HEADER);
+  return buf;
+}
+
+function encodeClientList(op: Op, clients: readonly number[], binary: boolean, payload: Uint8Array): Buffer {
+  const argsLength = 4 + clients.length * CLIENT_BYTES;
+  const buf = encodeSend(op, binary, null, argsLength, payload);
+  buf.writeUInt32BE(clients.length, SEND_HEADER);
+  let o = SEND_HEADER + 4;
+  for (const c of clients) {
+    checkClient(c);
+    writeClient(buf, c, o);
+    o += CLIENT_BYTES;
+  }
+  return buf;
+}
+
+export function encodeSendToClients(clients: readonly number[], binary: boolean, payload: Uint8Array): Buffer {
+  return encodeClientList(Op.SendToClients, clients, binary, payload);
+}
+
+export function encodeSendToAll(exclude: readonly number[], binary: boolean, payload: Uint8Array): Buffer {
+  return encodeClientList(Op.SendToAll, exclude, binary, payload);
+}
+
+function encodePackedArgs(op: Op, args: unknown, binary: boolean, payload: Uint8Array): Buffer {
+  const packed = packr.pack(args);
+  const buf = encodeSend(op, binary, null, 4 + packed.length, payload);
+  buf.writeUInt32BE(packed.length, SEND_HEADER);
+  buf.set(packed, SEND_HEADER + 4);
+  return buf;
+}
+
+export function encodeSendToUids(uids: readonly string[], binary: boolean, payload: Uint8Array): Buffer {
+  return encodePackedArgs(Op.SendToUids, uids, binary, payload);
+}
+
+export function encodeSendToGroups(groups: readonly string[], exclude: readonly number[], binary: boolean, payload: Uint8Array): Buffer {
+  return encodePackedArgs(Op.SendToGroups, { groups, exclude }, binary, payload);
+}
+
+function sendFlags(body: Buffer, what: string): boolean {
+  need(body, 1, what);
+  const flags = body[0] as number;
+  if ((flags & ~FLAG_BINARY) !== 0) throw ProtocolError.invalid(what, `unknown flags 0x${flags.toString(16)}`);
+  return flags === FLAG_BINARY;
+}
+
+function decodeClientList(body: Buffer, what: string): { clients: number[]; binary: boolean; payload: Buffer } {
+  const binary = sendFlags(body, what);
+  need(body, 5, what);
+  const count = body.readUInt32BE(1);
+  const end = 5 + count * CLIENT_BYTES;
+  if (end > body.length) throw ProtocolError.malformed(`${what} list of ${count} clients overruns the frame`);
+  const clients = new Array<number>(count);
+  for (let i = 0, o = 5; i < count; i++, o += CLIENT_BYTES) clients[i] = readClient(body, o, what);
+  return { clients, binary, payload: body.subarray(end) };
+}
+
+function decodePackedArgs(body: Buffer, what: string): { args: unknown; binary: boolean; payload: Buffer } {
+  const binary = sendFlags(body, what);
+  need(body, 5, what);
+  const length = body.readUInt32BE(1);
+  if (5 + length > body.length) throw ProtocolError.malformed(`${what} arguments of ${length} bytes overrun the frame`);
+  return { args: unpackValue(body.subarray(5, 5 + length)), binary, payload: body.subarray(5 + length) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hot path: acknowledgements
+
+export function encodeAck(seq: number): Buffer {
+  const buf = frameOf(Op.Ack, 4);
+  buf.writeUInt32BE(seq, FRAME_PREFIX_BYTES + 1);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control messages (msgpack bodies)
+
+type Body<M extends Message> = Omit<M, 'op'>;
+
+function encodeControl(op: Op, body: object): Buffer {
+  const packed = packr.pack(body);
+  const buf = frameOf(op, packed.length);
+  buf.set(packed, FRAME_PREFIX_BYTES + 1);
+  return buf;
+}
+
+const PEER_ROLES: readonly PeerRole[] = ['gateway', 'worker', 'client'];
+const SERVER_ROLES: readonly ServerRole[] = ['register', 'gateway'];
+const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'draining'];
+const QUERY_KINDS = new Set<number>(Object.values(QueryKind));
+
+function readStats(r: FieldReader): GatewayStats {
+  return { clients: r.int('clients'), uids: r.int('uids'), groups: r.int('groups'), workers: r.int('workers'), pending: r.int('pending') };
+}
+
+function readGateway(r: FieldReader): GatewayInfo {
+  return {
+    gatewayId: r.str('gatewayId', 64),
+    nodeId: r.str('nodeId', 256),
+    address: r.str('address', 300),
+    processIndex: r.int('processIndex'),
+    pid: r.int('pid'),
+    stats: readStats(r.reader('stats')),
+  };
+}
+
+function readWorker(r: FieldReader): WorkerInfo {
+  return {
+    workerId: r.str('workerId', 256),
+    nodeId: r.str('nodeId', 256),
+    pid: r.int('pid'),
+    state: r.oneOf('state', WORKER_STATES),
+    inflight: r.int('inflight'),
+    handled: r.int('handled'),
+    gateways: r.int('gateways'),
+  };
+}
+
+function readStatus(r: FieldReader): ClusterStatus {
+  const reg = r.reader('register');
+  return {
+    register: { nodeId: reg.str('nodeId', 256), pid: reg.int('pid'), uptimeMs: reg.int('uptimeMs') },
+    gateways: r.array('gateways').map((g) => readGateway(new FieldReader('StatusReply.gateways[]', g))),
+    workers: r.array('workers').map((w) => readWorker(new FieldReader('StatusReply.workers[]', w))),
+  };
+}
+
+interface Codec<M extends Message> {
+  encode(message: M): Buffer;
+  /** `body` is the frame without its opcode byte. */
+  decode(body: Buffer): M;
+}
+
+/** A msgpack-bodied message: encode the fields but `op`, decode through `read`. */
+function control<O extends Op>(op: O, read: (r: FieldReader) => Body<MessageOf<O>>): Codec<MessageOf<O>> {
+  const what = opName(op);
+  return {
+    encode: (message) => {
+      const { op: _op, ...body } = message as MessageOf<O> & { op: O };
+      return encodeControl(op, body);
+    },
+    decode: (body) => ({ op, ...read(new FieldReader(what, unpackValue(body))) }) as MessageOf<O>,
+  };
+}
+
+/** A message with no fields. */
+function bare<O extends Op>(op: O): Codec<MessageOf<O>> {
+  return {
+    encode: () => frameOf(op, 0),
+    decode: () => ({ op }) as MessageOf<O>,
+  };
+}
+
+/** Every opcode has a codec: a missing one is a compile error. */
+const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
+  [Op.Hello]: control(Op.Hello, (r) => ({
+    version: r.int('version'), nonce: r.bytes('nonce'), role: r.oneOf('role', SERVER_ROLES), nodeId: r.str('nodeId', 256),
+  })),
+  [Op.Auth]: control(Op.Auth, (r) => ({
+    version: r.int('version'), role: r.oneOf('role', PEER_ROLES), nodeId: r.str('nodeId', 256), nonce: r.bytes('nonce'), proof: r.bytes('proof'),
+  })),
+  [Op.AuthOk]: control(Op.AuthOk, (r) => ({ proof: r.bytes('proof') })),
+  [Op.Error]: control(Op.Error, (r) => ({ code: r.int('code'), message: r.str('message') })),
+  [Op.Ping]: control(Op.Ping, (r) => ({ t: r.int('t') })),
+  [Op.Pong]: control(Op.Pong, (r) => ({ t: r.int('t') })),
+
+  [Op.Announce]: control(Op.Announce, (r) => ({ gateway: readGateway(r.reader('gateway')) })),
+  [Op.GatewayStats]: control(Op.GatewayStats, (r) => ({ stats: readStats(r.reader('stats')) })),
+  [Op.Subscribe]: control(Op.Subscribe, (r) => {
+    const w = r.nullableReader('worker');
+    return { worker: w === null ? null : readWorker(w) };
+  }),
+  [Op.GatewayList]: control(Op.GatewayList, (r) => ({
+    gateways: r.array('gateways').map((g) => readGateway(new FieldReader('GatewayList.gateways[]', g))),
+  })),
+  [Op.GatewayUp]: control(Op.GatewayUp, (r) => ({ gateway: readGateway(r.reader('gateway')) })),
+  [Op.GatewayDown]: control(Op.GatewayDown, (r) => ({ gatewayId: r.str('gatewayId', 64) })),
+  [Op.WorkerStats]: control(Op.WorkerStats, (r) => ({ worker: readWorker(r.reader('worker')) })),
+  [Op.StatusQuery]: control(Op.StatusQuery, (r) => ({ requestId: r.int('requestId') })),
+  [Op.StatusReply]: control(Op.StatusReply, (r) => ({ requestId: r.int('requestId'), status: readStatus(r.reader('status')) })),
+
+  [Op.ClientConnect]: {
+    encode: (m) => encodeClientConnect(m.seq, m.client, m.session, m.info),
+    decode: (body) => {
+      const h = decodeEvent(body, 'ClientConnect');
+      return { op: Op.ClientConnect, seq: h.seq, client: h.client, session: h.session, info: readConnectInfo(unpackValue(body.subarray(h.restOffset))) };
+    },
+  },
+  [Op.ClientMessage]: {
+    encode: (m) => encodeClientMessage(m.seq, m.client, m.session, m.binary, m.payload),
+    decode: (body) => {
+      const h = decodeEvent(body, 'ClientMessage');
+      return {
+        op: Op.ClientMessage, seq: h.seq, client: h.client, session: h.session, binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset),
+      };
+    },
+  },
+  [Op.ClientClose]: {
+    encode: (m) => encodeClientClose(m.seq, m.client, m.session),
+    decode: (body) => {
+      const h = decodeEvent(body, 'ClientClose');
+      if ((h.flags & FLAG_BINARY) !== 0 || h.restOffset !== body.length) throw ProtocolError.invalid('ClientClose', 'unexpected payload');
+      return { op: Op.ClientClose, seq: h.seq, client: h.client, session: h.session };
+    },
+  },
+
+  [Op.SendToClient]: {
+    encode: (m) => encodeSendToClient(m.client, m.binary, m.payload),
+    decode: (body) => {
+      const binary = sendFlags(body, 'SendToClient');
+      need(body, 1 + CLIENT_BYTES, 'SendToClient');
+      return { op: Op.SendToClient, client: readClient(body, 1, 'SendToClient'), binary, payload: body.subarray(1 + CLIENT_BYTES) };
+    },
+  },
+  [Op.SendToClients]: {
+    encode: (m) => encodeSendToClients(m.clients, m.binary, m.payload),
+    decode: (body) => ({ op: Op.SendToClients, ...decodeClientList(body, 'SendToClients') }),
+  },
+  [Op.SendToAll]: {
+    encode: (m) => encodeSendToAll(m.exclude, m.binary, m.payload),
+    decode: (body) => {
+      const { clients, binary, payload } = decodeClientList(body, 'SendToAll');
+      return { op: Op.SendToAll, exclude: clients, binary, payload };
+    },
+  },
+  [Op.SendToUids]: {
+    encode: (m) => encodeSendToUids(m.uids, m.binary, m.payload),
+    decode: (body) => {
+      const { args, binary, payload } = decodePackedArgs(body, 'SendToUids');
+      if (!Array.isArray(args) || !args.every((u) => typeof u === 'string')) throw ProtocolError.invalid('SendToUids', 'uids is not a list of strings');
+      return { op: Op.SendToUids, uids: args as string[], binary, payload };
+    },
+  },
+  [Op.SendToGroups]: {
+    encode: (m) => encodeSendToGroups(m.groups, m.exclude, m.binary, m.payload),
+    decode: (body) => {
+      const { args, binary, payload } = decodePackedArgs(body, 'SendToGroups');
+      const r = new FieldReader('SendToGroups', args);
+      return { op: Op.SendToGroups, groups: r.strArray('groups'), exclude: r.clientArray('exclude'), binary, payload };
+    },
+  },
+
+  [Op.BindUid]: control(Op.BindUid, (r) => ({ client: r.client(), uid: r.str('uid') })),
+  [Op.UnbindUid]: control(Op.UnbindUid, (r) => ({ client: r.client() })),
+  [Op.JoinGroup]: control(Op.JoinGroup, (r) => ({ client: r.client(), group: r.str('group') })),
+  [Op.LeaveGroup]: control(Op.LeaveGroup, (r) => ({ client: r.client(), group: r.str('group') })),
+  [Op.Ungroup]: control(Op.Ungroup, (r) => ({ group: r.str('group') })),
+  [Op.CloseClient]: control(Op.CloseClient, (r) => ({ client: r.client(), data: r.nullableBytes('data'), binary: r.bool('binary') })),
+  [Op.SetSession]: control(Op.SetSession, (r) => ({ client: r.client(), session: r.bytes('session') })),
+  [Op.UpdateSession]: control(Op.UpdateSession, (r) => ({ client: r.client(), patch: r.bytes('patch') })),
+  [Op.Query]: control(Op.Query, (r) => {
+    const kind = r.int('kind');
+    if (!QUERY_KINDS.has(kind)) throw ProtocolError.invalid('Query', `unknown query kind ${kind}`);
+    return { id: r.int('id'), kind: kind as QueryKind, args: r.raw('args') ?? null };
+  }),
+  [Op.QueryReply]: control(Op.QueryReply, (r) => ({ id: r.int('id'), result: r.raw('result') ?? null, error: r.nullableStr('error') })),
+
+  [Op.Ack]: {
+    encode: (m) => encodeAck(m.seq),
+    decode: (body) => {
+      if (body.length !== 4) throw ProtocolError.malformed(`Ack body of ${body.length} bytes, expected 4`);
+      return { op: Op.Ack, seq: body.readUInt32BE(0) };
+    },
+  },
+  [Op.WorkerReady]: control(Op.WorkerReady, (r) => ({ workerId: r.str('workerId', 256), pid: r.int('pid') })),
+  [Op.Drain]: bare(Op.Drain),
+  [Op.DrainAck]: bare(Op.DrainAck),
+};
+
+/** Encodes any message into a complete frame. Hot paths call the specific `encode*` directly. */
+export function encodeMessage(message: Message): Buffer {
+  return (codecs[message.op] as Codec<Message>).encode(message);
+}
+
+/** Decodes and validates one frame (opcode first, as yielded by FrameDecoder). */
+export function decodeMessage(frame: Buffer): Message {
+  if (frame.length === 0) throw ProtocolError.malformed('empty frame');
+  const op = frame[0] as number;
+  const codec = (codecs as Partial<Record<number, Codec<Message>>>)[op];
+  if (codec === undefined) {
+    throw new ProtocolError(ErrorCode.UnknownOpcode, `unknown opcode ${op}`, { wire: WireErrorCode.UnknownOpcode });
+  }
+  try {
+    return codec.decode(frame.subarray(1));
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new ProtocolError(ErrorCode.MalformedFrame, `malformed ${opName(op)} frame`, { wire: WireErrorCode.MalformedFrame, cause: err });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Protocol errors. Every error carries a stable `code` (matched by code, never by message text)
+ * and, on the wire, a stable numeric `wire` code carried in `Error` frames.
+ */
+
+export const ErrorCode = {
+  FrameTooLarge: 'GW_ERR_FRAME_TOO_LARGE',
+  MalformedFrame: 'GW_ERR_MALFORMED_FRAME',
+  UnknownOpcode: 'GW_ERR_UNKNOWN_OPCODE',
+  InvalidMessage: 'GW_ERR_INVALID_MESSAGE',
+  VersionMismatch: 'GW_ERR_VERSION_MISMATCH',
+  AuthFailed: 'GW_ERR_AUTH_FAILED',
+  HandshakeTimeout: 'GW_ERR_HANDSHAKE_TIMEOUT',
+  RoleRefused: 'GW_ERR_ROLE_REFUSED',
+  Unexpected: 'GW_ERR_UNEXPECTED_MESSAGE',
+  PeerError: 'GW_ERR_PEER',
+  HeartbeatTimeout: 'GW_ERR_HEARTBEAT_TIMEOUT',
+  LinkClosed: 'GW_ERR_LINK_CLOSED',
+  InvalidClientId: 'GW_ERR_INVALID_CLIENT_ID',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Numeric codes used in `Error` frames. Numbers are never reused. */
+export const WireErrorCode = {
+  FrameTooLarge: 1,
+  MalformedFrame: 2,
+  UnknownOpcode: 3,
+  InvalidMessage: 4,
+  VersionMismatch: 5,
+  AuthFailed: 6,
+  HandshakeTimeout: 7,
+  RoleRefused: 8,
+  Unexpected: 9,
+  HeartbeatTimeout: 10,
+} as const;
+export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
+
+const wireToCode: Record<number, ErrorCode> = {
+  [WireErrorCode.FrameTooLarge]: ErrorCode.FrameTooLarge,
+  [WireErrorCode.MalformedFrame]: ErrorCode.MalformedFrame,
+  [WireErrorCode.UnknownOpcode]: ErrorCode.UnknownOpcode,
+  [WireErrorCode.InvalidMessage]: ErrorCode.InvalidMessage,
+  [WireErrorCode.VersionMismatch]: ErrorCode.VersionMismatch,
+  [WireErrorCode.AuthFailed]: ErrorCode.AuthFailed,
+  [WireErrorCode.HandshakeTimeout]: ErrorCode.HandshakeTimeout,
+  [WireErrorCode.RoleRefused]: ErrorCode.RoleRefused,
+  [WireErrorCode.Unexpected]: ErrorCode.Unexpected,
+  [WireErrorCode.HeartbeatTimeout]: ErrorCode.HeartbeatTimeout,
+};
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+  readonly code: ErrorCode;
+  /** Numeric code for `Error` frames, when this error is one a peer should be told about. */
+  readonly wire: WireErrorCode | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { wire?: WireErrorCode; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.wire = options?.wire;
+  }
+
+  static frameTooLarge(size: number, max: number): ProtocolError {
+    return new ProtocolError(ErrorCode.FrameTooLarge, `frame of ${size} bytes exceeds the limit of ${max} bytes`, {
+      wire: WireErrorCode.FrameTooLarge,
+    });
+  }
+
+  static malformed(what: string): ProtocolError {
+    return new ProtocolError(ErrorCode.MalformedFrame, `malformed frame: ${what}`, { wire: WireErrorCode.MalformedFrame });
+  }
+
+  static invalid(op: string, what: string): ProtocolError {
+    return new ProtocolError(ErrorCode.InvalidMessage, `invalid ${op} message: ${what}`, { wire: WireErrorCode.InvalidMessage });
+  }
+
+  /** The error a peer reported in an `Error` frame. */
+  static fromWire(wire: number, message: string): ProtocolError {
+    const code = wireToCode[wire] ?? ErrorCode.PeerError;
+    return new ProtocolError(code, `peer: ${message}`);
+  }
+}
+
+export function isProtocolError(err: unknown): err is ProtocolError {
+  return err instanceof ProtocolError;
+}

@@ -1,0 +1,16 @@
+/** @gateworker/protocol: bytes in, values out. No sockets here; see `@gateworker/protocol/node`. */
+export { Op, opName, isOp } from './opcodes.js';
+export { PROTOCOL_VERSION } from './version.js';
+export { ErrorCode, WireErrorCode, ProtocolError, isProtocolError } from './errors.js';
+export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_PREFIX_BYTES } from './frame.js';
+export {
+  encodeMessage, decodeMessage, packValue, unpackValue,
+  encodeClientConnect, encodeClientMessage, encodeClientClose,
+  encodeSendToClient, encodeSendToClients, encodeSendToAll, encodeSendToUids, encodeSendToGroups, encodeAck,
+} from './codec.js';
+export { QueryKind } from './messages.js';
+export type * from './messages.js';
+export { createHello, answerHello, verifyAuth, verifyAuthOk, NONCE_BYTES, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake.js';
+export { newGatewayId, isGatewayId, clientIdFor, parseClientId, GATEWAY_ID_LENGTH, MAX_CLIENT_ID_LENGTH } from './client-id.js';
+export type { ParsedClientId } from './client-id.js';
+export { FieldReader, MAX_CLIENT_NUMBER } from './validate.js';

@@ -1,0 +1,120 @@
+import type { Socket } from 'node:net';
+import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
+import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, verifyAuth, verifyAuthOk } from '../handshake.js';
+import type { AuthMsg, HelloMsg, Message, PeerRole, ServerRole } from '../messages.js';
+import { Op, opName } from '../opcodes.js';
+import { dial, Link, type LinkOptions } from './link.js';
+
+export interface AcceptOptions extends LinkOptions {
+  secret: string;
+  role: ServerRole;
+  nodeId: string;
+  allowedRoles: readonly PeerRole[];
+  handshakeTimeoutMs?: number;
+}
+
+export interface AcceptedLink {
+  link: Link;
+  peerRole: PeerRole;
+  peerNodeId: string;
+}
+
+export interface ConnectOptions extends LinkOptions {
+  host: string;
+  port: number;
+  secret: string;
+  role: PeerRole;
+  nodeId: string;
+  handshakeTimeoutMs?: number;
+}
+
+export interface ConnectedLink {
+  link: Link;
+  serverRole: ServerRole;
+  serverNodeId: string;
+}
+
+/** Waits for the next message on a link during the handshake; fails on an Error frame, close or timeout. */
+function nextMessage(link: Link, deadline: number): Promise<Message> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new ProtocolError(ErrorCode.HandshakeTimeout, `handshake with ${link.remoteAddress} timed out`, { wire: WireErrorCode.HandshakeTimeout }));
+    }, Math.max(0, deadline - Date.now()));
+    link.onMessage = (message) => {
+      clearTimeout(timer);
+      link.onMessage = () => {};
+      link.onClose = () => {};
+      if (message.op === Op.Error) reject(ProtocolError.fromWire(message.code, message.message));
+      else resolve(message);
+    };
+    link.onClose = (err) => {
+      clearTimeout(timer);
+      reject(err ?? new ProtocolError(ErrorCode.LinkClosed, `${link.remoteAddress} closed the link during the handshake`));
+    };
+  });
+}
+
+function expect<O extends Op>(message: Message, op: O): Extract<Message, { op: O }> {
+  if (message.op !== op) {
+    throw new ProtocolError(ErrorCode.Unexpected, `expected ${opName(op)} during the handshake, got ${opName(message.op)}`, {
+      wire: WireErrorCode.Unexpected,
+    });
+  }
+  return message as Extract<Message, { op: O }>;
+}
+
+function failAndThrow(link: Link, err: unknown): never {
+  if (err instanceof ProtocolError) link.fail(err);
+  else link.destroy(err instanceof Error ? err : new Error(String(err)));
+  throw err;
+}
+
+/**
+ * Accepting side of the handshake on a freshly accepted socket. Resolves with an authenticated
+ * link; on any failure the peer is told why (an Error frame), the socket is closed and the
+ * returned promise rejects with a ProtocolError.
+ */
+export async function acceptLink(socket: Socket, options: AcceptOptions): Promise<AcceptedLink> {
+  const link = new Link(socket, options);
+  const deadline = Date.now() + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  const hello = createHello(options.role, options.nodeId);
+  try {
+    const pending = nextMessage(link, deadline);
+    link.send(hello);
+    const auth = expect(await pending, Op.Auth);
+    link.send(verifyAuth(hello, auth, options.secret, options.allowedRoles));
+    return { link, peerRole: auth.role, peerNodeId: auth.nodeId };
+  } catch (err) {
+    failAndThrow(link, err);
+  }
+}
+
+/** Connecting side: dials, authenticates, and resolves with the link. Rejects with a ProtocolError or a socket error. */
+export async function connectLink(options: ConnectOptions): Promise<ConnectedLink> {
+  const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const deadline = Date.now() + timeout;
+  const socket = await dial(options.host, options.port, timeout);
+  const link = new Link(socket, options);
+  try {
+    const hello: HelloMsg = expect(await nextMessage(link, deadline), Op.Hello);
+    const auth: AuthMsg = answerHello(hello, options.secret, options.role, options.nodeId);
+    const pending = nextMessage(link, deadline);
+    link.send(auth);
+    verifyAuthOk(hello, auth, expect(await pending, Op.AuthOk), options.secret);
+    return { link, serverRole: hello.role, serverNodeId: hello.nodeId };
+  } catch (err) {
+    failAndThrow(link, err);
+  }
+}
+
+/** Splits `host:port` (IPv6 hosts in brackets). Throws a RangeError when it is not one. */
+export function parseHostPort(address: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address.trim());
+  const port = m === null ? NaN : Number(m[3]);
+  if (m === null || !(port >= 0 && port <= 65535)) throw new RangeError(`not a host:port address: "${address}"`);
+  return { host: (m[1] ?? m[2]) as string, port };
+}
+
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

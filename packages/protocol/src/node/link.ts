@@ -1,0 +1,208 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { decodeMessage, encodeMessage } from '../codec.js';
+import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
+import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../frame.js';
+import type { Message } from '../messages.js';
+import { Op } from '../opcodes.js';
+
+/** Default ping interval on internal links, in milliseconds. */
+export const DEFAULT_LINK_PING_INTERVAL_MS = 5_000;
+/** Default silence after which an internal link is considered dead, in milliseconds. */
+export const DEFAULT_LINK_TIMEOUT_MS = 15_000;
+/** Default bound on bytes queued for a peer that does not read, in bytes. */
+export const DEFAULT_LINK_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+
+export interface LinkOptions {
+  maxFrameBytes?: number;
+  /** Ping every this many ms; 0 disables pings and the timeout. */
+  pingIntervalMs?: number;
+  /** Destroy the link after this many ms without any frame from the peer. */
+  timeoutMs?: number;
+  /** Destroy the link when more than this many bytes wait to be written. */
+  maxBufferedBytes?: number;
+}
+
+export type MessageHandler = (message: Message) => void;
+export type CloseHandler = (error: Error | null) => void;
+
+/**
+ * A framed, heartbeated internal link over one TCP socket. Frames written in one tick leave in
+ * one write (the socket is corked on the first write of a tick and uncorked on the next tick).
+ * Pings are answered here; every other message goes to `onMessage`. Malformed input, an oversized
+ * frame, an overfull write buffer or a silent peer destroys the link with a typed error, which
+ * `onClose` receives (null after a clean close).
+ */
+export class Link {
+  readonly socket: Socket;
+  readonly remoteAddress: string;
+  onMessage: MessageHandler = () => {};
+  onClose: CloseHandler = () => {};
+  /** Resolves once the socket is closed, with the error that closed it (null if clean). */
+  readonly closed: Promise<Error | null>;
+
+  private readonly decoder: FrameDecoder;
+  private readonly maxBufferedBytes: number;
+  private readonly timeoutMs: number;
+  private corked = false;
+  private lastReceivedAt = Date.now();
+  private pingTimer: NodeJS.Timeout | null = null;
+  private error: Error | null = null;
+  private isClosed = false;
+  private resolveClosed!: (err: Error | null) => void;
+
+  constructor(socket: Socket, options: LinkOptions = {}) {
+    this.socket = socket;
+    this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LINK_MAX_BUFFERED_BYTES;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_LINK_TIMEOUT_MS;
+    this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', (err) => {
+      this.error ??= err;
+    });
+    socket.on('close', () => this.finish());
+    const interval = options.pingIntervalMs ?? DEFAULT_LINK_PING_INTERVAL_MS;
+    if (interval > 0) {
+      this.pingTimer = setInterval(() => this.heartbeat(), interval);
+      this.pingTimer.unref();
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.isClosed && !this.socket.destroyed && this.socket.writable;
+  }
+
+  /** Bytes queued in user space for the peer. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Queues one complete frame. Returns false if the link is closed (the frame is dropped). */
+  sendFrame(frame: Buffer): boolean {
+    if (!this.isOpen) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncork, this);
+    }
+    this.socket.write(frame);
+    if (this.socket.writableLength > this.maxBufferedBytes) {
+      this.destroy(new ProtocolError(ErrorCode.LinkClosed, `peer is not reading: more than ${this.maxBufferedBytes} bytes queued`));
+      return false;
+    }
+    return true;
+  }
+
+  send(message: Message): boolean {
+    return this.sendFrame(encodeMessage(message));
+  }
+
+  /** Tells the peer why, then closes gracefully. */
+  fail(error: ProtocolError): void {
+    this.error ??= error;
+    if (error.wire !== undefined) this.send({ op: Op.Error, code: error.wire, message: error.message });
+    void this.close();
+  }
+
+  /** Flushes what is queued, ends the socket, resolves when it is closed. Idempotent. */
+  close(): Promise<Error | null> {
+    this.stopPings();
+    if (!this.socket.destroyed) {
+      if (this.corked) {
+        this.corked = false;
+        this.socket.uncork();
+      }
+      this.socket.end();
+      // A peer that never closes its side must not hold us forever.
+      const timer = setTimeout(() => this.socket.destroy(), this.timeoutMs);
+      timer.unref();
+      void this.closed.then(() => clearTimeout(timer));
+    }
+    return this.closed;
+  }
+
+  /** Closes at once, dropping anything queued. */
+  destroy(error?: Error): void {
+    if (error !== undefined) this.error ??= error;
+    this.stopPings();
+    this.socket.destroy();
+  }
+
+  flush(): void {
+    if (this.corked) {
+      this.corked = false;
+      this.socket.uncork();
+    }
+  }
+
+  private receive(chunk: Buffer): void {
+    this.lastReceivedAt = Date.now();
+    try {
+      this.decoder.push(chunk, (frame) => {
+        if (this.isClosed || this.socket.destroyed) return;
+        const message = decodeMessage(frame);
+        if (message.op === Op.Ping) {
+          this.send({ op: Op.Pong, t: message.t });
+          return;
+        }
+        if (message.op === Op.Pong) return;
+        this.onMessage(message);
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError) this.fail(err);
+      else this.destroy(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private heartbeat(): void {
+    if (Date.now() - this.lastReceivedAt > this.timeoutMs) {
+      const err = new ProtocolError(ErrorCode.HeartbeatTimeout, `no frame from ${this.remoteAddress} for ${this.timeoutMs} ms`, {
+        wire: WireErrorCode.HeartbeatTimeout,
+      });
+      this.destroy(err);
+      return;
+    }
+    this.send({ op: Op.Ping, t: Date.now() });
+  }
+
+  private stopPings(): void {
+    if (this.pingTimer !== null) {
+      clearInterval(this.pingTimer);
+      this.pingTimer = null;
+    }
+  }
+
+  private finish(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.stopPings();
+    this.onClose(this.error);
+    this.resolveClosed(this.error);
+  }
+}
+
+function uncork(link: Link): void {
+  link.flush();
+}
+
+/** Opens a TCP connection, resolving once it is established. */
+export function dial(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect({ host, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ProtocolError(ErrorCode.HandshakeTimeout, `connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
