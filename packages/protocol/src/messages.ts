@@ -140,6 +140,34 @@ export const QueryKind = {
 } as const;
 export type QueryKind = (typeof QueryKind)[keyof typeof QueryKind];
 
+/**
+ * Arguments and results of each query kind, as they travel in `Query.args` / `QueryReply.result`.
+ * Clients are gateway-local numbers (the asker maps them to ids with `clientIdFor`); sessions are
+ * the stored msgpack bytes (absent session = `{}`); groups and uids are strings. A gateway answers
+ * for its own clients only; the asker merges the answers of every gateway it asked.
+ */
+export interface QuerySpec {
+  [QueryKind.IsOnline]: { args: { client: number }; result: boolean };
+  /** null when the client is not connected. */
+  [QueryKind.GetSession]: { args: { client: number }; result: Uint8Array | null };
+  /** null when the client is not connected or has no uid. */
+  [QueryKind.GetUidByClientId]: { args: { client: number }; result: string | null };
+  [QueryKind.ClientIdsByUids]: { args: { uids: string[] }; result: number[] };
+  [QueryKind.ClientCount]: { args: null; result: number };
+  [QueryKind.ClientCountByGroup]: { args: { group: string }; result: number };
+  [QueryKind.ClientIdsByGroup]: { args: { group: string }; result: number[] };
+  [QueryKind.GroupIds]: { args: null; result: string[] };
+  /** Distinct uids bound on this gateway. */
+  [QueryKind.Uids]: { args: null; result: string[] };
+  /** Distinct uids of the group's members on this gateway. */
+  [QueryKind.UidsByGroup]: { args: { group: string }; result: string[] };
+  /** Client number (as a map key) → session bytes. */
+  [QueryKind.ClientSessionsByGroup]: { args: { group: string }; result: Record<string, Uint8Array> };
+  [QueryKind.AllClientSessions]: { args: null; result: Record<string, Uint8Array> };
+}
+export type QueryArgs<K extends QueryKind> = QuerySpec[K]['args'];
+export type QueryResult<K extends QueryKind> = QuerySpec[K]['result'];
+
 export type Message =
   | HelloMsg | AuthMsg | AuthOkMsg | ErrorMsg | PingMsg | PongMsg
   | AnnounceMsg | GatewayStatsMsg | SubscribeMsg | GatewayListMsg | GatewayUpMsg | GatewayDownMsg
