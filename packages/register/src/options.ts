@@ -1,0 +1,181 @@
+import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
+import {
+  DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, parseHostPort, silentLogger, type Logger,
+} from '@gateworker/protocol/node';
+import { RegisterError } from './errors.js';
+
+/** Default time a peer has to complete the handshake, in milliseconds. */
+export const DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+/** Default ping interval on register links, in milliseconds. */
+export const DEFAULT_REGISTER_PING_INTERVAL_MS = DEFAULT_LINK_PING_INTERVAL_MS;
+/** Default silence after which a register link is dead (and its gateway removed), in milliseconds. */
+export const DEFAULT_REGISTER_LINK_TIMEOUT_MS = DEFAULT_LINK_TIMEOUT_MS;
+/** Default bound on simultaneous connections to one register (authenticated or not). */
+export const DEFAULT_REGISTER_MAX_CONNECTIONS = 10_000;
+/** Default period of GatewayStats / WorkerStats reports, in milliseconds. */
+export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+/** Default first reconnect delay after a lost or failed register link, in milliseconds (jittered). */
+export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 200;
+/** Default cap of the exponential reconnect delay, in milliseconds (jittered). */
+export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;
+/** Default wait of `RegisterClient.ready()`, in milliseconds. */
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+/** Default wait of `RegisterClient.status()` for the registers' answers, in milliseconds. */
+export const DEFAULT_STATUS_TIMEOUT_MS = 3_000;
+
+export interface LinkTimingOptions {
+  /** Ping every this many ms; 0 disables pings (and the timeout). */
+  pingIntervalMs?: number;
+  /** A link silent for this many ms is dead. */
+  timeoutMs?: number;
+}
+
+export interface RegisterServerOptions {
+  listen: { host: string; port: number };
+  secret: string;
+  nodeId: string;
+  logger?: Logger;
+  handshakeTimeoutMs?: number;
+  /** Heartbeat on every link; a gateway whose link stops answering is removed within `timeoutMs`. */
+  link?: LinkTimingOptions;
+  maxConnections?: number;
+}
+
+export interface RegisterClientOptions {
+  /** "host:port" of every register (IPv6 hosts in brackets). */
+  registers: string[];
+  secret: string;
+  role: PeerRole;
+  nodeId: string;
+  /** Role gateway: announced on every (re)connect, with the latest stats. */
+  gateway?: GatewayInfo;
+  /** Role worker: sent with Subscribe on every (re)connect. */
+  worker?: WorkerInfo;
+  logger?: Logger;
+  statsIntervalMs?: number;
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  handshakeTimeoutMs?: number;
+  link?: LinkTimingOptions;
+}
+
+export interface ResolvedLinkTiming {
+  readonly pingIntervalMs: number;
+  readonly timeoutMs: number;
+}
+
+export interface ResolvedRegisterServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly secret: string;
+  readonly nodeId: string;
+  readonly logger: Logger;
+  readonly handshakeTimeoutMs: number;
+  readonly link: ResolvedLinkTiming;
+  readonly maxConnections: number;
+}
+
+export interface RegisterAddress {
+  /** As configured; used in logs, events and errors. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface ResolvedRegisterClientOptions {
+  readonly registers: readonly RegisterAddress[];
+  readonly secret: string;
+  readonly role: PeerRole;
+  readonly nodeId: string;
+  readonly gateway: GatewayInfo | null;
+  readonly worker: WorkerInfo | null;
+  readonly logger: Logger;
+  readonly statsIntervalMs: number;
+  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  readonly handshakeTimeoutMs: number;
+  readonly link: ResolvedLinkTiming;
+}
+
+const ROLES: readonly PeerRole[] = ['gateway', 'worker', 'client'];
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function check(ok: boolean, key: string, what: string): void {
+  if (!ok) throw RegisterError.invalidOptions(key, what);
+}
+
+function positiveMs(value: number | undefined, fallback: number, key: string, allowZero = false): number {
+  const v = value ?? fallback;
+  check(Number.isFinite(v) && (allowZero ? v >= 0 : v > 0), key, `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${v}`);
+  return v;
+}
+
+function nodeIdOf(nodeId: unknown): string {
+  check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
+  return nodeId as string;
+}
+
+function linkTiming(link: LinkTimingOptions | undefined): ResolvedLinkTiming {
+  return {
+    pingIntervalMs: positiveMs(link?.pingIntervalMs, DEFAULT_REGISTER_PING_INTERVAL_MS, 'link.pingIntervalMs', true),
+    timeoutMs: positiveMs(link?.timeoutMs, DEFAULT_REGISTER_LINK_TIMEOUT_MS, 'link.timeoutMs'),
+  };
+}
+
+/** Defaults and validates RegisterServer options once; throws a RegisterError (InvalidOptions). */
+export function resolveRegisterServerOptions(options: RegisterServerOptions): ResolvedRegisterServerOptions {
+  const { host, port } = options.listen ?? {};
+  check(typeof host === 'string' && host.length > 0, 'listen.host', 'must be a host name or address');
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, 'listen.port', `must be a port number 0–65535, got ${port}`);
+  check(typeof options.secret === 'string', 'secret', 'must be a string');
+  check(options.secret !== '' || isLoopback(host), 'secret', `an empty secret is allowed only on loopback, not on ${host}`);
+  const maxConnections = options.maxConnections ?? DEFAULT_REGISTER_MAX_CONNECTIONS;
+  check(Number.isInteger(maxConnections) && maxConnections > 0, 'maxConnections', 'must be a positive integer');
+  return {
+    host,
+    port,
+    secret: options.secret,
+    nodeId: nodeIdOf(options.nodeId),
+    logger: options.logger ?? silentLogger,
+    handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
+    link: linkTiming(options.link),
+    maxConnections,
+  };
+}
+
+/** Defaults and validates RegisterClient options once; throws a RegisterError (InvalidOptions). */
+export function resolveRegisterClientOptions(options: RegisterClientOptions): ResolvedRegisterClientOptions {
+  check(Array.isArray(options.registers) && options.registers.length > 0, 'registers', 'must list at least one "host:port"');
+  const registers = options.registers.map((address, i): RegisterAddress => {
+    try {
+      return { address, ...parseHostPort(address) };
+    } catch (err) {
+      throw RegisterError.invalidOptions(`registers[${i}]`, (err as Error).message);
+    }
+  });
+  check(new Set(registers.map((r) => `${r.host}:${r.port}`)).size === registers.length, 'registers', 'lists the same register twice');
+  check(typeof options.secret === 'string', 'secret', 'must be a string');
+  const remote = registers.find((r) => !isLoopback(r.host));
+  check(options.secret !== '' || remote === undefined, 'secret', `an empty secret is allowed only on loopback, not for ${remote?.address}`);
+  check(ROLES.includes(options.role), 'role', `must be one of ${ROLES.join(', ')}`);
+  check(options.role !== 'gateway' || options.gateway !== undefined, 'gateway', 'is required for role gateway');
+  check(options.role !== 'worker' || options.worker !== undefined, 'worker', 'is required for role worker');
+  const initialDelayMs = positiveMs(options.reconnect?.initialDelayMs, DEFAULT_RECONNECT_INITIAL_DELAY_MS, 'reconnect.initialDelayMs');
+  const maxDelayMs = positiveMs(options.reconnect?.maxDelayMs, Math.max(DEFAULT_RECONNECT_MAX_DELAY_MS, initialDelayMs), 'reconnect.maxDelayMs');
+  check(maxDelayMs >= initialDelayMs, 'reconnect.maxDelayMs', 'must not be less than reconnect.initialDelayMs');
+  return {
+    registers,
+    secret: options.secret,
+    role: options.role,
+    nodeId: nodeIdOf(options.nodeId),
+    gateway: options.role === 'gateway' ? (options.gateway ?? null) : null,
+    worker: options.role === 'worker' ? (options.worker ?? null) : null,
+    logger: options.logger ?? silentLogger,
+    statsIntervalMs: positiveMs(options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS, 'statsIntervalMs'),
+    reconnect: { initialDelayMs, maxDelayMs },
+    handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
+    link: linkTiming(options.link),
+  };
+}

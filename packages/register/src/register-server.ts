@@ -1,0 +1,258 @@
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import {
+  encodeMessage, ErrorCode, Op, opName, ProtocolError, WireErrorCode,
+  type ClusterStatus, type Message, type MessageOf, type PeerRole,
+} from '@gateworker/protocol';
+import { acceptLink, formatHostPort, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
+import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
+import { resolveRegisterServerOptions, type RegisterServerOptions, type ResolvedRegisterServerOptions } from './options.js';
+import { Registry } from './registry.js';
+
+/** One authenticated connection to the register. */
+interface Peer {
+  readonly link: Link;
+  readonly role: PeerRole;
+  readonly nodeId: string;
+  /** Remote ip:port, for logs. */
+  readonly remote: string;
+}
+
+/** Messages a peer may send after the handshake. Anything else closes its link. */
+type InboundOp = typeof Op.Announce | typeof Op.GatewayStats | typeof Op.Subscribe | typeof Op.WorkerStats | typeof Op.StatusQuery | typeof Op.Error;
+
+interface InboundHandler<O extends InboundOp> {
+  /** Roles allowed to send this message; any other role is refused with an Error frame. */
+  roles: readonly PeerRole[];
+  handle: (peer: Peer, message: MessageOf<O>) => void;
+}
+
+type HandlerTable = { [O in InboundOp]: InboundHandler<O> };
+
+type State = 'new' | 'starting' | 'listening' | 'closed';
+
+/**
+ * The register: accepts authenticated links from gateways, workers and clients, keeps the
+ * registry of live gateways and workers, and pushes gateway changes to subscribers. A gateway is
+ * removed as soon as its link closes or stops answering pings (link timeout).
+ */
+export class RegisterServer {
+  private readonly options: ResolvedRegisterServerOptions;
+  private readonly log: Logger;
+  private readonly registry = new Registry<Peer>();
+  private readonly handlers: HandlerTable;
+  /** Authenticated links, until their socket closes. */
+  private readonly peers = new Set<Peer>();
+  /** Sockets still in the handshake: destroyed on close. */
+  private readonly handshaking = new Set<Socket>();
+  private server: Server | null = null;
+  private state: State = 'new';
+  private starting: Promise<{ host: string; port: number }> | null = null;
+  private closing: Promise<void> | null = null;
+  private boundAddress: { host: string; port: number } | null = null;
+  private readonly createdAt = Date.now();
+
+  constructor(options: RegisterServerOptions) {
+    this.options = resolveRegisterServerOptions(options);
+    this.log = this.options.logger;
+    this.handlers = {
+      [Op.Announce]: { roles: ['gateway'], handle: (peer, m) => this.onAnnounce(peer, m) },
+      [Op.GatewayStats]: { roles: ['gateway'], handle: (peer, m) => this.onGatewayStats(peer, m) },
+      [Op.Subscribe]: { roles: ['worker', 'client'], handle: (peer, m) => this.onSubscribe(peer, m) },
+      [Op.WorkerStats]: { roles: ['worker'], handle: (peer, m) => this.onWorkerStats(peer, m) },
+      [Op.StatusQuery]: { roles: ['gateway', 'worker', 'client'], handle: (peer, m) => this.onStatusQuery(peer, m) },
+      [Op.Error]: { roles: ['gateway', 'worker', 'client'], handle: (peer, m) => this.onPeerError(peer, m) },
+    };
+  }
+
+  /** The bound address once listening, else null. */
+  get address(): { host: string; port: number } | null {
+    return this.boundAddress;
+  }
+
+  /** Binds the listen address (port 0: any free port) and resolves with the bound address. */
+  start(): Promise<{ host: string; port: number }> {
+    if (this.state === 'closed') return Promise.reject(new RegisterError(RegisterErrorCode.Closed, 'the register server is closed'));
+    this.starting ??= this.listen();
+    return this.starting;
+  }
+
+  /** What a StatusQuery answers: this register, its gateways (with live stats) and workers. */
+  status(): ClusterStatus {
+    return {
+      register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.createdAt },
+      ...this.registry.snapshot(),
+    };
+  }
+
+  /** Stops accepting, closes every link (flushing what is queued). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async listen(): Promise<{ host: string; port: number }> {
+    const { host, port, maxConnections } = this.options;
+    this.state = 'starting';
+    const server = createServer((socket) => this.onConnection(socket));
+    server.maxConnections = maxConnections;
+    this.server = server;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.server = null;
+      this.state = 'new';
+      this.starting = null;
+      const reason = describeError(err as Error);
+      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatHostPort(host, port)}: ${reason}`, { cause: err });
+    }
+    server.on('error', (err) => this.log.error({ err }, 'register listener error'));
+    const bound = server.address() as AddressInfo;
+    this.boundAddress = { host: bound.address, port: bound.port };
+    if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
+    this.state = 'listening';
+    this.log.info({ address: formatHostPort(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
+    return this.boundAddress;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closed';
+    if (this.starting !== null) await this.starting.catch(() => {});
+    const server = this.server;
+    const serverClosed = server === null ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const socket of this.handshaking) socket.destroy();
+    await Promise.all([...this.peers].map((peer) => peer.link.close()));
+    await serverClosed;
+    this.boundAddress = null;
+    this.log.info({ nodeId: this.options.nodeId }, 'register closed');
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.state !== 'listening') {
+      socket.destroy();
+      return;
+    }
+    const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    this.handshaking.add(socket);
+    const { secret, nodeId, handshakeTimeoutMs, link } = this.options;
+    acceptLink(socket, {
+      secret, nodeId, handshakeTimeoutMs, role: 'register', allowedRoles: ['gateway', 'worker', 'client'],
+      pingIntervalMs: link.pingIntervalMs, timeoutMs: link.timeoutMs,
+    }).then(
+      (accepted) => {
+        this.handshaking.delete(socket);
+        if (this.state === 'closed') accepted.link.destroy();
+        else this.addPeer(accepted, remote);
+      },
+      (err: unknown) => {
+        this.handshaking.delete(socket);
+        if (this.state === 'closed') return;
+        const code = err instanceof ProtocolError ? err.code : (err as { code?: string }).code;
+        this.log.warn({ remote, code, err: (err as Error).message }, `register refused a connection from ${remote}: ${describeError(err as Error)}`);
+      },
+    );
+  }
+
+  private addPeer(accepted: AcceptedLink, remote: string): void {
+    const peer: Peer = { link: accepted.link, role: accepted.peerRole, nodeId: accepted.peerNodeId, remote };
+    this.peers.add(peer);
+    peer.link.onMessage = (message) => this.dispatch(peer, message);
+    void peer.link.closed.then((err) => this.onPeerClosed(peer, err));
+    this.log.debug({ remote, role: peer.role, peerNodeId: peer.nodeId }, 'peer authenticated');
+  }
+
+  private dispatch(peer: Peer, message: Message): void {
+    const handler = (this.handlers as Partial<Record<number, InboundHandler<InboundOp>>>)[message.op];
+    if (handler === undefined) {
+      this.refuse(peer, new ProtocolError(ErrorCode.Unexpected, `a register does not accept ${opName(message.op)}`, { wire: WireErrorCode.Unexpected }));
+      return;
+    }
+    if (!handler.roles.includes(peer.role)) {
+      this.refuse(peer, new ProtocolError(ErrorCode.RoleRefused, `a ${peer.role} may not send ${opName(message.op)}`, { wire: WireErrorCode.RoleRefused }));
+      return;
+    }
+    (handler.handle as (peer: Peer, message: Message) => void)(peer, message);
+  }
+
+  /** Tells the peer why (Error frame) and closes its link; its state goes when the link closes. */
+  private refuse(peer: Peer, err: ProtocolError): void {
+    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
+    peer.link.fail(err);
+  }
+
+  private onAnnounce(peer: Peer, { gateway }: MessageOf<typeof Op.Announce>): void {
+    const result = this.registry.announce(peer, gateway);
+    if (result.kind === 'rejected') {
+      this.refuse(peer, new ProtocolError(ErrorCode.Unexpected, `Announce refused: ${result.reason}`, { wire: WireErrorCode.Unexpected }));
+      return;
+    }
+    const fields = { gatewayId: gateway.gatewayId, address: gateway.address, peerNodeId: peer.nodeId, remote: peer.remote };
+    if (result.kind === 'update' && result.replaced !== null) {
+      // The same gateway process reconnected: its newer link wins; the old one is stale.
+      this.log.info({ ...fields, replacedRemote: result.replaced.remote }, 'gateway reconnected; closing its previous link');
+      void result.replaced.link.close();
+    }
+    if (result.kind === 'up') this.log.info(fields, 'gateway up');
+    if (result.kind === 'up' || result.changed) this.broadcast({ op: Op.GatewayUp, gateway: result.gateway });
+  }
+
+  private onGatewayStats(peer: Peer, { stats }: MessageOf<typeof Op.GatewayStats>): void {
+    if (!this.registry.updateGatewayStats(peer, stats)) {
+      this.refuse(peer, new ProtocolError(ErrorCode.Unexpected, 'GatewayStats before Announce', { wire: WireErrorCode.Unexpected }));
+    }
+  }
+
+  private onSubscribe(peer: Peer, { worker }: MessageOf<typeof Op.Subscribe>): void {
+    if (worker !== null && peer.role !== 'worker') {
+      this.refuse(peer, new ProtocolError(ErrorCode.RoleRefused, `a ${peer.role} may not report a worker`, { wire: WireErrorCode.RoleRefused }));
+      return;
+    }
+    const again = this.registry.isSubscriber(peer);
+    this.noteReplaced(this.registry.subscribe(peer, worker).replaced, peer);
+    // A repeated Subscribe is answered with a fresh list, so it is harmless.
+    peer.link.send({ op: Op.GatewayList, gateways: this.registry.gatewayList() });
+    this.log.debug({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, workerId: worker?.workerId, again }, 'subscribed');
+  }
+
+  private onWorkerStats(peer: Peer, { worker }: MessageOf<typeof Op.WorkerStats>): void {
+    this.noteReplaced(this.registry.reportWorker(peer, worker).replaced, peer);
+  }
+
+  private noteReplaced(replaced: Peer | null, peer: Peer): void {
+    if (replaced !== null) this.log.debug({ remote: peer.remote, replacedRemote: replaced.remote }, 'worker reported by a newer link');
+  }
+
+  private onStatusQuery(peer: Peer, { requestId }: MessageOf<typeof Op.StatusQuery>): void {
+    peer.link.send({ op: Op.StatusReply, requestId, status: this.status() });
+  }
+
+  private onPeerError(peer: Peer, { code, message }: MessageOf<typeof Op.Error>): void {
+    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, wireCode: code }, `peer reported an error: ${message}`);
+    void peer.link.close();
+  }
+
+  private onPeerClosed(peer: Peer, err: Error | null): void {
+    this.peers.delete(peer);
+    const { gatewaysDown, workersGone } = this.registry.remove(peer);
+    if (this.state === 'closed') return;
+    const fields = { remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId };
+    if (err === null) this.log.debug(fields, 'peer disconnected');
+    else this.log.warn({ ...fields, code: (err as { code?: unknown }).code }, `link to ${peer.role} ${peer.nodeId} (${peer.remote}) lost: ${describeError(err)}`);
+    for (const gatewayId of gatewaysDown) {
+      this.log.info({ ...fields, gatewayId }, 'gateway down');
+      this.broadcast({ op: Op.GatewayDown, gatewayId });
+    }
+    if (workersGone.length > 0) this.log.debug({ ...fields, workers: workersGone }, 'worker gone');
+  }
+
+  /** Sends one message to every subscriber, encoded once. */
+  private broadcast(message: Message): void {
+    const frame = encodeMessage(message);
+    for (const peer of this.registry.subscribers()) peer.link.sendFrame(frame);
+  }
+}
