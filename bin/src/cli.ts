@@ -1,0 +1,127 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError } from './config/errors.js';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
+import { runStart } from './commands/start.js';
+import { runRole } from './commands/role.js';
+import { runReload, runStop } from './commands/control.js';
+import { runStatus } from './commands/status.js';
+
+/**
+ * The `gateworker` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
+ */
+
+export const DEFAULT_CONFIG_FILE = 'gateworker.yaml';
+
+interface CommonOptions {
+  config?: string;
+  set?: string[];
+  secret?: string;
+  logLevel?: string;
+  nodeId?: string;
+  [flag: string]: unknown;
+}
+
+/** Flag name (commander's camelCase) → config key, per command. */
+const ROLE_FLAGS: Record<string, Record<string, string>> = {
+  common: { secret: 'secret', logLevel: 'logLevel', nodeId: 'nodeId' },
+  register: { listen: 'register.listen' },
+  gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
+  worker: { handler: 'worker.handler', registers: 'worker.registers' },
+};
+
+function flagOverrides(options: CommonOptions, command: string): Override[] {
+  const out: Override[] = [];
+  const table = { ...ROLE_FLAGS['common'], ...ROLE_FLAGS[command] };
+  for (const [flag, key] of Object.entries(table)) {
+    const value = options[flag];
+    if (typeof value === 'string') {
+      const dashed = flag.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+      out.push({ key, value: parseOverrideValue(key, value, `flag --${dashed}`), source: `flag --${dashed}` });
+    }
+  }
+  for (const pair of options.set ?? []) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (eq < 0 || !(key in OVERRIDABLE_KEYS)) {
+      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${Object.keys(OVERRIDABLE_KEYS).join(', ')}`);
+    }
+    out.push({ key, value: parseOverrideValue(key, pair.slice(eq + 1), `flag --set ${key}`), source: `flag --set ${key}` });
+  }
+  return out;
+}
+
+/**
+ * The config a command runs with: `-c file`, else ./gateworker.yaml if present, else (for
+ * `start`) the built-in default or (for a single role) just that role's section from the flags.
+ */
+export function configFor(command: string, options: CommonOptions): LoadedConfig {
+  const flags = flagOverrides(options, command);
+  let file: string | null = options.config ?? null;
+  if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
+  const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
+  return loadConfig({ file, flags, ...(base !== undefined && { base }) });
+}
+
+function withCommon(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', `config file (default: ./${DEFAULT_CONFIG_FILE} if present)`)
+    .option('--secret <secret>', 'shared secret for internal links')
+    .option('--node-id <id>', 'node name in logs and status (default: host name)')
+    .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
+    .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('gateworker')
+    .description('Cluster runtime for long-lived connections: register, gateways, business workers.')
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+
+  withCommon(program.command('start').description('run every role the config names, supervised, in the foreground')).action(
+    async (o: CommonOptions) => runStart(configFor('start', o)),
+  );
+  withCommon(program.command('register').description('run one register'))
+    .option('--listen <host:port>', 'address to listen on')
+    .action(async (o: CommonOptions) => runRole('register', configFor('register', o), 0));
+  withCommon(program.command('gateway').description('run one gateway process'))
+    .option('--listen <urls>', 'client listeners, comma-separated (ws://, wss://, tcp://)')
+    .option('--internal <host:port>', 'worker-link listener (process k uses port + k)')
+    .option('--advertise <host>', 'address workers should dial')
+    .option('--registers <list>', 'register addresses, comma-separated')
+    .option('--process-index <k>', 'process index on this machine', '0')
+    .action(async (o: CommonOptions & { processIndex: string }) => runRole('gateway', configFor('gateway', o), Number(o.processIndex)));
+  withCommon(program.command('worker').description('run one business worker process'))
+    .option('--handler <file>', 'handler module')
+    .option('--registers <list>', 'register addresses, comma-separated')
+    .action(async (o: CommonOptions) => runRole('worker', configFor('worker', o), 0));
+  withCommon(program.command('reload').description('rolling redeploy of the workers started by `start`')).action(
+    async (o: CommonOptions) => runReload(configFor('reload', o)),
+  );
+  withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
+  withCommon(program.command('status').description('cluster topology from the register'))
+    .option('--json', 'print JSON')
+    .action(async (o: CommonOptions & { json?: boolean }) => runStatus(configFor('status', o), o.json === true));
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`gateworker: bad config: ${err.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`gateworker: ${(err as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,28 @@
+import type { LoadedConfig } from '../config/load.js';
+import { createLogger } from '../logging.js';
+import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '../roles/run.js';
+import { installSignals } from '../signals.js';
+
+/** `gateworker register|gateway|worker`: one role in this process, for multi-machine deployments. */
+export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: LoadedConfig, index: number): Promise<void> {
+  const { config } = loaded;
+  const logger = createLogger(role, nodeIdOf(config), config.logLevel, { index });
+  let handle: RoleHandle | null = null;
+  let stopping = false;
+  installSignals(logger, (signal) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    void (handle?.close() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  });
+  if (role === 'register') handle = await runRegister(config, logger);
+  else if (role === 'gateway') handle = await runGateway(config, index, logger);
+  else handle = await runWorker(config, index, logger);
+  logger.info(handle.summary);
+}

@@ -1,0 +1,64 @@
+import type { LoadedConfig } from '../config/load.js';
+import { createLogger } from '../logging.js';
+import { nodeIdOf } from '../roles/run.js';
+import { installSignals } from '../signals.js';
+import { runDirFor, serveControl } from '../supervisor/control.js';
+import { Supervisor } from '../supervisor/supervisor.js';
+
+/** `gateworker start`: supervise every role of the config in the foreground. */
+export async function runStart(loaded: LoadedConfig): Promise<void> {
+  const { config } = loaded;
+  const logger = createLogger('supervisor', nodeIdOf(config), config.logLevel);
+  const supervisor = new Supervisor(config, logger);
+  const runDir = runDirFor(loaded.file);
+  let stopping: Promise<void> | null = null;
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => (stopped = resolve));
+  const stop = (why: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info({ why }, 'stopping the cluster');
+      await supervisor.stop();
+      logger.info('stopped');
+      stopped();
+    })();
+    return stopping;
+  };
+  const control = await serveControl(runDir, async (request) => {
+    if (request.cmd === 'reload') {
+      const result = await supervisor.reload();
+      return { ok: result.ok, message: result.message, data: result };
+    }
+    if (request.cmd === 'stop') {
+      await stop('gateworker stop');
+      return { ok: true, message: 'stopped' };
+    }
+    return { ok: true, message: 'running', data: { pid: process.pid, children: supervisor.pids() } };
+  });
+  installSignals(
+    logger,
+    (signal) => void stop(signal).then(() => process.exit(0)),
+    () => void supervisor.reload(),
+  );
+
+  logger.info({ config: loaded.file ?? 'built-in default', runDir }, 'starting');
+  try {
+    const summaries = await supervisor.start();
+    logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'the cluster failed to start');
+    control.close();
+    process.exitCode = 1;
+    return;
+  }
+  const ws = config.gateway?.listen.find((l) => l.url.startsWith('ws'));
+  if (loaded.file === null && ws !== undefined) {
+    process.stdout.write(
+      `\ngateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
+        `  try it:   node -e "const ws=new (require('ws'))('${ws.url}');ws.on('open',()=>ws.send('hello'));ws.on('message',m=>{console.log(String(m));ws.close()})"\n` +
+        `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n\n`,
+    );
+  }
+  // The supervisor stays up while its children do; stop() ends them, then this returns.
+  await done;
+  control.close();
+}

@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { envOverrides, setPath, type Override } from './overrides.js';
+import { configSchema, type Config } from './schema.js';
+
+/**
+ * Configuration loading, shared by every role: YAML file, then `GATEWORKER_*` env, then CLI flags
+ * (flags > env > file > defaults), validated once into a read-only `Config`. Any problem throws a
+ * ConfigError naming the key and where it came from (file:line:col, env variable or flag).
+ */
+
+export interface LoadedConfig {
+  config: Readonly<Config>;
+  /** Absolute path of the file, or null for the built-in default. */
+  file: string | null;
+  /** Directory relative paths in the file are resolved against. */
+  baseDir: string;
+}
+
+/** The built-in default: a register, one gateway with ws on 127.0.0.1:7272, two echo workers. */
+export const DEFAULT_CONFIG = {
+  register: { listen: '127.0.0.1:1236' },
+  gateway: { listen: [{ url: 'ws://127.0.0.1:7272/' }], internal: '127.0.0.1:2900' },
+  worker: { processes: 2, handler: fileURLToPath(new URL('../../echo-handler.js', import.meta.url)) },
+};
+
+interface Source {
+  doc: Document | null;
+  lines: LineCounter;
+  file: string | null;
+  overrides: Override[];
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' || /^\d+$/.test(String(p)) ? `[${String(p)}]` : `${out === '' ? '' : '.'}${String(p)}`;
+  return out;
+}
+
+/** Where a key was set: the override that set it or its enclosing key, else its (or its nearest parent's) file position. */
+function locate(source: Source, path: readonly PropertyKey[]): string {
+  const dotted = path.map(String).join('.');
+  const override = [...source.overrides].reverse().find((o) => dotted === o.key || dotted.startsWith(o.key + '.'));
+  if (override !== undefined) return override.source;
+  if (source.doc === null || source.file === null) return 'built-in default';
+  for (let n = path.length; n >= 0; n--) {
+    const node = source.doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range !== undefined) {
+      const { line, col } = source.lines.linePos(node.range[0]);
+      return `${source.file}:${line}:${col}`;
+    }
+  }
+  return source.file;
+}
+
+function fail(source: Source, issue: z.core.$ZodIssue): never {
+  const key = formatPath(issue.path);
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
+    const where = locate(source, [...issue.path, issue.keys[0] as string]);
+    throw new ConfigError(keys[0] ?? key, `${where}: unknown key ${keys.map((k) => `"${k}"`).join(', ')}`);
+  }
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'missing (required)';
+  throw new ConfigError(key, `${locate(source, issue.path)}: ${key === '' ? '' : `${key}: `}${message}`);
+}
+
+function readFile(file: string): { tree: Record<string, unknown>; doc: Document; lines: LineCounter } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const { line, col } = lines.linePos(e.pos[0]);
+    throw new ConfigError('', `${file}:${line}:${col}: YAML syntax error: ${e.message.split('\n')[0]}`);
+  }
+  if (doc.contents !== null && !isMap(doc.contents)) throw new ConfigError('', `${file}:1:1: the config must be a mapping of keys`);
+  return { tree: (doc.toJS() ?? {}) as Record<string, unknown>, doc, lines };
+}
+
+export interface LoadOptions {
+  /** Config file path, or null for none. */
+  file: string | null;
+  /** The tree to start from when there is no file (default: the built-in default). */
+  base?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** Overrides from CLI flags, applied last. */
+  flags?: Override[];
+  cwd?: string;
+}
+
+export function loadConfig(options: LoadOptions): LoadedConfig {
+  const cwd = options.cwd ?? process.cwd();
+  const file = options.file === null ? null : resolve(cwd, options.file);
+  let tree: Record<string, unknown>;
+  const source: Source = { doc: null, lines: new LineCounter(), file, overrides: [] };
+  if (file === null) {
+    tree = structuredClone(options.base ?? DEFAULT_CONFIG) as Record<string, unknown>;
+  } else {
+    const read = readFile(file);
+    tree = read.tree;
+    source.doc = read.doc;
+    source.lines = read.lines;
+  }
+  source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
+  for (const o of source.overrides) setPath(tree, o.key, o.value);
+
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) fail(source, parsed.error.issues[0]!);
+  const config = parsed.data;
+  const baseDir = file === null ? cwd : dirname(file);
+  // Relative paths in the file are relative to the file; from env or flags, to the working directory.
+  const rel = (key: string, p: string) => (isAbsolute(p) ? p : resolve(source.overrides.some((o) => o.key === key) ? cwd : baseDir, p));
+  if (config.worker !== undefined) config.worker.handler = rel('worker.handler', config.worker.handler);
+  config.gateway?.listen.forEach((l) => {
+    if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
+    if (l.key !== undefined) l.key = rel('gateway.listen', l.key);
+  });
+  return { config: deepFreeze(config), file, baseDir };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,61 @@
+import cluster from 'node:cluster';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './ipc.js';
+
+const CHILD_ENTRY = fileURLToPath(new URL('../child.js', import.meta.url));
+
+/** A supervised child process and the promise of its readiness. */
+export interface Spawned {
+  readonly process: ChildProcess;
+  /** Resolves with the child's summary line once it reports ready; rejects if it fails, exits first, or times out. */
+  readonly ready: Promise<string>;
+  /** Resolves with the exit code (or signal name) when the process has exited. */
+  readonly exited: Promise<number | string>;
+  send(message: SupervisorMessage): void;
+}
+
+/**
+ * Starts one role process. Gateway processes are cluster workers, so every gateway process shares
+ * the client listeners' ports (the supervisor accepts and hands connections round-robin); each
+ * binds its own internal port (internal + index). Registers and workers are plain forks.
+ */
+export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
+  const env = { ...process.env, [CHILD_ENV]: JSON.stringify(spec) };
+  let proc: ChildProcess;
+  if (spec.role === 'gateway') {
+    cluster.setupPrimary({ exec: CHILD_ENTRY, args: [], silent: false });
+    proc = cluster.fork(env).process;
+  } else {
+    proc = fork(CHILD_ENTRY, [], { env, stdio: 'inherit' });
+  }
+  const exited = new Promise<number | string>((resolve) => {
+    proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  const ready = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${spec.role} ${spec.index} did not report ready within ${readyTimeoutMs} ms`)), readyTimeoutMs);
+    const onMessage = (m: ChildMessage) => {
+      if (m.type === 'ready') {
+        clearTimeout(timer);
+        resolve(m.summary);
+      } else if (m.type === 'failed') {
+        clearTimeout(timer);
+        reject(Object.assign(new Error(m.error), { code: m.code }));
+      }
+    };
+    proc.on('message', onMessage);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${spec.role} ${spec.index} exited (${code}) before it was ready`));
+    });
+  });
+  ready.catch(() => {}); // observed by the caller; never an unhandled rejection
+  return {
+    process: proc,
+    ready,
+    exited,
+    send: (message) => {
+      if (proc.connected) proc.send(message);
+    },
+  };
+}

@@ -1,0 +1,191 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import type { ChildSpec } from './ipc.js';
+import { spawnChild, type Spawned } from './spawn.js';
+
+/** Time a new process has to report ready, in milliseconds. */
+export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** First delay before restarting a crashed process, doubled per crash up to the maximum, in ms. */
+export const RESTART_INITIAL_DELAY_MS = 100;
+export const RESTART_MAX_DELAY_MS = 5_000;
+/** A process that ran this long before crashing restarts without delay growth, in ms. */
+export const RESTART_STABLE_AFTER_MS = 10_000;
+/** Extra time past its drain timeout a process gets before it is killed, in ms. */
+export const STOP_GRACE_MS = 5_000;
+
+type Role = ChildSpec['role'];
+
+/** One supervised position (role + index) and the process currently filling it. */
+class Slot {
+  current: Spawned | null = null;
+  generation = 0;
+  crashes = 0;
+  startedAt = 0;
+  restartTimer: NodeJS.Timeout | null = null;
+  constructor(
+    readonly role: Role,
+    readonly index: number,
+  ) {}
+  get name(): string {
+    return `${this.role} ${this.index}`;
+  }
+}
+
+export interface ReloadResult {
+  ok: boolean;
+  message: string;
+  durationMs: number;
+}
+
+/**
+ * `gateworker start`: runs every role the config names as child processes, in order (register,
+ * gateways, workers), restarts a crashed one with backoff, rolls workers over on reload, and stops
+ * everything in order (gateways first, so workers still see the clients' onClose; then workers
+ * drain; then the register).
+ */
+export class Supervisor {
+  private readonly slots: Slot[] = [];
+  private stopping = false;
+  private reloading: Promise<ReloadResult> | null = null;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    if (config.register !== undefined) this.slots.push(new Slot('register', 0));
+    for (let i = 0; i < (config.gateway?.processes ?? 0); i++) this.slots.push(new Slot('gateway', i));
+    for (let i = 0; i < (config.worker?.processes ?? 0); i++) this.slots.push(new Slot('worker', i));
+  }
+
+  /** Starts every role in order; rejects (after stopping what started) if any fails to come up. */
+  async start(): Promise<string[]> {
+    const summaries: string[] = [];
+    for (const role of ['register', 'gateway', 'worker'] as const) {
+      const slots = this.slots.filter((s) => s.role === role);
+      try {
+        summaries.push(...(await Promise.all(slots.map((s) => this.launch(s)))));
+      } catch (err) {
+        await this.stop();
+        throw err;
+      }
+    }
+    return summaries;
+  }
+
+  pids(): { role: Role; index: number; pid: number | undefined }[] {
+    return this.slots.map((s) => ({ role: s.role, index: s.index, pid: s.current?.process.pid }));
+  }
+
+  private spec(slot: Slot): ChildSpec {
+    return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config };
+  }
+
+  /** Fills a slot with a fresh process and waits until it is ready. */
+  private async launch(slot: Slot): Promise<string> {
+    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    slot.current = spawned;
+    slot.startedAt = Date.now();
+    this.watch(slot, spawned);
+    return spawned.ready;
+  }
+
+  /** Restarts the slot's process if it exits while it is still the slot's current one. */
+  private watch(slot: Slot, spawned: Spawned): void {
+    void spawned.exited.then((code) => {
+      if (slot.current !== spawned || this.stopping) return;
+      slot.current = null;
+      const ranMs = Date.now() - slot.startedAt;
+      slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
+      const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
+      this.logger.warn({ role: slot.role, index: slot.index, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
+      slot.restartTimer = setTimeout(() => {
+        slot.restartTimer = null;
+        if (this.stopping) return;
+        slot.generation++;
+        this.launch(slot).then(
+          (summary) => this.logger.info({ role: slot.role, index: slot.index }, `${slot.name} restarted: ${summary}`),
+          (err: Error) => this.logger.error({ role: slot.role, index: slot.index, err: err.message }, `${slot.name} failed to restart`),
+        );
+      }, delay);
+    });
+  }
+
+  /**
+   * Rolling redeploy: for each worker slot in turn, start a new process (it loads the handler as it
+   * is on disk now), wait until it is ready (connected to every gateway), then tell the old one to
+   * drain. If a new process fails, it is stopped, the old workers keep serving, and the reload
+   * reports the error.
+   */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.roll().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async roll(): Promise<ReloadResult> {
+    const started = Date.now();
+    const workers = this.slots.filter((s) => s.role === 'worker');
+    if (workers.length === 0) return { ok: false, message: 'no workers to reload', durationMs: 0 };
+    const draining: Promise<unknown>[] = [];
+    for (const slot of workers) {
+      if (this.stopping) return { ok: false, message: 'stopping', durationMs: Date.now() - started };
+      const old = slot.current;
+      slot.generation++;
+      const fresh = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+      try {
+        await fresh.ready;
+      } catch (err) {
+        fresh.send({ type: 'stop' });
+        fresh.process.kill('SIGTERM');
+        await Promise.all(draining);
+        const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
+        this.logger.error({ role: 'worker', index: slot.index }, message);
+        return { ok: false, message, durationMs: Date.now() - started };
+      }
+      slot.current = fresh;
+      slot.startedAt = Date.now();
+      slot.crashes = 0;
+      this.watch(slot, fresh);
+      if (old !== null) draining.push(this.retire(old, `old ${slot.name}`));
+    }
+    await Promise.all(draining);
+    const durationMs = Date.now() - started;
+    const message = `reloaded ${workers.length} worker${workers.length === 1 ? '' : 's'} in ${durationMs} ms`;
+    this.logger.info({ durationMs }, message);
+    return { ok: true, message, durationMs };
+  }
+
+  /** Asks a process to stop gracefully; kills it if it outstays its drain timeout. */
+  private async retire(spawned: Spawned, name: string): Promise<void> {
+    spawned.send({ type: 'stop' });
+    const limit = (this.config.worker?.drainTimeout ?? 30_000) + STOP_GRACE_MS;
+    const timer = setTimeout(() => {
+      this.logger.warn({ pid: spawned.process.pid }, `${name} did not stop within ${limit} ms; killing it`);
+      spawned.process.kill('SIGKILL');
+    }, limit);
+    await spawned.exited;
+    clearTimeout(timer);
+  }
+
+  /** Graceful stop of everything, in order; idempotent. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    for (const slot of this.slots) {
+      if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
+    }
+    await this.reloading?.catch(() => {});
+    for (const role of ['gateway', 'worker', 'register'] as const) {
+      await Promise.all(
+        this.slots
+          .filter((s) => s.role === role && s.current !== null)
+          .map((s) => this.retire(s.current as Spawned, s.name).then(() => (s.current = null))),
+      );
+    }
+  }
+
+  /** Kills every child at once (second signal). */
+  kill(): void {
+    for (const slot of this.slots) slot.current?.process.kill('SIGKILL');
+  }
+}
