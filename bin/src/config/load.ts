@@ -57,12 +57,24 @@ function locate(source: Source, path: readonly PropertyKey[]): string {
   return source.file;
 }
 
+/** Position of a key itself (not its value) inside the map at `path`. */
+function locateKey(source: Source, path: readonly PropertyKey[], key: string): string | null {
+  if (source.doc === null || source.file === null) return null;
+  const map = (path.length === 0 ? source.doc.contents : source.doc.getIn(path.map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true));
+  if (!isMap(map)) return null;
+  const pair = map.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
+  const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+  if (range === undefined) return null;
+  const { line, col } = source.lines.linePos(range[0]);
+  return `${source.file}:${line}:${col}`;
+}
+
 function fail(source: Source, issue: z.core.$ZodIssue): never {
   const key = formatPath(issue.path);
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => formatPath([...issue.path, k]));
-    const where = locate(source, [...issue.path, issue.keys[0] as string]);
+    const where = locateKey(source, issue.path, issue.keys[0] as string) ?? locate(source, issue.path);
     throw new ConfigError(keys[0] ?? key, `${where}: unknown key ${keys.map((k) => `"${k}"`).join(', ')}`);
   }
   if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'missing (required)';

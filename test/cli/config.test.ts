@@ -1,0 +1,133 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../bin/src/config/errors.js';
+import { loadConfig } from '../../bin/src/config/load.js';
+import { envNameOf } from '../../bin/src/config/overrides.js';
+
+function file(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  const path = join(dir, 'gateworker.yaml');
+  writeFileSync(path, text);
+  return path;
+}
+
+function failure(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+const FULL = `secret: s3cret
+register:
+  listen: 127.0.0.1:1236
+gateway:
+  processes: 2
+  listen:
+    - url: ws://0.0.0.0:7272/ws
+    - url: tcp://0.0.0.0:7273
+      framing: line
+  internal: 127.0.0.1:2900
+  advertise: 127.0.0.1
+  heartbeat: { interval: 25s, timeout: 1m }
+worker:
+  processes: 3
+  handler: ./app.js
+`;
+
+describe('loadConfig', () => {
+  it('reads a full file, applies defaults, converts units and resolves paths against the file', () => {
+    const path = file(FULL);
+    const { config } = loadConfig({ file: path, env: {} });
+    expect(config.secret).toBe('s3cret');
+    expect(config.gateway?.processes).toBe(2);
+    expect(config.gateway?.heartbeat).toEqual({ interval: 25_000, timeout: 60_000 });
+    expect(config.gateway?.listen[1]).toEqual({ url: 'tcp://0.0.0.0:7273', framing: 'line' });
+    expect(config.gateway?.pendingEvents).toEqual({ max: 10_000, policy: 'drop' });
+    expect(config.gateway?.sendBuffer).toEqual({ max: 1024 * 1024, policy: 'close' });
+    expect(config.worker?.handler).toBe(join(path, '..', 'app.js'));
+    expect(config.worker?.queryTimeout).toBe(5_000);
+    expect(Object.isFrozen(config.gateway)).toBe(true);
+  });
+
+  it('with no file serves the built-in default: register, one ws gateway on 7272, two echo workers', () => {
+    const { config, file: f } = loadConfig({ file: null, env: {} });
+    expect(f).toBeNull();
+    expect(config.register?.listen).toBe('127.0.0.1:1236');
+    expect(config.gateway?.listen).toEqual([{ url: 'ws://127.0.0.1:7272/' }]);
+    expect(config.worker?.processes).toBe(2);
+    expect(config.worker?.handler).toMatch(/echo-handler\.js$/);
+  });
+
+  it('names an unknown key and its line:column', () => {
+    const path = file('register:\n  listen: 127.0.0.1:1236\n  lisen: 1\n');
+    const err = failure(() => loadConfig({ file: path, env: {} }));
+    expect(err.key).toBe('register.lisen');
+    expect(err.message).toContain(`${path}:3:3`);
+  });
+
+  it('names a bad value and its position', () => {
+    const path = file('register: {}\ngateway:\n  listen:\n    - url: http://x:1\n');
+    const err = failure(() => loadConfig({ file: path, env: {} }));
+    expect(err.key).toBe('gateway.listen[0].url');
+    expect(err.message).toMatch(new RegExp(`${path}:4:\\d+: gateway\\.listen\\[0\\]\\.url`));
+  });
+
+  it('reports a bad duration', () => {
+    const path = file('register: {}\ngateway:\n  listen: [{ url: "ws://127.0.0.1:1/" }]\n  heartbeat: { interval: soon }\n');
+    const err = failure(() => loadConfig({ file: path, env: {} }));
+    expect(err.key).toBe('gateway.heartbeat.interval');
+    expect(err.message).toContain('not a duration');
+  });
+
+  it('reports YAML syntax errors with a position', () => {
+    const path = file('register:\n  listen: [127.0.0.1:1236\n');
+    const err = failure(() => loadConfig({ file: path, env: {} }));
+    expect(err.message).toMatch(/:\d+:\d+: YAML syntax error/);
+  });
+
+  it('priority: flags > env > file > defaults', () => {
+    const path = file(FULL);
+    const env = { [envNameOf('gateway.pendingEvents.max')]: '7', GATEWORKER_SECRET: 'from-env', GATEWORKER_WORKER_PROCESSES: '5' };
+    const { config } = loadConfig({
+      file: path,
+      env,
+      flags: [{ key: 'secret', value: 'from-flag', source: 'flag --secret' }],
+    });
+    expect(envNameOf('gateway.pendingEvents.max')).toBe('GATEWORKER_GATEWAY_PENDING_EVENTS_MAX');
+    expect(config.gateway?.pendingEvents.max).toBe(7);
+    expect(config.worker?.processes).toBe(5);
+    expect(config.secret).toBe('from-flag');
+  });
+
+  it('names the env variable when its value is bad, and refuses unknown GATEWORKER_ variables', () => {
+    const path = file(FULL);
+    const bad = failure(() => loadConfig({ file: path, env: { GATEWORKER_GATEWAY_ROUTING: 'sideways' } }));
+    expect(bad.message).toContain('env GATEWORKER_GATEWAY_ROUTING');
+    const unknown = failure(() => loadConfig({ file: path, env: { GATEWORKER_GATEWY_ROUTING: 'x' } }));
+    expect(unknown.key).toBe('GATEWORKER_GATEWY_ROUTING');
+  });
+
+  it('requires a secret when an address leaves the machine', () => {
+    const path = file('register:\n  listen: 0.0.0.0:1236\n');
+    const err = failure(() => loadConfig({ file: path, env: {} }));
+    expect(err.key).toBe('secret');
+    expect(err.message).toContain('register.listen');
+    expect(loadConfig({ file: path, env: { GATEWORKER_SECRET: 'x' } }).config.secret).toBe('x');
+  });
+
+  it('requires registers for a gateway when there is no register section', () => {
+    const path = file('gateway:\n  listen: [{ url: "ws://127.0.0.1:1/" }]\n');
+    expect(failure(() => loadConfig({ file: path, env: {} })).key).toBe('gateway.registers');
+  });
+
+  it('needs cert and key for wss', () => {
+    const path = file('register: {}\ngateway:\n  listen: [{ url: "wss://127.0.0.1:443/" }]\n');
+    expect(failure(() => loadConfig({ file: path, env: {} })).key).toBe('gateway.listen[0].cert');
+  });
+});

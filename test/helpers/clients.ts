@@ -1,0 +1,138 @@
+import { connect, type Socket } from 'node:net';
+import WebSocket from 'ws';
+
+/**
+ * Test clients that queue what they receive, so a test awaits the next message with a timeout
+ * instead of sleeping.
+ */
+
+class Inbox<T> {
+  private readonly items: T[] = [];
+  private readonly waiting: ((item: T) => void)[] = [];
+
+  push(item: T): void {
+    const w = this.waiting.shift();
+    if (w !== undefined) w(item);
+    else this.items.push(item);
+  }
+
+  next(timeoutMs: number, what: string): Promise<T> {
+    const item = this.items.shift();
+    if (item !== undefined) return Promise.resolve(item);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const i = this.waiting.indexOf(deliver);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new Error(`no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const deliver = (it: T) => {
+        clearTimeout(timer);
+        resolve(it);
+      };
+      this.waiting.push(deliver);
+    });
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  drain(): T[] {
+    return this.items.splice(0);
+  }
+}
+
+export interface WsClient {
+  ws: WebSocket;
+  /** Next text message (binary ones are delivered as their UTF-8 text). */
+  next(timeoutMs?: number): Promise<string>;
+  /** Next message parsed as JSON. */
+  nextJson<T = unknown>(timeoutMs?: number): Promise<T>;
+  send(data: string | Buffer): void;
+  pending(): string[];
+  /** Resolves with the close code and reason once the server (or we) closed. */
+  closed: Promise<{ code: number; reason: string }>;
+  close(): Promise<void>;
+}
+
+export async function connectWs(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<WsClient> {
+  const ws = new WebSocket(url, { headers: options.headers ?? {} });
+  const inbox = new Inbox<string>();
+  ws.on('message', (data: Buffer) => inbox.push(data.toString('utf8')));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`ws connect to ${url} timed out`)), options.timeoutMs ?? 5_000);
+    ws.once('open', () => (clearTimeout(timer), resolve()));
+    ws.once('error', (err) => (clearTimeout(timer), reject(err)));
+  });
+  ws.on('error', () => {});
+  return {
+    ws,
+    next: (timeoutMs = 5_000) => inbox.next(timeoutMs, 'ws message'),
+    nextJson: async <T>(timeoutMs = 5_000) => JSON.parse(await inbox.next(timeoutMs, 'ws message')) as T,
+    send: (data) => ws.send(data),
+    pending: () => inbox.drain(),
+    closed,
+    close: async () => {
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();
+      await closed;
+    },
+  };
+}
+
+export interface LineClient {
+  socket: Socket;
+  next(timeoutMs?: number): Promise<string>;
+  send(line: string): void;
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A raw TCP client speaking the `line` framing. */
+export async function connectLine(port: number, host = '127.0.0.1'): Promise<LineClient> {
+  const socket = connect({ port, host });
+  const inbox = new Inbox<string>();
+  let buffer = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      inbox.push(buffer.slice(0, nl));
+      buffer = buffer.slice(nl + 1);
+    }
+  });
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  return {
+    socket,
+    next: (timeoutMs = 5_000) => inbox.next(timeoutMs, 'line'),
+    send: (line) => socket.write(line + '\n'),
+    closed,
+    close: async () => {
+      socket.end();
+      await closed;
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the time is up (for state visible only by query). */
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

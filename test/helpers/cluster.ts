@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { stringify } from 'yaml';
+
+/**
+ * The end-to-end harness: starts a cluster through the `gateworker` CLI exactly as a user would
+ * (a temp dir with gateworker.yaml and a handler file, `node bin/gateworker.js start -c …`),
+ * waits for the supervisor's "cluster ready" log line, and stops it by pid. Every process it
+ * starts is tracked and killed in `stop()`.
+ */
+
+export const CLI = resolve(import.meta.dirname, '../../bin/gateworker.js');
+
+export interface LogLine {
+  msg?: string;
+  role?: string;
+  level?: number;
+  [key: string]: unknown;
+}
+
+/** Free TCP ports on 127.0.0.1 (listen on 0, read, close). `count` consecutive when `consecutive`. */
+export async function freePorts(count: number, consecutive = false): Promise<number[]> {
+  const grab = () =>
+    new Promise<number>((res, rej) => {
+      const s = createServer();
+      s.once('error', rej);
+      s.listen(0, '127.0.0.1', () => {
+        const port = (s.address() as { port: number }).port;
+        s.close(() => res(port));
+      });
+    });
+  if (!consecutive) return Promise.all(Array.from({ length: count }, grab));
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await grab();
+    if (base + count > 65535) continue;
+    const ok = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        new Promise<boolean>((res) => {
+          const s = createServer();
+          s.once('error', () => res(false));
+          s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
+        }),
+      ),
+    );
+    if (ok.every(Boolean)) return Array.from({ length: count }, (_, i) => base + i);
+  }
+  throw new Error('no free consecutive ports');
+}
+
+export interface ClusterOptions {
+  gateways?: number;
+  workers?: number;
+  /** Source of the handler module (an ES module). */
+  handler: string;
+  /** Extra client listeners besides the ws one, e.g. { url: 'tcp://127.0.0.1:PORT', framing: 'line' } (PORT is filled in). */
+  tcp?: { framing: 'line' | 'length' | 'raw' } | null;
+  secret?: string;
+  /** Extra keys merged into the gateway / worker sections. */
+  gateway?: Record<string, unknown>;
+  worker?: Record<string, unknown>;
+  logLevel?: string;
+}
+
+export interface Cluster {
+  dir: string;
+  configFile: string;
+  env: NodeJS.ProcessEnv;
+  wsUrl: string;
+  tcpPort: number | null;
+  registerAddress: string;
+  secret: string;
+  pid: number;
+  /** Every JSON log line seen so far, from every process (stdout is shared). */
+  logs: LogLine[];
+  /** Resolves with the first log line matching, or rejects after timeoutMs. */
+  waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Runs a CLI command against this cluster (same config and run dir). */
+  cli(args: string[], timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Rewrites the handler file (for reload tests). */
+  writeHandler(source: string): void;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(options: ClusterOptions): Promise<Cluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
+  const gateways = options.gateways ?? 1;
+  const [registerPort, wsPort, tcpPort] = await freePorts(3);
+  const internal = (await freePorts(gateways, true))[0] as number;
+  const secret = options.secret ?? 'e2e-secret';
+  const listen: Record<string, unknown>[] = [{ url: `ws://127.0.0.1:${wsPort}/` }];
+  if (options.tcp) listen.push({ url: `tcp://127.0.0.1:${tcpPort}`, framing: options.tcp.framing });
+  const config = {
+    secret,
+    logLevel: options.logLevel ?? 'info',
+    register: { listen: `127.0.0.1:${registerPort}` },
+    gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
+    worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
+  };
+  const configFile = join(dir, 'gateworker.yaml');
+  writeFileSync(configFile, stringify(config));
+  writeFileSync(join(dir, 'handler.mjs'), options.handler);
+  const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
+  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: LogLine[] = [];
+  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
+  let stderr = '';
+  let buffer = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => {
+    buffer += chunk;
+    let nl: number;
+    while ((nl = buffer.indexOf('\n')) >= 0) {
+      const text = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      let line: LogLine;
+      try {
+        line = JSON.parse(text) as LogLine;
+      } catch {
+        line = { msg: text };
+      }
+      logs.push(line);
+      for (const w of waiters) {
+        if (w.match(line)) {
+          waiters.delete(w);
+          w.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+
+  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> => {
+    const seen = logs.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((res, rej) => {
+      const waiter = { match, resolve: (l: LogLine) => (clearTimeout(timer), res(l)) };
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        rej(new Error(`log line not seen within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
+      }, timeoutMs);
+      waiters.add(waiter);
+      void exited.then((code) => {
+        if (!waiters.has(waiter)) return;
+        waiters.delete(waiter);
+        clearTimeout(timer);
+        rej(new Error(`gateworker start exited (${code}) before the log line; stderr: ${stderr.slice(-2000)}`));
+      });
+    });
+  };
+
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    // Children that outlived the supervisor (they should not) are killed by pid.
+    for (const line of logs) {
+      for (const c of (line['children'] as { pid?: number }[] | undefined) ?? []) {
+        try {
+          if (c.pid !== undefined) process.kill(c.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    await waitForLog((l) => l.msg === 'cluster ready', 30_000);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const cli = (args: string[], timeoutMs = 60_000) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
+      const p = spawn(process.execPath, [CLI, ...args, '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+      const timer = setTimeout(() => {
+        p.kill('SIGKILL');
+        rej(new Error(`gateworker ${args.join(' ')} timed out`));
+      }, timeoutMs);
+      p.once('exit', (code) => {
+        clearTimeout(timer);
+        res({ code, stdout: out, stderr: err });
+      });
+    });
+  return {
+    dir,
+    configFile,
+    env,
+    wsUrl: `ws://127.0.0.1:${wsPort}/`,
+    tcpPort: options.tcp ? (tcpPort as number) : null,
+    registerAddress: `127.0.0.1:${registerPort}`,
+    secret,
+    pid: child.pid as number,
+    logs,
+    waitForLog,
+    cli,
+    writeHandler: (source) => writeFileSync(join(dir, 'handler.mjs'), source),
+    stop,
+  };
+}
