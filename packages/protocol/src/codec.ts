@@ -16,18 +16,65 @@ import { FieldReader, MAX_CLIENT_NUMBER } from './validate.js';
  * ProtocolError.
  */
 
-/** One msgpack configuration for the whole protocol: plain maps as objects, no records. */
-const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number' });
+/**
+ * One msgpack configuration for the whole protocol: plain maps as objects, no records, and no
+ * structured-clone references (a peer could otherwise build cyclic values, or point into a
+ * reference table left over from an earlier message).
+ */
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false, int64AsType: 'number', structuredClone: false });
+
+/** Deepest nesting of arrays and maps accepted in a decoded msgpack value. */
+export const MAX_MSGPACK_DEPTH = 128;
 
 export function packValue(value: unknown): Buffer {
   return packr.pack(value);
 }
 
+/**
+ * Decodes msgpack from a peer. Only plain data comes out: nil, booleans, numbers, strings,
+ * binary (Buffer), timestamps (Date), arrays and maps (plain objects), nested at most
+ * MAX_MSGPACK_DEPTH deep. msgpackr would also build class instances from extension types
+ * (BigInt, Error, RegExp, Set, typed arrays, ArrayBuffer, a placeholder for byte 0xc1); those are
+ * refused here, so peer-built objects never reach a handler or a re-encode.
+ */
 export function unpackValue(bytes: Uint8Array): unknown {
+  let value: unknown;
   try {
-    return packr.unpack(bytes);
+    value = packr.unpack(bytes);
   } catch (err) {
     throw new ProtocolError(ErrorCode.MalformedFrame, 'malformed msgpack body', { wire: WireErrorCode.MalformedFrame, cause: err });
+  }
+  if (!isPlainData(value, 0)) {
+    throw new ProtocolError(ErrorCode.MalformedFrame, `msgpack body holds an extension type or nests deeper than ${MAX_MSGPACK_DEPTH}`, {
+      wire: WireErrorCode.MalformedFrame,
+    });
+  }
+  return value;
+}
+
+function isPlainData(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_MSGPACK_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (const item of value as unknown[]) if (!isPlainData(item, depth + 1)) return false;
+        return true;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto === Object.prototype || proto === null) {
+        for (const key in value) if (!isPlainData((value as Record<string, unknown>)[key], depth + 1)) return false;
+        return true;
+      }
+      return proto === Buffer.prototype || proto === Uint8Array.prototype || proto === Date.prototype;
+    }
+    default:
+      return false; // bigint, symbol, function
   }
 }
 

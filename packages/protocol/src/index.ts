@@ -4,7 +4,7 @@ export { PROTOCOL_VERSION } from './version.js';
 export { ErrorCode, WireErrorCode, ProtocolError, isProtocolError } from './errors.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_PREFIX_BYTES } from './frame.js';
 export {
-  encodeMessage, decodeMessage, packValue, unpackValue,
+  encodeMessage, decodeMessage, packValue, unpackValue, MAX_MSGPACK_DEPTH,
   encodeClientConnect, encodeClientMessage, encodeClientClose,
   encodeSendToClient, encodeSendToClients, encodeSendToAll, encodeSendToUids, encodeSendToGroups, encodeAck,
 } from './codec.js';
