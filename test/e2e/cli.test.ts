@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { connectWs } from '../helpers/clients.js';
+import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { OPS_HANDLER } from '../helpers/rpc.js';
+
+function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tmpdir(), env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+  });
+}
+
+let cluster: Cluster | null = null;
+afterEach(async () => {
+  await cluster?.stop();
+  cluster = null;
+});
+
+describe('gateworker CLI', () => {
+  it('exits 2 naming the key and its position for a bad config', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+    const file = join(dir, 'gateworker.yaml');
+    writeFileSync(file, 'register:\n  listen: 127.0.0.1:1236\ngateway:\n  listen:\n    - url: ws://127.0.0.1:7272/\n  routing: sideways\n');
+    const r = await run(['start', '-c', file], { env: { ...process.env, GATEWORKER_RUN_DIR: dir } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('gateway.routing');
+    expect(r.stderr).toContain(`${file}:6:`);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 2 on an unknown command or option', async () => {
+    expect((await run(['launch'])).code).toBe(2);
+    expect((await run(['start', '--no-such-flag'])).code).toBe(2);
+  });
+
+  it('`reload` and `stop` with nothing running fail clearly (exit 1)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-cli-'));
+    const r = await run(['reload'], { env: { ...process.env, GATEWORKER_RUN_DIR: dir } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no running `gateworker start`');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('status prints the topology; stop stops everything', async () => {
+    cluster = await startCluster({ gateways: 1, workers: 2, handler: OPS_HANDLER });
+    const client = await connectWs(cluster.wsUrl);
+    const json = await cluster.cli(['status', '--json']);
+    expect(json.code).toBe(0);
+    const status = JSON.parse(json.stdout) as { gateways: { stats: { clients: number } }[]; workers: { state: string }[] };
+    expect(status.gateways).toHaveLength(1);
+    expect(status.gateways[0]?.stats.clients).toBeGreaterThanOrEqual(0);
+    expect(status.workers.map((w) => w.state)).toEqual(['ready', 'ready']);
+    const text = await cluster.cli(['status']);
+    expect(text.stdout).toMatch(/GATEWAY\s+ADDRESS/);
+    expect(text.stdout).toMatch(/WORKER\s+STATE/);
+
+    const closed = client.closed;
+    const stop = await cluster.cli(['stop']);
+    expect(stop.code).toBe(0);
+    expect((await closed).code).toBe(1001);
+    const pids = cluster.logs.flatMap((l) => (l['children'] as { pid: number }[] | undefined) ?? []).map((c) => c.pid);
+    expect(pids.length).toBe(4);
+    for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
+  });
+});
+
+describe('the front door: `npx gateworker start` with no config', () => {
+  it('serves the echo default on ws://127.0.0.1:7272/ and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gw-default-'));
+    const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
+    const p = spawn(process.execPath, [CLI, 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (!out.includes('cluster ready') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toContain('cluster ready');
+      expect(out).toContain('ws://127.0.0.1:7272/');
+      const ws = await connectWs('ws://127.0.0.1:7272/');
+      ws.send('hello');
+      expect(await ws.next()).toBe('hello');
+      await ws.close();
+      p.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      p.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
