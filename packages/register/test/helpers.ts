@@ -1,0 +1,144 @@
+import { EventEmitter } from 'node:events';
+import type { GatewayInfo, WorkerInfo } from '@gateworker/protocol';
+import type { Logger } from '@gateworker/protocol/node';
+import { RegisterClient, RegisterServer, type RegisterClientOptions, type RegisterServerOptions } from '../src/index.js';
+
+export const SECRET = 'test-secret';
+export const FAST_LINK = { pingIntervalMs: 50, timeoutMs: 400 };
+
+export interface LogLine {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg: string;
+}
+
+/** A Logger that records every line and emits 'line' for each, so tests can await a log line. */
+export class CaptureLogger extends EventEmitter implements Logger {
+  readonly lines: LogLine[] = [];
+  debug(obj: object, msg = ''): void { this.push('debug', obj, msg); }
+  info(obj: object, msg = ''): void { this.push('info', obj, msg); }
+  warn(obj: object, msg = ''): void { this.push('warn', obj, msg); }
+  error(obj: object, msg = ''): void { this.push('error', obj, msg); }
+  child(): Logger { return this; }
+
+  /** Resolves with the first line (past or future) matching `match`; rejects after `timeoutMs`. */
+  waitFor(match: (line: LogLine) => boolean, timeoutMs = 3_000): Promise<LogLine> {
+    const seen = this.lines.find(match);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return withTimeout(new Promise((resolve) => {
+      const onLine = (line: LogLine): void => {
+        if (!match(line)) return;
+        this.off('line', onLine);
+        resolve(line);
+      };
+      this.on('line', onLine);
+    }), timeoutMs, 'log line');
+  }
+
+  private push(level: LogLine['level'], obj: object, msg: string): void {
+    const line = { level, obj: obj as Record<string, unknown>, msg };
+    this.lines.push(line);
+    this.emit('line', line);
+  }
+}
+
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the arguments of the next `event` whose arguments satisfy `match`. */
+export function nextEvent<A extends unknown[]>(
+  emitter: EventEmitter, event: string, match: (...args: A) => boolean = () => true, timeoutMs = 3_000,
+): Promise<A> {
+  let listener: ((...args: A) => void) | undefined;
+  return withTimeout(new Promise<A>((resolve) => {
+    listener = (...args: A) => {
+      if (match(...args)) resolve(args);
+    };
+    emitter.on(event, listener as (...args: unknown[]) => void);
+  }), timeoutMs, `event "${event}"`).finally(() => emitter.off(event, listener as (...args: unknown[]) => void));
+}
+
+/** Resolves once `condition()` holds, checking after every `event` of `emitter`. */
+export async function until(emitter: EventEmitter, events: string[], condition: () => boolean, timeoutMs = 3_000): Promise<void> {
+  if (condition()) return;
+  let check: (() => void) | undefined;
+  await withTimeout(new Promise<void>((resolve) => {
+    check = () => {
+      if (condition()) resolve();
+    };
+    for (const e of events) emitter.on(e, check);
+  }), timeoutMs, `condition after ${events.join('/')}`).finally(() => {
+    for (const e of events) emitter.off(e, check as () => void);
+  });
+}
+
+/**
+ * Repeats `probe` (each call a real round trip, e.g. a status query) until `done` accepts its
+ * result; for state that changes on a timer we do not control (stats ticks). No fixed sleeps.
+ */
+export async function probeUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms probing`);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+let pidCounter = 10_000;
+
+export function gatewayInfo(gatewayId: string, overrides: Partial<GatewayInfo> = {}): GatewayInfo {
+  return {
+    gatewayId,
+    nodeId: 'node-a',
+    address: `127.0.0.1:${2900 + gatewayId.length}`,
+    processIndex: 0,
+    pid: pidCounter++,
+    stats: { clients: 0, uids: 0, groups: 0, workers: 0, pending: 0 },
+    ...overrides,
+  };
+}
+
+export function workerInfo(workerId: string, overrides: Partial<WorkerInfo> = {}): WorkerInfo {
+  return { workerId, nodeId: 'node-a', pid: pidCounter++, state: 'ready', inflight: 0, handled: 0, gateways: 0, ...overrides };
+}
+
+/** Creates servers and clients and closes all of them in `closeAll()` (call it in afterEach). */
+export class Harness {
+  private readonly closers: Array<() => Promise<unknown>> = [];
+
+  async server(options: Partial<RegisterServerOptions> = {}): Promise<{ server: RegisterServer; address: string; logger: CaptureLogger }> {
+    const logger = new CaptureLogger();
+    const server = new RegisterServer({ listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, nodeId: 'register-1', logger, link: FAST_LINK, ...options });
+    this.closers.push(() => server.close());
+    const { host, port } = await server.start();
+    return { server, address: `${host}:${port}`, logger };
+  }
+
+  client(options: Partial<RegisterClientOptions> & Pick<RegisterClientOptions, 'registers'>): { client: RegisterClient; logger: CaptureLogger } {
+    const logger = new CaptureLogger();
+    const client = new RegisterClient({
+      secret: SECRET, role: 'client', nodeId: 'client-node', logger, link: FAST_LINK,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, statsIntervalMs: 50, ...options,
+    });
+    this.closers.push(() => client.close());
+    client.start();
+    return { client, logger };
+  }
+
+  /** Registers any other resource to close after the test. */
+  add(close: () => Promise<unknown> | void): void {
+    this.closers.push(async () => close());
+  }
+
+  async closeAll(): Promise<void> {
+    const closers = this.closers.splice(0).reverse();
+    await Promise.all(closers.map((close) => close()));
+  }
+}
