@@ -42,8 +42,8 @@ function nextMessage(link: Link, deadline: number): Promise<Message> {
     }, Math.max(0, deadline - Date.now()));
     link.onMessage = (message) => {
       clearTimeout(timer);
-      link.onMessage = () => {};
-      link.onClose = () => {};
+      // Frames behind this one (in the same chunk) are held for the next reader or the link's owner.
+      link.holdEvents();
       if (message.op === Op.Error) reject(ProtocolError.fromWire(message.code, message.message));
       else resolve(message);
     };

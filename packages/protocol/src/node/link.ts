@@ -30,13 +30,15 @@ export type CloseHandler = (error: Error | null) => void;
  * one write (the socket is corked on the first write of a tick and uncorked on the next tick).
  * Pings are answered here; every other message goes to `onMessage`. Malformed input, an oversized
  * frame, an overfull write buffer or a silent peer destroys the link with a typed error, which
- * `onClose` receives (null after a clean close).
+ * `onClose` receives (null after a clean close). After such an error nothing more is passed on.
+ *
+ * While no handler is set (between the handshake and the owner setting its handlers), messages
+ * and the close are held, not dropped: they are delivered in order, in a microtask, once the
+ * handlers are set. Frames that arrive in the same chunk as the last handshake frame land here.
  */
 export class Link {
   readonly socket: Socket;
   readonly remoteAddress: string;
-  onMessage: MessageHandler = () => {};
-  onClose: CloseHandler = () => {};
   /** Resolves once the socket is closed, with the error that closed it (null if clean). */
   readonly closed: Promise<Error | null>;
 
@@ -49,6 +51,13 @@ export class Link {
   private error: Error | null = null;
   private isClosed = false;
   private resolveClosed!: (err: Error | null) => void;
+  /** The owner's handlers; null while events are held for a handler not yet set. */
+  private messageHandler: MessageHandler | null = null;
+  private closeHandler: CloseHandler | null = null;
+  /** Messages received while no message handler was set, oldest first. */
+  private held: Message[] = [];
+  private closeNotified = false;
+  private releaseScheduled = false;
 
   constructor(socket: Socket, options: LinkOptions = {}) {
     this.socket = socket;
@@ -68,6 +77,35 @@ export class Link {
       this.pingTimer = setInterval(() => this.heartbeat(), interval);
       this.pingTimer.unref();
     }
+  }
+
+  /** Receives every message but Ping and Pong. Setting it delivers any held messages (in a microtask). */
+  get onMessage(): MessageHandler {
+    return this.messageHandler ?? noop;
+  }
+
+  set onMessage(handler: MessageHandler) {
+    this.messageHandler = handler;
+    this.scheduleRelease();
+  }
+
+  /** Called once when the socket has closed, with the error that closed it (null if clean). */
+  get onClose(): CloseHandler {
+    return this.closeHandler ?? noop;
+  }
+
+  set onClose(handler: CloseHandler) {
+    this.closeHandler = handler;
+    this.scheduleRelease();
+  }
+
+  /**
+   * Holds messages and the close event until the next handlers are set. The handshake calls this
+   * when it has read its last frame, so frames right behind it wait for the link's owner.
+   */
+  holdEvents(): void {
+    this.messageHandler = null;
+    this.closeHandler = null;
   }
 
   get isOpen(): boolean {
@@ -138,6 +176,9 @@ export class Link {
   }
 
   private receive(chunk: Buffer): void {
+    // After an error the stream is not trusted (and the decoder may have lost its place): the
+    // socket is only waiting for the peer to close.
+    if (this.error !== null) return;
     this.lastReceivedAt = Date.now();
     try {
       this.decoder.push(chunk, (frame) => {
@@ -148,12 +189,47 @@ export class Link {
           return;
         }
         if (message.op === Op.Pong) return;
-        this.onMessage(message);
+        if (this.messageHandler === null || this.held.length > 0) this.held.push(message);
+        else this.messageHandler(message);
       });
     } catch (err) {
-      if (err instanceof ProtocolError) this.fail(err);
-      else this.destroy(err instanceof Error ? err : new Error(String(err)));
+      this.failWith(err);
     }
+  }
+
+  private failWith(err: unknown): void {
+    if (err instanceof ProtocolError) this.fail(err);
+    else this.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  private scheduleRelease(): void {
+    if (this.releaseScheduled) return;
+    if (this.held.length === 0 && !(this.isClosed && !this.closeNotified)) return;
+    this.releaseScheduled = true;
+    queueMicrotask(() => this.release());
+  }
+
+  /** Delivers held messages, then a held close, to the handlers now set. */
+  private release(): void {
+    this.releaseScheduled = false;
+    while (this.held.length > 0 && this.messageHandler !== null && this.error === null) {
+      const message = this.held.shift() as Message;
+      try {
+        this.messageHandler(message);
+      } catch (err) {
+        this.failWith(err);
+      }
+    }
+    if (this.error !== null) this.held = [];
+    this.notifyClose();
+  }
+
+  private notifyClose(): void {
+    // A close waits behind held messages only while a message handler may still come to take them.
+    if (!this.isClosed || this.closeNotified || this.closeHandler === null) return;
+    if (this.held.length > 0 && this.messageHandler !== null) return;
+    this.closeNotified = true;
+    this.closeHandler(this.error);
   }
 
   private heartbeat(): void {
@@ -178,10 +254,13 @@ export class Link {
     if (this.isClosed) return;
     this.isClosed = true;
     this.stopPings();
-    this.onClose(this.error);
+    if (this.held.length > 0) this.scheduleRelease();
+    else this.notifyClose();
     this.resolveClosed(this.error);
   }
 }
+
+function noop(): void {}
 
 function uncork(link: Link): void {
   link.flush();
