@@ -49,7 +49,8 @@ export class RegisterServer {
   private starting: Promise<{ host: string; port: number }> | null = null;
   private closing: Promise<void> | null = null;
   private boundAddress: { host: string; port: number } | null = null;
-  private readonly createdAt = Date.now();
+  /** When the server started listening (for uptime in status). */
+  private startedAt = Date.now();
 
   constructor(options: RegisterServerOptions) {
     this.options = resolveRegisterServerOptions(options);
@@ -79,7 +80,7 @@ export class RegisterServer {
   /** What a StatusQuery answers: this register, its gateways (with live stats) and workers. */
   status(): ClusterStatus {
     return {
-      register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.createdAt },
+      register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.startedAt },
       ...this.registry.snapshot(),
     };
   }
@@ -116,6 +117,7 @@ export class RegisterServer {
     this.boundAddress = { host: bound.address, port: bound.port };
     if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
     this.state = 'listening';
+    this.startedAt = Date.now();
     this.log.info({ address: formatHostPort(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
     return this.boundAddress;
   }

@@ -150,4 +150,17 @@ describe('authentication', () => {
     expect(server.status().gateways).toHaveLength(1);
     expect(downs).toBe(0);
   });
+
+  it('a RegisterClient refused after the handshake logs the reason and reports it on register-down', async () => {
+    const { address } = await h.server();
+    const g = gatewayInfo('gw00000000cf');
+    const { client: first } = h.client({ registers: [address], role: 'gateway', gateway: g });
+    await first.ready();
+    // A misconfigured second process claiming the same gateway id.
+    const { client: second, logger } = h.client({ registers: [address], role: 'gateway', gateway: { ...g, pid: g.pid + 1 } });
+    const [, error] = await nextEvent<[string, Error | null]>(second, 'register-down');
+    expect(error).toMatchObject({ code: ErrorCode.Unexpected });
+    expect(error?.message).toContain('already announced by another process');
+    await logger.waitFor((l) => l.level === 'error' && l.msg.includes(`register ${address} refused us`));
+  });
 });
