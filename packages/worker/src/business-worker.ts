@@ -1,0 +1,269 @@
+import { Op } from '@gateworker/protocol';
+import type { WorkerInfo } from '@gateworker/protocol';
+import type { Logger } from '@gateworker/protocol/node';
+import type { ClientEnv } from './client.js';
+import { ClusterApiImpl } from './cluster-api.js';
+import type { ClusterApi, Session } from './cluster-api-types.js';
+import type { GatewayDirectory } from './directory.js';
+import { Dispatcher } from './dispatch.js';
+import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
+import { GatewayLinks } from './gateway-links.js';
+import type { Handler, WorkerContext } from './handler.js';
+import type { LinkSession } from './link-session.js';
+import { linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
+import { QueryManager } from './query.js';
+import { createDirectory } from './register-directory.js';
+
+export type BusinessWorkerState = 'starting' | 'ready' | 'draining' | 'closed';
+
+/**
+ * The business worker: runs the handler module against every gateway in the register's list.
+ *
+ * Lifecycle: `start()` connects to the registers and to every listed gateway, runs onWorkerStart,
+ * then sends WorkerReady on each link and resolves once every listed gateway has a ready link.
+ * `drain()` is the rolling-reload exit of internals.md: Drain to every gateway, wait for each
+ * DrainAck and for every event received to be finished and acknowledged, run onWorkerStop,
+ * close the links. Nothing is lost or handled twice: whatever is not acknowledged when a link
+ * dies is re-sent by its gateway.
+ */
+export class BusinessWorker {
+  readonly options: ResolvedWorkerOptions;
+  /** The cluster API, as `worker.gateway` in onWorkerStart/onWorkerStop. */
+  readonly gateway: ClusterApi;
+  readonly logger: Logger;
+  private currentState: BusinessWorkerState = 'starting';
+  private readonly directory: GatewayDirectory;
+  private readonly links: GatewayLinks;
+  private readonly queries = new QueryManager();
+  private readonly dispatcher: Dispatcher;
+  private readonly context: WorkerContext;
+  private readonly handler: Handler<Session>;
+  /** onWorkerStart is done: links send WorkerReady as soon as they connect. */
+  private activated = false;
+  private starting: Promise<void> | null = null;
+  private draining: Promise<void> | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: BusinessWorkerOptions) {
+    this.options = resolveWorkerOptions(options);
+    const o = this.options;
+    this.logger = o.logger.child({ workerId: o.workerId });
+    this.handler = o.handler as Handler<Session>;
+    this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
+    this.links = new GatewayLinks(
+      this.directory,
+      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger },
+      {
+        onEvent: (session, event) => this.dispatcher.onEvent(session, event),
+        onQueryReply: (session, reply) => this.queries.onReply(session, reply),
+        onSessionOpen: (session) => this.sessionOpened(session),
+        onSessionClosed: (session) => this.sessionClosed(session),
+      },
+    );
+    const api = new ClusterApiImpl({
+      links: this.links,
+      queries: this.queries,
+      logger: this.logger,
+      queryTimeoutMs: o.queryTimeoutMs,
+      whenUsable: () => null,
+      get local() {
+        return dispatcher;
+      },
+    });
+    this.gateway = api;
+    const env: ClientEnv = { api, links: this.links, logger: this.logger };
+    const dispatcher = new Dispatcher(this.handler, env, this.logger);
+    this.dispatcher = dispatcher;
+    this.context = { id: o.workerId, gateway: api, logger: this.logger };
+  }
+
+  get state(): BusinessWorkerState {
+    return this.currentState;
+  }
+
+  get workerId(): string {
+    return this.options.workerId;
+  }
+
+  /** For status: what the register shows about this worker. */
+  info(): WorkerInfo {
+    let gateways = 0;
+    // `links` is not yet built while the constructor asks for the first info.
+    if (this.links !== undefined) for (const s of this.links.sessions()) if (s.readySent) gateways++;
+    return {
+      workerId: this.options.workerId,
+      nodeId: this.options.nodeId,
+      pid: process.pid,
+      state: this.currentState === 'closed' ? 'draining' : this.currentState,
+      inflight: this.dispatcher?.inflight ?? 0,
+      handled: this.dispatcher?.handled ?? 0,
+      gateways,
+    };
+  }
+
+  /**
+   * Resolves once the worker is READY: a link with WorkerReady sent to every gateway currently
+   * listed (at once if the register lists none). Rejects with a ReadyTimeoutError after
+   * readyTimeoutMs (the worker keeps connecting; close() it to give up), with a WorkerError
+   * (GW_ERR_WORKER_START) if onWorkerStart throws, or a ClosedError if closed meanwhile.
+   */
+  start(): Promise<void> {
+    this.starting ??= this.run();
+    return this.starting;
+  }
+
+  private async run(): Promise<void> {
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    const remaining = (): number => Math.max(1, deadline - Date.now());
+    this.statsTimer = setInterval(() => this.pushInfo(), this.options.statsIntervalMs);
+    this.statsTimer.unref();
+    this.directory.start();
+    this.links.start();
+    await this.directory.ready(remaining());
+    this.checkOpen();
+    this.links.sync();
+    // Give onWorkerStart usable links (queries, sends), but do not fail here: the READY wait below names what is missing.
+    await this.links.whenAll((p) => p.session !== null, remaining(), 'worker').catch(() => {});
+    this.checkOpen();
+    try {
+      await this.handler.onWorkerStart?.(this.context);
+    } catch (err) {
+      this.logger.error({ err }, 'onWorkerStart failed');
+      await this.shutdown(false);
+      throw new WorkerError(WorkerErrorCode.WorkerStart, `onWorkerStart failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    this.checkOpen();
+    this.activated = true;
+    for (const session of this.links.sessions()) this.sendReady(session);
+    await this.links.whenAll((p) => p.session?.readySent === true, remaining(), 'worker');
+    this.checkOpen();
+    this.setState('ready');
+    this.logger.info({ gateways: this.links.size }, 'worker ready');
+  }
+
+  private checkOpen(): void {
+    if (this.currentState === 'draining' || this.currentState === 'closed') throw new ClosedError('the worker');
+  }
+
+  /** Graceful exit for a rolling reload; idempotent. */
+  drain(): Promise<void> {
+    if (this.currentState === 'closed') return this.draining ?? Promise.resolve();
+    this.draining ??= this.runDrain();
+    return this.draining;
+  }
+
+  /** Same as drain(); idempotent. */
+  close(): Promise<void> {
+    return this.drain();
+  }
+
+  /** Closes every link at once; unacknowledged events are re-sent by the gateways to other workers. */
+  destroy(): void {
+    if (this.currentState === 'closed') return;
+    this.setState('closed');
+    this.stopStats();
+    this.links.destroy();
+    this.queries.abortAll();
+    void this.directory.close().catch(() => {});
+  }
+
+  private async runDrain(): Promise<void> {
+    const started = Date.now();
+    const wasActivated = this.activated;
+    this.setState('draining');
+    this.links.stopConnecting();
+    this.links.abortWaiters(new ClosedError('the worker'));
+    const sessions = this.links.sessions().filter((s) => s.readySent);
+    this.logger.info({ gateways: sessions.length, inflight: this.dispatcher.inflight }, 'draining');
+    const drained = Promise.all(sessions.map((s) => s.drain())).then(() => this.dispatcher.whenIdle());
+    const inTime = await withTimeout(drained, this.options.drainTimeoutMs);
+    if (!inTime) {
+      const waiting = sessions.filter((s) => s.alive && !(s.drainAcked && s.acks.settled)).map((s) => `${s.gatewayId}@${s.address}`);
+      this.logger.warn(
+        { drainTimeoutMs: this.options.drainTimeoutMs, inflight: this.dispatcher.inflight, gateways: waiting },
+        'drain timed out; closing anyway (the gateways re-send what was not acknowledged)',
+      );
+    }
+    if (this.starting !== null) await withTimeout(this.starting.catch(() => {}), this.options.drainTimeoutMs);
+    await this.shutdown(wasActivated || this.activated);
+    this.logger.info({ ms: Date.now() - started, handled: this.dispatcher.handled }, 'worker closed');
+  }
+
+  private async shutdown(runStopHook: boolean): Promise<void> {
+    if (runStopHook) {
+      const stop = this.handler.onWorkerStop;
+      if (stop !== undefined) {
+        const done = Promise.resolve()
+          .then(() => stop.call(this.handler, this.context))
+          .then(
+            () => true,
+            (err: unknown) => {
+              this.logger.error({ err }, 'onWorkerStop failed');
+              return true;
+            },
+          );
+        if (!(await withTimeout(done, this.options.drainTimeoutMs))) this.logger.warn({}, 'onWorkerStop did not finish in time');
+      }
+    }
+    this.setState('closed');
+    this.stopStats();
+    this.queries.abortAll();
+    await this.links.close();
+    await this.directory.close().catch((err: unknown) => this.logger.debug({ err }, 'closing the register client failed'));
+  }
+
+  private sessionOpened(session: LinkSession): void {
+    if (this.activated && (this.currentState === 'starting' || this.currentState === 'ready')) this.sendReady(session);
+  }
+
+  private sessionClosed(session: LinkSession): void {
+    this.queries.sessionClosed(session);
+    this.dispatcher.sessionClosed(session);
+    if (session.readySent) this.pushInfo();
+  }
+
+  private sendReady(session: LinkSession): void {
+    if (session.readySent || !session.alive) return;
+    session.sendMessage({ op: Op.WorkerReady, workerId: this.options.workerId, pid: process.pid });
+    session.readySent = true;
+    this.links.changed();
+    this.pushInfo();
+  }
+
+  private setState(state: BusinessWorkerState): void {
+    if (this.currentState === state) return;
+    this.currentState = state;
+    this.pushInfo();
+  }
+
+  private pushInfo(): void {
+    if (this.currentState === 'closed') return;
+    try {
+      this.directory.updateWorker?.(this.info());
+    } catch (err) {
+      this.logger.debug({ err }, 'cannot push worker info to the register');
+    }
+  }
+
+  private stopStats(): void {
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+}
+
+/** Resolves true when `promise` settles within `ms`, false otherwise. */
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+    );
+  });
+}

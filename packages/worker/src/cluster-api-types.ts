@@ -1,0 +1,81 @@
+/**
+ * The cluster API: what `client.gateway`, `worker.gateway` and `GatewayClient` offer. Every method
+ * is async. Sends and commands are fire-and-forget (they resolve once written to the links);
+ * queries ask the gateways that can answer and merge the answers.
+ */
+
+/** Text (sent as a text frame / line) or bytes (sent as a binary frame / raw bytes). */
+export type SendData = string | Uint8Array;
+export type OneOrMany<T> = T | readonly T[];
+/** Uids and groups are strings on the wire; numbers are converted with String(). */
+export type Key = string | number;
+
+export interface ExcludeOptions {
+  /** Client ids that must not receive this send. */
+  exclude?: OneOrMany<string> | undefined;
+}
+
+export interface QueryOptions {
+  /** Give up on gateways that have not answered after this many ms (default: the queryTimeoutMs option). */
+  timeoutMs?: number | undefined;
+  /**
+   * When some gateway does not answer: resolve with `{ partial: true, missing, result }` (the
+   * merged answers of those that did) instead of rejecting with a QueryTimeoutError.
+   */
+  partial?: boolean | undefined;
+}
+
+/** What a query resolves to, with `partial: true`, when some gateways did not answer. */
+export interface PartialResult<T> {
+  partial: true;
+  /** The gateways that did not answer, as `<gatewayId>@<address>`. */
+  missing: string[];
+  /** Merged from the gateways that answered. */
+  result: T;
+}
+
+/** A query's result type: the plain result, or (when partial results were asked for) possibly a PartialResult. */
+export type QueryAnswer<T, O> = O extends { partial?: false | undefined } ? T : T | PartialResult<T>;
+
+export type NoOptions = Record<never, never>;
+
+export type Session = Record<string, unknown>;
+
+export function isPartialResult<T>(value: T | PartialResult<T>): value is PartialResult<T> {
+  return typeof value === 'object' && value !== null && (value as { partial?: unknown }).partial === true && 'missing' in value;
+}
+
+export interface ClusterApi {
+  // Sends
+  sendToClient(id: OneOrMany<string>, data: SendData): Promise<void>;
+  sendToAll(data: SendData, options?: ExcludeOptions): Promise<void>;
+  sendToUid(uid: OneOrMany<Key>, data: SendData): Promise<void>;
+  sendToGroup(group: OneOrMany<Key>, data: SendData, options?: ExcludeOptions): Promise<void>;
+
+  // Commands
+  joinGroup(id: string, group: Key): Promise<void>;
+  leaveGroup(id: string, group: Key): Promise<void>;
+  ungroup(group: Key): Promise<void>;
+  bindUid(id: string, uid: Key): Promise<void>;
+  unbindUid(id: string): Promise<void>;
+  closeClient(id: string, data?: SendData): Promise<void>;
+  setSession(id: string, session: Session): Promise<void>;
+  /** Deep merge (plain objects only) into the stored session. */
+  updateSession(id: string, patch: Session): Promise<void>;
+
+  // Queries
+  isOnline<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<boolean, O>>;
+  isUidOnline<const O extends QueryOptions = NoOptions>(uid: Key, options?: O): Promise<QueryAnswer<boolean, O>>;
+  getClientIdsByUid<const O extends QueryOptions = NoOptions>(uid: Key, options?: O): Promise<QueryAnswer<string[], O>>;
+  getUidByClientId<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<string | null, O>>;
+  /** null when the client is not connected. */
+  getSession<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<Session | null, O>>;
+  getAllClientCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>>;
+  getClientCountByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<number, O>>;
+  getClientIdsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<string[], O>>;
+  getAllGroupIds<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<string[], O>>;
+  getAllUids<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<string[], O>>;
+  getUidCountByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<number, O>>;
+  getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, Session>, O>>;
+  getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, Session>, O>>;
+}

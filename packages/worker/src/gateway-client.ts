@@ -1,0 +1,104 @@
+import { ErrorCode, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import type { Logger } from '@gateworker/protocol/node';
+import { ClusterApiImpl } from './cluster-api.js';
+import type { GatewayDirectory } from './directory.js';
+import { ClosedError } from './errors.js';
+import { GatewayLinks } from './gateway-links.js';
+import { linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
+import { QueryManager } from './query.js';
+import { createDirectory } from './register-directory.js';
+
+/**
+ * The cluster API for any other Node program (an HTTP app pushing to clients): learns the
+ * gateways from the registers, keeps one link to each (role 'client': commands and queries, never
+ * client events), follows the list and reconnects. Connects on first use or on `ready()`; every
+ * method waits for readiness itself, at most queryTimeoutMs, then goes ahead with the gateways
+ * it has (queries name the others as missing).
+ */
+export class GatewayClient extends ClusterApiImpl {
+  readonly options: ResolvedClientOptions;
+  private readonly logger: Logger;
+  private readonly directory: GatewayDirectory;
+  private readonly links: GatewayLinks;
+  private readonly queries: QueryManager;
+  private state: 'new' | 'started' | 'closed';
+  /** Every listed gateway was connected once; from then on methods do not wait. */
+  private isReady: boolean;
+  private readiness: Promise<void> | null;
+  private closing: Promise<void> | null;
+
+  constructor(options: GatewayClientOptions) {
+    const o = resolveClientOptions(options);
+    const queries = new QueryManager();
+    const directory = createDirectory(o, 'client', o.nodeId, null);
+    const links = new GatewayLinks(
+      directory,
+      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger },
+      {
+        onEvent: (session, event) =>
+          session.link.fail(new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} sent to a GatewayClient`, { wire: WireErrorCode.Unexpected })),
+        onQueryReply: (session, reply) => queries.onReply(session, reply),
+        onSessionOpen: () => {},
+        onSessionClosed: (session) => queries.sessionClosed(session),
+      },
+    );
+    let self: GatewayClient | null = null;
+    super({ links, queries, logger: o.logger, queryTimeoutMs: o.queryTimeoutMs, whenUsable: () => (self as GatewayClient).whenUsable(), local: null });
+    self = this;
+    this.options = o;
+    this.logger = o.logger;
+    this.directory = directory;
+    this.links = links;
+    this.queries = queries;
+    this.state = 'new';
+    this.isReady = false;
+    this.readiness = null;
+    this.closing = null;
+  }
+
+  /**
+   * Connects (if not yet) and resolves once the registers answered and every listed gateway has
+   * a link. Rejects with a ReadyTimeoutError (GW_ERR_READY_TIMEOUT) naming the missing gateways,
+   * or with the register client's error when no register answered.
+   */
+  async ready(timeoutMs: number = this.options.readyTimeoutMs): Promise<void> {
+    if (this.state === 'closed') throw new ClosedError('the GatewayClient');
+    this.startOnce();
+    const deadline = Date.now() + timeoutMs;
+    await this.directory.ready(timeoutMs);
+    this.links.sync();
+    await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - Date.now()), 'GatewayClient');
+    this.isReady = true;
+  }
+
+  /** Closes every link and the register client; pending queries end (their gateways count as missing). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'closed';
+    this.queries.abortAll();
+    await this.links.close();
+    await this.directory.close().catch((err: unknown) => this.logger.debug({ err }, 'closing the register client failed'));
+  }
+
+  private startOnce(): void {
+    if (this.state !== 'new') return;
+    this.state = 'started';
+    this.directory.start();
+    this.links.start();
+  }
+
+  /** What a method awaits before using the links: nothing once ready, else a bounded readiness wait. */
+  private whenUsable(): Promise<void> | null {
+    if (this.state === 'closed') return Promise.reject(new ClosedError('the GatewayClient'));
+    if (this.isReady) return null;
+    this.readiness ??= this.ready(this.options.queryTimeoutMs).catch((err: unknown) => {
+      this.logger.warn({ err }, 'GatewayClient not fully connected; going ahead with the gateways it has');
+      this.readiness = null;
+    });
+    return this.readiness;
+  }
+}

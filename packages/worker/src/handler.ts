@@ -1,0 +1,121 @@
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Logger } from '@gateworker/protocol/node';
+import type { ClusterApi } from './cluster-api-types.js';
+import { HandlerLoadError } from './errors.js';
+
+/** The WebSocket upgrade request, as `onWebSocketConnect` receives it. */
+export interface UpgradeRequest {
+  url: string;
+  headers: Record<string, string | string[]>;
+  remoteAddress: string;
+}
+
+/** A connected client, as handlers see it. One object per client for as long as it is connected. */
+export interface Client<S = Record<string, unknown>> {
+  /** Cluster-wide client id: routable, never reused. */
+  readonly id: string;
+  /** '' and 0 when this worker did not see the client connect (it learns them from ClientConnect). */
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The listener URL the client connected to, as configured ('' when unknown). */
+  readonly listener: string;
+  /** A plain object. Changes made during a callback (also nested ones, or assigning a new object) are written back to the gateway. */
+  session: S;
+  /** The bound uid as far as this worker knows it (bound through this worker), else null. */
+  readonly uid: string | null;
+  readonly gateway: ClusterApi;
+  send(data: string | Uint8Array): void;
+  /** Sends `data` (if given) and closes the client. */
+  close(data?: string | Uint8Array): void;
+  bindUid(uid: string | number): void;
+  unbindUid(): void;
+  joinGroup(group: string | number): void;
+  leaveGroup(group: string | number): void;
+}
+
+export interface WorkerContext {
+  readonly id: string;
+  readonly gateway: ClusterApi;
+  readonly logger: Logger;
+}
+
+export type Awaitable<T> = T | Promise<T>;
+
+export interface Handler<S = Record<string, unknown>> {
+  /** Once per worker process, before it takes events. */
+  onWorkerStart?(worker: WorkerContext): Awaitable<void>;
+  /** A client connected (any listener). */
+  onConnect?(client: Client<S>): Awaitable<void>;
+  /**
+   * WebSocket clients only, after `onConnect`. Return false (or throw) to reject: the client is
+   * closed (ws close 1008) and this worker gives it no further events.
+   */
+  onWebSocketConnect?(client: Client<S>, request: UpgradeRequest): Awaitable<void | boolean>;
+  /** A string for text frames and 'line' framing, a Buffer for binary data. */
+  onMessage?(client: Client<S>, message: string | Buffer): Awaitable<void>;
+  /** The client is gone; its session and uid are still readable, session changes are not written back. */
+  onClose?(client: Client<S>): Awaitable<void>;
+  /** Before a drained worker exits. */
+  onWorkerStop?(worker: WorkerContext): Awaitable<void>;
+}
+
+/** Identity function that gives a handler module its types. */
+export function defineHandler<S extends Record<string, unknown> = Record<string, unknown>>(handler: Handler<S>): Handler<S> {
+  return handler;
+}
+
+export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop'] as const;
+const KNOWN = new Set<string>(HANDLER_CALLBACKS);
+
+/** Checks that `value` is a handler object; returns the problem, or null when it is one. */
+export function handlerShapeProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `the default export is ${value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`}, expected an object of callbacks (use defineHandler({...}))`;
+  }
+  for (const key of Object.keys(value)) {
+    if (!KNOWN.has(key)) {
+      const hint = HANDLER_CALLBACKS.find((k) => k.toLowerCase() === key.toLowerCase());
+      return `unknown callback "${key}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}; known: ${HANDLER_CALLBACKS.join(', ')}`;
+    }
+    const fn = (value as Record<string, unknown>)[key];
+    if (typeof fn !== 'function' && fn !== undefined) return `"${key}" is a ${fn === null ? 'null' : typeof fn}, expected a function`;
+  }
+  return null;
+}
+
+/**
+ * Imports a handler module and checks its default export. Relative paths resolve against the
+ * current directory. Fails with a HandlerLoadError (GW_ERR_HANDLER_LOAD) that names the file and
+ * the reason, with the original error as `cause`.
+ */
+export async function loadHandler(path: string): Promise<Handler<any>> {
+  const file = isAbsolute(path) ? path : resolve(path);
+  if (!existsSync(file)) throw new HandlerLoadError(file, 'file not found');
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    throw new HandlerLoadError(file, importFailure(err), err);
+  }
+  if (!('default' in mod) || mod['default'] === undefined) {
+    const named = Object.keys(mod);
+    return failShape(file, `no default export${named.length > 0 ? ` (it exports ${named.join(', ')})` : ''}`);
+  }
+  const problem = handlerShapeProblem(mod['default']);
+  if (problem !== null) return failShape(file, problem);
+  return mod['default'] as Handler<any>;
+}
+
+function failShape(file: string, reason: string): never {
+  throw new HandlerLoadError(file, reason);
+}
+
+function importFailure(err: unknown): string {
+  if (err instanceof SyntaxError) return `syntax error: ${err.message}`;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_MODULE_NOT_FOUND') return `a module it imports was not found: ${(err as Error).message}`;
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION') return `unsupported file type (compile TypeScript first): ${(err as Error).message}`;
+  return `it threw while loading: ${err instanceof Error ? err.message : String(err)}`;
+}

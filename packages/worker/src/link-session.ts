@@ -1,0 +1,148 @@
+import { encodeAck, ErrorCode, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
+import type { Link, Logger } from '@gateworker/protocol/node';
+import { AckTracker } from './ack-tracker.js';
+
+export type ClientEvent = ClientConnectMsg | ClientMessageMsg | ClientCloseMsg;
+
+/** What a link session reports upwards. */
+export interface LinkSessionHooks {
+  onEvent(session: LinkSession, event: ClientEvent): void;
+  onQueryReply(session: LinkSession, reply: QueryReplyMsg): void;
+}
+
+/** Messages a gateway may send us after the handshake, handled through a table keyed by opcode. */
+type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error }>;
+type IncomingOp = Incoming['op'];
+type Receivers = { [O in IncomingOp]: (session: LinkSession, message: Extract<Incoming, { op: O }>) => void };
+
+const receivers: Receivers = {
+  [Op.ClientConnect]: (s, m) => s.receiveEvent(m),
+  [Op.ClientMessage]: (s, m) => s.receiveEvent(m),
+  [Op.ClientClose]: (s, m) => s.receiveEvent(m),
+  [Op.QueryReply]: (s, m) => s.hooks.onQueryReply(s, m),
+  [Op.DrainAck]: (s) => s.receiveDrainAck(),
+  [Op.Error]: (s, m) => s.logger.warn({ gatewayId: s.gatewayId, code: m.code, reason: m.message }, 'gateway reported an error'),
+};
+
+/**
+ * One connected, authenticated link to a gateway (a reconnect makes a new session). Owns the
+ * acknowledgement state of the events received on it: sequence numbers are per link, so a new
+ * link starts afresh and events of a dead link are never acknowledged (the gateway re-sends them).
+ */
+export class LinkSession {
+  readonly gatewayId: string;
+  readonly address: string;
+  readonly link: Link;
+  readonly hooks: LinkSessionHooks;
+  readonly logger: Logger;
+  readonly acks = new AckTracker();
+  /** False once the link closed: its queued events are dropped, its acks go nowhere. */
+  alive = true;
+  /** WorkerReady was sent: the gateway routes client events to us. */
+  readySent = false;
+  /** Drain was sent; no new events will be routed to us once DrainAck arrives. */
+  draining = false;
+  drainAcked = false;
+  private ackScheduled = false;
+  private settledWaiters: Array<() => void> = [];
+
+  constructor(gatewayId: string, address: string, link: Link, hooks: LinkSessionHooks, logger: Logger) {
+    this.gatewayId = gatewayId;
+    this.address = address;
+    this.link = link;
+    this.hooks = hooks;
+    this.logger = logger;
+    link.onMessage = (message) => this.receive(message);
+  }
+
+  /** Queues a frame for the gateway; false when the link is closed (the frame is dropped). */
+  send(frame: Buffer): boolean {
+    return this.link.sendFrame(frame);
+  }
+
+  sendMessage(message: Message): boolean {
+    return this.link.send(message);
+  }
+
+  private receive(message: Message): void {
+    const receiver = (receivers as Partial<Record<number, (s: LinkSession, m: Message) => void>>)[message.op];
+    if (receiver === undefined) {
+      this.link.fail(new ProtocolError(ErrorCode.Unexpected, `unexpected ${opName(message.op)} from gateway`, { wire: WireErrorCode.Unexpected }));
+      return;
+    }
+    receiver(this, message);
+  }
+
+  /** @internal */
+  receiveEvent(event: ClientEvent): void {
+    if (this.drainAcked) {
+      this.link.fail(new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} after DrainAck`, { wire: WireErrorCode.Unexpected }));
+      return;
+    }
+    this.acks.receive(event.seq);
+    this.hooks.onEvent(this, event);
+  }
+
+  /** @internal */
+  receiveDrainAck(): void {
+    this.drainAcked = true;
+    this.checkSettled();
+  }
+
+  /** Marks an event finished; the Ack goes out once per event-loop turn, after everything written so far. */
+  finish(seq: number): void {
+    if (!this.alive) return;
+    this.acks.finish(seq);
+    if (!this.ackScheduled && this.acks.ackDue) {
+      this.ackScheduled = true;
+      setImmediate(flushAck, this);
+    }
+  }
+
+  /** @internal */
+  flushAck(): void {
+    this.ackScheduled = false;
+    if (!this.alive) return;
+    const seq = this.acks.takeAck();
+    if (seq !== null) this.send(encodeAck(seq));
+    this.checkSettled();
+  }
+
+  /**
+   * Sends Drain and resolves once the gateway answered DrainAck and every event received on this
+   * link is finished and acknowledged, or when the link closes (the gateway then re-sends what we
+   * did not acknowledge).
+   */
+  drain(): Promise<void> {
+    if (!this.draining && this.alive) {
+      this.draining = true;
+      this.sendMessage({ op: Op.Drain });
+    }
+    return new Promise((resolve) => {
+      this.settledWaiters.push(resolve);
+      this.checkSettled();
+    });
+  }
+
+  /** Called when the link closed. */
+  closed(): void {
+    this.alive = false;
+    this.releaseWaiters();
+  }
+
+  private checkSettled(): void {
+    if (this.settledWaiters.length === 0) return;
+    if (!this.alive || (this.drainAcked && this.acks.settled && !this.ackScheduled)) this.releaseWaiters();
+  }
+
+  private releaseWaiters(): void {
+    const waiters = this.settledWaiters;
+    this.settledWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function flushAck(session: LinkSession): void {
+  session.flushAck();
+}

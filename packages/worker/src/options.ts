@@ -1,0 +1,170 @@
+import { hostname } from 'node:os';
+import type { Logger } from '@gateworker/protocol/node';
+import { silentLogger } from '@gateworker/protocol/node';
+import type { GatewayDirectory, StaticGateway } from './directory.js';
+import { InvalidOptionsError } from './errors.js';
+import { handlerShapeProblem, type Handler } from './handler.js';
+
+/** Default bound on a query's wait for gateway answers, in milliseconds. */
+export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
+/** Default bound on a drain (finish in-flight events, flush acks) before closing anyway, in milliseconds. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
+/** Default bound on start(): register answer plus a ready link to every listed gateway, in milliseconds. */
+export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** First reconnect delay after a link to a listed gateway drops, in milliseconds (doubles per attempt). */
+export const DEFAULT_RECONNECT_MIN_MS = 100;
+/** Largest reconnect delay, in milliseconds. */
+export const DEFAULT_RECONNECT_MAX_MS = 5_000;
+/** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
+export const DEFAULT_STATS_INTERVAL_MS = 5_000;
+
+export interface LinkTuning {
+  /** Ping interval on gateway links, ms (0 disables heartbeats). */
+  pingIntervalMs?: number | undefined;
+  /** Silence after which a gateway link is considered dead, ms. */
+  timeoutMs?: number | undefined;
+  /** Largest frame accepted from a gateway, bytes. */
+  maxFrameBytes?: number | undefined;
+  /** Bound on the handshake with a gateway, ms. */
+  handshakeTimeoutMs?: number | undefined;
+}
+
+/** Options shared by BusinessWorker and GatewayClient. */
+export interface CommonOptions {
+  /** Register addresses (host:port). Several registers: their views are merged. */
+  registers?: readonly string[] | undefined;
+  secret: string;
+  queryTimeoutMs?: number | undefined;
+  readyTimeoutMs?: number | undefined;
+  link?: LinkTuning | undefined;
+  reconnect?: { minMs?: number | undefined; maxMs?: number | undefined } | undefined;
+  logger?: Logger | undefined;
+  /**
+   * A fixed gateway list instead of registers, for tests and static deployments (the gateway ids
+   * must be known, since client ids are routed by them).
+   */
+  gateways?: readonly StaticGateway[] | undefined;
+  /** Any other source of the gateway list (tests, embedding). Takes precedence over registers/gateways. */
+  directory?: GatewayDirectory | undefined;
+}
+
+export interface BusinessWorkerOptions extends CommonOptions {
+  handler: Handler<any>;
+  nodeId: string;
+  /** Unique per worker process; defaults to `<nodeId>/<pid>`. */
+  workerId?: string | undefined;
+  drainTimeoutMs?: number | undefined;
+  statsIntervalMs?: number | undefined;
+}
+
+export interface GatewayClientOptions extends CommonOptions {
+  nodeId?: string | undefined;
+}
+
+export interface ResolvedCommonOptions {
+  readonly registers: readonly string[];
+  readonly secret: string;
+  readonly queryTimeoutMs: number;
+  readonly readyTimeoutMs: number;
+  readonly link: Readonly<LinkTuning>;
+  readonly reconnect: { readonly minMs: number; readonly maxMs: number };
+  readonly logger: Logger;
+  readonly gateways: readonly StaticGateway[] | null;
+  readonly directory: GatewayDirectory | null;
+}
+
+export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
+  readonly handler: Handler<any>;
+  readonly nodeId: string;
+  readonly workerId: string;
+  readonly drainTimeoutMs: number;
+  readonly statsIntervalMs: number;
+}
+
+export interface ResolvedClientOptions extends ResolvedCommonOptions {
+  readonly nodeId: string;
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionsError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidOptionsError(`${name} must be a non-negative number, got ${String(value)}`);
+  return value;
+}
+
+function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError(`${what} options must be an object`);
+  if (typeof options.secret !== 'string') throw new InvalidOptionsError(`${what}: secret must be a string`);
+  const registers = options.registers ?? [];
+  if (!Array.isArray(registers) || !registers.every((r) => typeof r === 'string' && r.length > 0)) {
+    throw new InvalidOptionsError(`${what}: registers must be a list of host:port strings`);
+  }
+  const gateways = options.gateways ?? null;
+  if (gateways !== null && !gateways.every((g) => typeof g?.gatewayId === 'string' && typeof g.address === 'string')) {
+    throw new InvalidOptionsError(`${what}: gateways must be a list of { gatewayId, address }`);
+  }
+  const directory = options.directory ?? null;
+  if (registers.length === 0 && gateways === null && directory === null) {
+    throw new InvalidOptionsError(`${what}: registers is empty (give at least one register address, or a static gateways list)`);
+  }
+  const link = options.link ?? {};
+  const minMs = positive('reconnect.minMs', options.reconnect?.minMs, DEFAULT_RECONNECT_MIN_MS);
+  const maxMs = Math.max(minMs, positive('reconnect.maxMs', options.reconnect?.maxMs, DEFAULT_RECONNECT_MAX_MS));
+  return {
+    registers: [...registers],
+    secret: options.secret,
+    queryTimeoutMs: positive('queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
+    readyTimeoutMs: positive('readyTimeoutMs', options.readyTimeoutMs, DEFAULT_READY_TIMEOUT_MS),
+    link: {
+      pingIntervalMs: nonNegative('link.pingIntervalMs', link.pingIntervalMs),
+      timeoutMs: nonNegative('link.timeoutMs', link.timeoutMs),
+      maxFrameBytes: nonNegative('link.maxFrameBytes', link.maxFrameBytes),
+      handshakeTimeoutMs: nonNegative('link.handshakeTimeoutMs', link.handshakeTimeoutMs),
+    },
+    reconnect: { minMs, maxMs },
+    logger: options.logger ?? silentLogger,
+    gateways,
+    directory,
+  };
+}
+
+export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWorkerOptions {
+  const common = resolveCommon(options, 'BusinessWorker');
+  const problem = handlerShapeProblem(options.handler);
+  if (problem !== null) throw new InvalidOptionsError(`BusinessWorker: handler: ${problem}`);
+  if (typeof options.nodeId !== 'string' || options.nodeId.length === 0) throw new InvalidOptionsError('BusinessWorker: nodeId must be a non-empty string');
+  if (options.workerId !== undefined && (typeof options.workerId !== 'string' || options.workerId.length === 0)) {
+    throw new InvalidOptionsError('BusinessWorker: workerId must be a non-empty string');
+  }
+  return {
+    ...common,
+    handler: options.handler,
+    nodeId: options.nodeId,
+    workerId: options.workerId ?? `${options.nodeId}/${process.pid}`,
+    drainTimeoutMs: positive('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS),
+    statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS),
+  };
+}
+
+export function resolveClientOptions(options: GatewayClientOptions): ResolvedClientOptions {
+  const common = resolveCommon(options, 'GatewayClient');
+  if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId.length === 0)) {
+    throw new InvalidOptionsError('GatewayClient: nodeId must be a non-empty string');
+  }
+  return { ...common, nodeId: options.nodeId ?? `${hostname()}/client/${process.pid}` };
+}
+
+/** Link options for connectLink, without the undefined entries. */
+export function linkOptionsOf(link: Readonly<LinkTuning>): { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } {
+  const out: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } = {};
+  if (link.pingIntervalMs !== undefined) out.pingIntervalMs = link.pingIntervalMs;
+  if (link.timeoutMs !== undefined) out.timeoutMs = link.timeoutMs;
+  if (link.maxFrameBytes !== undefined) out.maxFrameBytes = link.maxFrameBytes;
+  if (link.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = link.handshakeTimeoutMs;
+  return out;
+}

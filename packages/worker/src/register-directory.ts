@@ -1,0 +1,24 @@
+import type { PeerRole, WorkerInfo } from '@gateworker/protocol';
+import { RegisterClient } from '@gateworker/register';
+import { StaticGatewayDirectory, type GatewayDirectory } from './directory.js';
+import type { ResolvedCommonOptions } from './options.js';
+
+/** The gateway list source the options ask for: an injected directory, a static list, or the registers. */
+export function createDirectory(
+  options: ResolvedCommonOptions,
+  role: Extract<PeerRole, 'worker' | 'client'>,
+  nodeId: string,
+  worker: WorkerInfo | null,
+): GatewayDirectory {
+  if (options.directory !== null) return options.directory;
+  if (options.gateways !== null) return new StaticGatewayDirectory(options.gateways);
+  return new RegisterClient({
+    registers: [...options.registers],
+    secret: options.secret,
+    role,
+    nodeId,
+    ...(worker !== null && { worker }),
+    logger: options.logger,
+    ...(options.link.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: options.link.handshakeTimeoutMs }),
+  });
+}
