@@ -1,0 +1,33 @@
+/**
+ * Gateway errors. Matched by `code`, never by message text.
+ */
+
+export const GatewayErrorCode = {
+  InvalidOptions: 'GW_ERR_INVALID_OPTIONS',
+  NotStarted: 'GW_ERR_NOT_STARTED',
+  AlreadyStarted: 'GW_ERR_ALREADY_STARTED',
+  Closed: 'GW_ERR_GATEWAY_CLOSED',
+  ListenFailed: 'GW_ERR_LISTEN_FAILED',
+  InvalidQuery: 'GW_ERR_INVALID_QUERY',
+  InvalidSession: 'GW_ERR_INVALID_SESSION',
+  MessageTooLarge: 'GW_ERR_MESSAGE_TOO_LARGE',
+} as const;
+export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly code: GatewayErrorCode;
+
+  constructor(code: GatewayErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+
+  static invalidOptions(key: string, problem: string): GatewayError {
+    return new GatewayError(GatewayErrorCode.InvalidOptions, `invalid gateway option ${key}: ${problem}`);
+  }
+}
+
+export function isGatewayError(err: unknown): err is GatewayError {
+  return err instanceof GatewayError;
+}

@@ -1,0 +1,385 @@
+import { EventEmitter } from 'node:events';
+import {
+  ErrorCode, newGatewayId, Op, ProtocolError, WireErrorCode,
+  type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
+} from '@gateworker/protocol';
+import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
+import { RegisterClient } from '@gateworker/register';
+import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
+import { ClientTable } from './client-table.js';
+import { handleInbound, type CommandContext } from './commands/index.js';
+import { Counters } from './counters.js';
+import { EventDispatcher } from './dispatch.js';
+import { GatewayError, GatewayErrorCode } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
+import { InternalServer } from './internal-server.js';
+import type { ListenerHost } from './listeners/host.js';
+import { TcpListener } from './listeners/tcp-listener.js';
+import { WsListener } from './listeners/ws-listener.js';
+import {
+  DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS, resolveGatewayOptions,
+  type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
+} from './options.js';
+import { Outbound } from './outbound.js';
+import { PendingEvents } from './pending.js';
+import { Router } from './router.js';
+import { LogThrottle } from './throttle.js';
+import { WorkerLink } from './worker-link.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface GatewayEvents {
+  /** A worker link sent WorkerReady: events are routed to it. */
+  'worker-ready': [info: { linkId: number; workerId: string; nodeId: string }];
+  /** A worker sent Drain. */
+  'worker-draining': [info: { linkId: number; workerId: string | null }];
+  /** An internal link (worker or GatewayClient) closed. */
+  'link-closed': [info: { linkId: number; role: PeerRole; workerId: string | null; error: Error | null }];
+  close: [];
+}
+
+type Listener = WsListener | TcpListener;
+type State = 'new' | 'starting' | 'started' | 'closing' | 'closed';
+
+function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function boundUrl(options: ResolvedListenerOptions, port: number): string {
+  return `${options.kind}://${formatHostPort(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
+}
+
+/**
+ * A gateway process: client listeners, the client table, worker links and the register
+ * announcement. See docs/internals.md for the contract with workers.
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  readonly gatewayId: string = newGatewayId();
+  private readonly options: ResolvedGatewayOptions;
+  private readonly log: Logger;
+  private readonly counterSet = new Counters();
+  private readonly throttle: LogThrottle;
+  private readonly table = new ClientTable<Client>();
+  private readonly pool = new WorkerPool();
+  private readonly pending: PendingEvents;
+  private readonly dispatcher: EventDispatcher;
+  private readonly outbound: Outbound;
+  private readonly heartbeat: Heartbeat;
+  private readonly clientListeners: Listener[];
+  private readonly internal: InternalServer;
+  private readonly commands: CommandContext;
+  private register: RegisterClient | null = null;
+  private statsTimer: NodeJS.Timeout | null = null;
+  private nextClientNumber = 1;
+  private nextLinkId = 1;
+  private state: State = 'new';
+  private closing: Promise<void> | null = null;
+  /** close(): resolved when the last client is gone. */
+  private onAllClientsGone: (() => void) | null = null;
+
+  constructor(options: GatewayOptions) {
+    super();
+    this.options = resolveGatewayOptions(options);
+    this.log = this.options.logger.child({ gatewayId: this.gatewayId });
+    this.throttle = new LogThrottle(this.log);
+    const closeClient = (client: Client, why: CloseReason): void => this.closeClient(client, why, null);
+    this.pending = new PendingEvents(this.options.pendingEvents.max);
+    this.dispatcher = new EventDispatcher({
+      pool: this.pool,
+      router: new Router<WorkerLink>(this.options.routing),
+      pending: this.pending,
+      overflowPolicy: this.options.pendingEvents.policy,
+      counters: this.counterSet,
+      log: this.log,
+      throttle: this.throttle,
+      closeClient,
+    });
+    this.outbound = new Outbound({
+      maxBytes: this.options.sendBuffer.maxBytes,
+      policy: this.options.sendBuffer.policy,
+      counters: this.counterSet,
+      log: this.log,
+      throttle: this.throttle,
+      closeClient,
+    });
+    this.commands = {
+      gatewayId: this.gatewayId,
+      table: this.table,
+      outbound: this.outbound,
+      counters: this.counterSet,
+      log: this.log,
+      closeClient: (client, why, data) => this.closeClient(client, why, data),
+      ack: (link, seq) => {
+        if (!this.dispatcher.ack(link, seq)) throw ProtocolError.invalid('Ack', `seq ${seq} acknowledges events never sent on this link`);
+      },
+      workerReady: (link, workerId) => this.workerReady(link, workerId),
+      drain: (link) => this.drain(link),
+    };
+    this.heartbeat = new Heartbeat(
+      this.options.heartbeat.intervalMs,
+      this.options.heartbeat.timeoutMs,
+      () => this.table.values(),
+      (client, silentMs) => {
+        this.counterSet.heartbeatTimeouts++;
+        this.log.debug({ client: client.num, silentMs }, 'client heartbeat timeout: closing');
+        this.closeClient(client, CloseReasons.HeartbeatTimeout, null);
+      },
+    );
+    const host = this.listenerHost();
+    this.clientListeners = this.options.listeners.map((l) => (l.kind === 'tcp' ? new TcpListener(l, host) : new WsListener(l, host)));
+    const { link } = this.options;
+    const accept: AcceptOptions = { secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], ...link };
+    if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
+    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
+      (a) => this.linkUp(a),
+      (err, remote) => {
+        this.counterSet.linksRefused++;
+        this.log.warn({ err, remote }, 'internal connection refused');
+      });
+  }
+
+  /** Binds every listener and the internal port, then announces to the registers. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new GatewayError(GatewayErrorCode.AlreadyStarted, 'start() was already called');
+    this.state = 'starting';
+    try {
+      await this.internal.listen();
+      for (const l of this.clientListeners) await l.listen();
+    } catch (err) {
+      this.destroy();
+      throw new GatewayError(GatewayErrorCode.ListenFailed, `gateway could not bind: ${(err as Error).message}`, { cause: err });
+    }
+    if (this.state !== 'starting') throw new GatewayError(GatewayErrorCode.Closed, 'the gateway was closed while starting');
+    this.state = 'started';
+    this.heartbeat.start();
+    this.startRegister();
+    this.log.info({ listeners: this.listenerAddresses().map((l) => l.url), internal: this.internalAddress(), advertise: this.announcedAddress() }, 'gateway started');
+  }
+
+  internalAddress(): { host: string; port: number } {
+    return this.internal.address();
+  }
+
+  listenerAddresses(): { url: string; host: string; port: number }[] {
+    return this.clientListeners.map((l) => {
+      const { host, port } = l.address();
+      return { url: boundUrl(l.options, port), host, port };
+    });
+  }
+
+  stats(): GatewayStats {
+    return { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+  }
+
+  counters(): Record<string, number> {
+    return this.counterSet.snapshot();
+  }
+
+  /** Graceful and idempotent; see the package README for the steps. */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  /** Immediate: drops every socket and link. */
+  destroy(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.stopTimers();
+    this.internal.destroy();
+    for (const l of this.clientListeners) l.destroy();
+    for (const client of this.table.values()) this.abortClient(client);
+    for (const w of this.pool.all()) w.link.destroy();
+    this.pending.clear();
+    if (this.register !== null) void this.register.close();
+    this.emit('close');
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'new') {
+      this.state = 'closed';
+      return;
+    }
+    this.state = 'closing';
+    this.log.info({ clients: this.table.size }, 'gateway closing');
+    this.stopTimers();
+    this.internal.stopAccepting();
+    for (const l of this.clientListeners) l.stopAccepting();
+    // Clients go away first; their ClientClose events reach a worker if one is up.
+    if (this.table.size > 0) {
+      const gone = new Promise<void>((resolve) => (this.onAllClientsGone = resolve));
+      for (const client of [...this.table.values()]) this.closeClient(client, CloseReasons.GoingAway, null);
+      if (!(await withTimeout(gone, DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS))) {
+        for (const client of [...this.table.values()]) this.abortClient(client);
+        await withTimeout(gone, 1000);
+      }
+    }
+    await withTimeout(this.dispatcher.whenIdle(), DEFAULT_CLOSE_EVENTS_TIMEOUT_MS);
+    const dropped = this.pending.clear();
+    if (dropped > 0) this.log.warn({ dropped }, 'gateway closed with client events no worker took');
+    // No event follows: tell each worker (a draining one already has its DrainAck), then close links.
+    for (const w of this.pool.all()) if (w.role === 'worker' && w.ready && !w.draining && !w.closed) w.link.send({ op: Op.DrainAck });
+    if (this.register !== null) await this.register.close();
+    await Promise.all([...this.pool.all()].map((w) => w.link.close()));
+    this.internal.destroy();
+    for (const l of this.clientListeners) l.destroy();
+    this.state = 'closed';
+    this.log.info({}, 'gateway closed');
+    this.emit('close');
+  }
+
+  private stopTimers(): void {
+    this.heartbeat.stop();
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.statsTimer = null;
+  }
+
+  private announcedAddress(): string {
+    return formatHostPort(this.options.advertise, this.internal.address().port);
+  }
+
+  private startRegister(): void {
+    if (this.options.registers.length === 0) {
+      this.log.warn({}, 'no registers configured: workers must be pointed at this gateway some other way');
+      return;
+    }
+    const info: GatewayInfo = {
+      gatewayId: this.gatewayId,
+      nodeId: this.options.nodeId,
+      address: this.announcedAddress(),
+      processIndex: this.options.processIndex,
+      pid: process.pid,
+      stats: this.stats(),
+    };
+    const { pingIntervalMs, timeoutMs } = this.options.link;
+    this.register = new RegisterClient({
+      registers: [...this.options.registers],
+      secret: this.options.secret,
+      role: 'gateway',
+      nodeId: this.options.nodeId,
+      gateway: info,
+      logger: this.log,
+      link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
+      ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),
+    });
+    this.register.start();
+    this.statsTimer = setInterval(() => this.register?.updateStats(this.stats()), this.options.statsIntervalMs);
+    this.statsTimer.unref();
+  }
+
+  // ---- clients ----
+
+  private listenerHost(): ListenerHost {
+    const gateway = this;
+    return {
+      log: this.log,
+      counters: this.counterSet,
+      throttle: this.throttle,
+      get accepting() {
+        return gateway.state === 'started';
+      },
+      accept: (transport: ClientTransport, socket: ClientSocket, info: ConnectInfo): Client => {
+        const client = new Client(this.nextClientNumber++, transport, socket, Date.now());
+        this.table.add(client);
+        this.counterSet.clientsAccepted++;
+        this.dispatcher.connect(client, info);
+        return client;
+      },
+      message: (client: Client, payload: Buffer, binary: boolean): void => {
+        this.counterSet.messagesIn++;
+        if (client.isOpen) this.dispatcher.message(client, payload, binary);
+      },
+      closed: (client: Client): void => {
+        if (client.state === ClientState.Closed) return;
+        client.state = ClientState.Closed;
+        client.inbound = null;
+        this.table.remove(client);
+        this.counterSet.clientsClosed++;
+        if (this.state !== 'closed') this.dispatcher.close(client);
+        if (this.table.size === 0 && this.onAllClientsGone !== null) this.onAllClientsGone();
+      },
+    };
+  }
+
+  private closeClient(client: Client, why: CloseReason, data: Buffer | null): void {
+    if (client.state === ClientState.Closed || (client.state === ClientState.Closing && !why.abort)) return;
+    client.state = ClientState.Closing;
+    client.transport.close(client, why, data);
+  }
+
+  private abortClient(client: Client): void {
+    if (client.state === ClientState.Closed) return;
+    client.state = ClientState.Closing;
+    if (client.ws !== null) client.ws.terminate();
+    else (client.socket as unknown as { destroy(): void }).destroy();
+  }
+
+  // ---- internal links ----
+
+  private linkUp({ link, peerRole, peerNodeId }: AcceptedLink): void {
+    if (this.state !== 'started') {
+      void link.close();
+      return;
+    }
+    const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId);
+    this.pool.add(w);
+    this.counterSet.linksAccepted++;
+    this.log.info({ link: w.id, role: peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
+    link.onMessage = (message) => this.linkMessage(w, message);
+    link.onClose = (err) => this.linkClosed(w, err);
+  }
+
+  private linkMessage(w: WorkerLink, message: Message): void {
+    try {
+      handleInbound(message, w, this.commands);
+    } catch (err) {
+      this.counterSet.linksFailed++;
+      if (err instanceof ProtocolError) {
+        this.log.warn({ link: w.id, workerId: w.workerId, code: err.code, err: err.message }, 'internal link broke the protocol: closing it');
+        w.link.fail(err);
+      } else {
+        this.log.error({ link: w.id, workerId: w.workerId, err }, 'internal error handling a link message: closing the link');
+        w.link.fail(new ProtocolError(ErrorCode.Unexpected, 'gateway failed to handle a message', { wire: WireErrorCode.Unexpected, cause: err }));
+      }
+    }
+  }
+
+  private linkClosed(w: WorkerLink, err: Error | null): void {
+    w.closed = true;
+    this.pool.remove(w);
+    if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
+    else this.log.info({ link: w.id, workerId: w.workerId }, 'internal link closed');
+    if (this.state === 'closed') w.takeUnacked();
+    else this.dispatcher.linkLost(w);
+    this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
+  }
+
+  private workerReady(w: WorkerLink, workerId: string): void {
+    if (w.ready) {
+      this.log.warn({ link: w.id, workerId }, 'duplicate WorkerReady: ignored');
+      return;
+    }
+    w.workerId = workerId;
+    w.ready = true;
+    this.pool.refresh();
+    this.log.info({ link: w.id, workerId, nodeId: w.peerNodeId }, 'worker ready');
+    this.dispatcher.linkReady();
+    this.emit('worker-ready', { linkId: w.id, workerId, nodeId: w.peerNodeId });
+  }
+
+  private drain(w: WorkerLink): void {
+    if (!w.draining) {
+      w.draining = true;
+      this.pool.refresh();
+      this.log.info({ link: w.id, workerId: w.workerId, unacked: w.unacked }, 'worker draining');
+    }
+    w.link.send({ op: Op.DrainAck });
+    this.emit('worker-draining', { linkId: w.id, workerId: w.workerId });
+  }
+}

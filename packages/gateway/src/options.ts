@@ -1,0 +1,198 @@
+import { isIP } from 'node:net';
+import { silentLogger, type Logger } from '@gateworker/protocol/node';
+import { GatewayError } from './errors.js';
+
+/** Client heartbeat: ws ping / TCP idle check period, in milliseconds. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
+/** Client heartbeat: a client silent for this long is closed, in milliseconds. */
+export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
+/** Client events buffered while no worker is usable, in events. */
+export const DEFAULT_PENDING_EVENTS_MAX = 10_000;
+/** Per-client outgoing bound (socket buffer + message), in bytes. */
+export const DEFAULT_SEND_BUFFER_MAX_BYTES = 1024 * 1024;
+/** Client connections per listener, in connections. */
+export const DEFAULT_MAX_CONNECTIONS = 100_000;
+/** Largest client message, in bytes. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** Time a client has to finish the ws upgrade / TLS handshake, in milliseconds. */
+export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How often live stats go to the register, in milliseconds. */
+export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+/** close(): how long clients get to finish their close handshake, in milliseconds. */
+export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
+/** close(): how long workers get to acknowledge the last client events, in milliseconds. */
+export const DEFAULT_CLOSE_EVENTS_TIMEOUT_MS = 5_000;
+
+export type RoutingPolicy = 'sticky' | 'random' | 'least-busy';
+export type TcpFraming = 'line' | 'length' | 'raw';
+
+export interface ListenerOptions {
+  /** ws://host:port/path | wss://host:port/path | tcp://host:port */
+  url: string;
+  /** tcp only; default 'line' (\n-terminated, a trailing \r stripped); 'length' = u32 BE prefix; 'raw' = each chunk. */
+  framing?: TcpFraming;
+  /** Required for wss (PEM contents). Also accepted on tcp:// (TLS over TCP). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  maxConnections?: number;
+  maxMessageBytes?: number;
+  handshakeTimeoutMs?: number;
+  /** 0 = unlimited. */
+  maxConnectionsPerIp?: number;
+}
+
+export interface GatewayOptions {
+  nodeId: string;
+  processIndex?: number;
+  secret: string;
+  listeners: ListenerOptions[];
+  internal: { host: string; port: number };
+  /** Host announced to the register (default internal.host; 0.0.0.0/:: become 127.0.0.1). */
+  advertise?: string;
+  /** "host:port" list. */
+  registers: string[];
+  /** intervalMs 0 turns client heartbeats off. */
+  heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  routing?: RoutingPolicy;
+  pendingEvents?: { max?: number; policy?: 'drop' | 'close' };
+  sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
+  link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
+  /** Internal links: time to complete the authentication handshake. */
+  handshakeTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export type ListenerKind = 'ws' | 'wss' | 'tcp';
+
+export interface ResolvedListenerOptions {
+  readonly url: string;
+  readonly kind: ListenerKind;
+  readonly host: string;
+  readonly port: number;
+  /** ws only: the required request path, or null to accept any path. */
+  readonly path: string | null;
+  readonly framing: TcpFraming;
+  readonly tls: { readonly cert: string | Buffer; readonly key: string | Buffer } | null;
+  readonly maxConnections: number;
+  readonly maxMessageBytes: number;
+  readonly handshakeTimeoutMs: number;
+  readonly maxConnectionsPerIp: number;
+}
+
+export interface ResolvedGatewayOptions {
+  readonly nodeId: string;
+  readonly processIndex: number;
+  readonly secret: string;
+  readonly listeners: readonly ResolvedListenerOptions[];
+  readonly internal: { readonly host: string; readonly port: number };
+  readonly advertise: string;
+  readonly registers: readonly string[];
+  readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
+  readonly routing: RoutingPolicy;
+  readonly pendingEvents: { readonly max: number; readonly policy: 'drop' | 'close' };
+  readonly sendBuffer: { readonly maxBytes: number; readonly policy: 'close' | 'drop' };
+  readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
+  readonly handshakeTimeoutMs: number | undefined;
+  readonly statsIntervalMs: number;
+  readonly logger: Logger;
+}
+
+function int(key: string, value: number | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    throw GatewayError.invalidOptions(key, `expected an integer ≥ ${min}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(key: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!allowed.includes(value)) throw GatewayError.invalidOptions(key, `expected one of ${allowed.join(', ')}, got ${String(value)}`);
+  return value;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions {
+  const key = `listeners[${i}]`;
+  let url: URL;
+  try {
+    url = new URL(l.url);
+  } catch {
+    throw GatewayError.invalidOptions(`${key}.url`, `not a URL: "${String(l.url)}"`);
+  }
+  const kind = url.protocol.slice(0, -1);
+  if (kind !== 'ws' && kind !== 'wss' && kind !== 'tcp') {
+    throw GatewayError.invalidOptions(`${key}.url`, `scheme must be ws, wss or tcp, got "${url.protocol}"`);
+  }
+  if (url.port === '' && kind === 'tcp') throw GatewayError.invalidOptions(`${key}.url`, 'a tcp:// listener needs a port');
+  const port = url.port === '' ? (kind === 'wss' ? 443 : 80) : Number(url.port);
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+  if (kind === 'wss' && l.tls === undefined) throw GatewayError.invalidOptions(`${key}.tls`, 'required for a wss:// listener');
+  if (kind !== 'tcp' && l.framing !== undefined) throw GatewayError.invalidOptions(`${key}.framing`, 'only tcp:// listeners have a framing');
+  const pathname = decodeURIComponent(url.pathname);
+  return {
+    url: l.url,
+    kind,
+    host,
+    port,
+    path: kind === 'tcp' || pathname === '/' || pathname === '' ? null : pathname,
+    framing: oneOf(`${key}.framing`, l.framing, ['line', 'length', 'raw'], 'line'),
+    tls: l.tls === undefined ? null : { cert: l.tls.cert, key: l.tls.key },
+    maxConnections: int(`${key}.maxConnections`, l.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
+    maxMessageBytes: int(`${key}.maxMessageBytes`, l.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
+    handshakeTimeoutMs: int(`${key}.handshakeTimeoutMs`, l.handshakeTimeoutMs, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, 1),
+    maxConnectionsPerIp: int(`${key}.maxConnectionsPerIp`, l.maxConnectionsPerIp, 0),
+  };
+}
+
+/** Defaults and validates every option once; throws one GatewayError (GW_ERR_INVALID_OPTIONS) naming the key. */
+export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
+  if (typeof options.nodeId !== 'string' || options.nodeId === '') throw GatewayError.invalidOptions('nodeId', 'must be a non-empty string');
+  if (typeof options.secret !== 'string') throw GatewayError.invalidOptions('secret', 'must be a string');
+  const internal = options.internal;
+  if (internal === undefined || typeof internal.host !== 'string' || internal.host === '') {
+    throw GatewayError.invalidOptions('internal.host', 'must be a non-empty string');
+  }
+  const internalPort = int('internal.port', internal.port, 0);
+  if (internalPort > 65535) throw GatewayError.invalidOptions('internal.port', `out of range: ${internalPort}`);
+  if (options.secret === '' && !isLoopback(internal.host)) {
+    throw GatewayError.invalidOptions('secret', `an empty secret is only allowed when the internal port is on loopback (internal.host is ${internal.host})`);
+  }
+  if (!Array.isArray(options.listeners)) throw GatewayError.invalidOptions('listeners', 'must be a list');
+  if (!Array.isArray(options.registers) || !options.registers.every((r) => typeof r === 'string')) {
+    throw GatewayError.invalidOptions('registers', 'must be a list of "host:port" strings');
+  }
+  const listeners = options.listeners.map(resolveListener);
+  const defaultAdvertise = internal.host === '0.0.0.0' || internal.host === '::' ? '127.0.0.1' : internal.host;
+  const heartbeatIntervalMs = int('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
+  const heartbeatTimeoutMs = int('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 1);
+  const link: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number } = {};
+  if (options.link?.pingIntervalMs !== undefined) link.pingIntervalMs = int('link.pingIntervalMs', options.link.pingIntervalMs, 0);
+  if (options.link?.timeoutMs !== undefined) link.timeoutMs = int('link.timeoutMs', options.link.timeoutMs, 0, 1);
+  if (options.link?.maxFrameBytes !== undefined) link.maxFrameBytes = int('link.maxFrameBytes', options.link.maxFrameBytes, 0, 64);
+  return {
+    nodeId: options.nodeId,
+    processIndex: int('processIndex', options.processIndex, 0),
+    secret: options.secret,
+    listeners,
+    internal: { host: internal.host, port: internalPort },
+    advertise: options.advertise ?? defaultAdvertise,
+    registers: [...options.registers],
+    heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
+    routing: oneOf('routing', options.routing, ['sticky', 'random', 'least-busy'], 'sticky'),
+    pendingEvents: {
+      max: int('pendingEvents.max', options.pendingEvents?.max, DEFAULT_PENDING_EVENTS_MAX),
+      policy: oneOf('pendingEvents.policy', options.pendingEvents?.policy, ['drop', 'close'], 'drop'),
+    },
+    sendBuffer: {
+      maxBytes: int('sendBuffer.maxBytes', options.sendBuffer?.maxBytes, DEFAULT_SEND_BUFFER_MAX_BYTES, 1),
+      policy: oneOf('sendBuffer.policy', options.sendBuffer?.policy, ['close', 'drop'], 'close'),
+    },
+    link,
+    handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
+    statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
+    logger: options.logger ?? silentLogger,
+  };
+}
