@@ -13,8 +13,8 @@ import type { CommandContext, CommandHandler } from './context.js';
  *   ClientCountByGroup, ClientIdsByGroup,
  *   UidsByGroup, ClientSessionsByGroup              { group: string }
  *   ClientCount, GroupIds, Uids, AllClientSessions  none (null)
- * Results: boolean | session object or null | uid or null | { [uid]: clientId[] } (uids with
- * clients only) | number | clientId[] | string[] | { [clientId]: session object }.
+ * Results: boolean | session object or null | uid or null | clientId[] (every client of any of
+ * the uids) | number | clientId[] | string[] | { [clientId]: session object }.
  * Client ids are full ids (clientIdFor). A client that is gone answers null / false / empty.
  * Bad arguments answer with `error` set.
  */
@@ -75,13 +75,9 @@ const handlers: { [K in QueryKind]: QueryHandler } = {
   },
   [QueryKind.GetUidByClientId]: (args, ctx) => ctx.table.get(clientArg(args, 'GetUidByClientId'))?.uid ?? null,
   [QueryKind.ClientIdsByUids]: (args, ctx) => {
-    const out: Record<string, string[]> = {};
-    for (const uid of uidsArg(args, 'ClientIdsByUids')) {
-      const ids: string[] = [];
-      ctx.table.forEachOfUid(uid, (c) => ids.push(clientIdFor(ctx.gatewayId, c.num)));
-      if (ids.length > 0) out[uid] = ids;
-    }
-    return out;
+    const ids: string[] = [];
+    for (const uid of uidsArg(args, 'ClientIdsByUids')) ctx.table.forEachOfUid(uid, (c) => ids.push(clientIdFor(ctx.gatewayId, c.num)));
+    return ids;
   },
   [QueryKind.ClientCount]: (_args, ctx) => ctx.table.size,
   [QueryKind.ClientCountByGroup]: (args, ctx) => ctx.table.groupMembers(groupArg(args, 'ClientCountByGroup'))?.size ?? 0,
