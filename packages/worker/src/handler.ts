@@ -113,7 +113,9 @@ function failShape(file: string, reason: string): never {
 }
 
 function importFailure(err: unknown): string {
-  if (err instanceof SyntaxError) return `syntax error: ${err.message}`;
+  // Checked by name, not instanceof: the error may come from another realm. Test runners that
+  // transform imports (vite) report a syntax error as a plain Error about "invalid JS syntax".
+  if (err instanceof Error && (err.name === 'SyntaxError' || /invalid JS syntax/.test(err.message))) return `syntax error: ${err.message}`;
   const code = (err as { code?: unknown } | null)?.code;
   if (code === 'ERR_MODULE_NOT_FOUND') return `a module it imports was not found: ${(err as Error).message}`;
   if (code === 'ERR_UNKNOWN_FILE_EXTENSION') return `unsupported file type (compile TypeScript first): ${(err as Error).message}`;

@@ -7,11 +7,19 @@ import type { Session } from './cluster-api-types.js';
  * the object and comparing bytes, which also catches nested mutation.
  */
 
-/** msgpack of `{}` (fixmap of size 0). */
-const EMPTY_MAP = 0x80;
-
+/** True for no bytes and for msgpack of `{}` (fixmap 0x80, or map16/map32 of size 0 as msgpackr writes it). */
 export function isEmptySessionBytes(bytes: Uint8Array | null): boolean {
-  return bytes === null || bytes.length === 0 || (bytes.length === 1 && bytes[0] === EMPTY_MAP);
+  if (bytes === null || bytes.length === 0) return true;
+  switch (bytes.length) {
+    case 1:
+      return bytes[0] === 0x80;
+    case 3:
+      return bytes[0] === 0xde && bytes[1] === 0 && bytes[2] === 0;
+    case 5:
+      return bytes[0] === 0xdf && bytes[1] === 0 && bytes[2] === 0 && bytes[3] === 0 && bytes[4] === 0;
+    default:
+      return false;
+  }
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

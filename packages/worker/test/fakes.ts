@@ -1,0 +1,115 @@
+import { decodeMessage, FRAME_PREFIX_BYTES, Op, packValue } from '@gateworker/protocol';
+import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ConnectInfo, Message } from '@gateworker/protocol';
+import type { Logger } from '@gateworker/protocol/node';
+import type { ClientEnv } from '../src/client.js';
+import type { ClusterApi } from '../src/cluster-api-types.js';
+import type { GatewayLinks } from '../src/gateway-links.js';
+import type { LinkSession } from '../src/link-session.js';
+
+/** Everything a fake link saw, in order: messages sent and events finished. */
+export type Trace = Array<Message | { finished: number }>;
+
+export interface FakeSession {
+  gatewayId: string;
+  address: string;
+  alive: boolean;
+  trace: Trace;
+  send(frame: Buffer): boolean;
+  sendMessage(m: Message): boolean;
+  finish(seq: number): void;
+}
+
+export function fakeSession(gatewayId = '000000000001'): FakeSession & LinkSession {
+  const trace: Trace = [];
+  const s: FakeSession = {
+    gatewayId,
+    address: '127.0.0.1:1',
+    alive: true,
+    trace,
+    send(frame) {
+      trace.push(decodeMessage(frame.subarray(FRAME_PREFIX_BYTES)));
+      return true;
+    },
+    sendMessage(m) {
+      trace.push(m);
+      return true;
+    },
+    finish(seq) {
+      trace.push({ finished: seq });
+    },
+  };
+  return s as FakeSession & LinkSession;
+}
+
+export interface LogEntry {
+  level: string;
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+export function captureLogger(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
+  const at = (level: string) => (obj: object, msg?: string) => {
+    entries.push({ level, obj: obj as Record<string, unknown>, msg });
+  };
+  const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger, entries };
+  return logger;
+}
+
+export function fakeEnv(logger: Logger, sessions: Map<string, LinkSession> = new Map()): ClientEnv {
+  return {
+    api: {} as ClusterApi,
+    links: { peer: (id: string) => (sessions.has(id) ? { session: sessions.get(id) } : undefined) } as unknown as GatewayLinks,
+    logger,
+  };
+}
+
+export const WS_INFO: ConnectInfo = {
+  listener: 'ws://127.0.0.1:7272/ws',
+  remoteAddress: '10.0.0.1',
+  remotePort: 5555,
+  request: { url: '/ws?token=x', headers: { host: 'h' }, remoteAddress: '10.0.0.1' },
+};
+
+export const TCP_INFO: ConnectInfo = { listener: 'tcp://127.0.0.1:7273', remoteAddress: '10.0.0.2', remotePort: 6666, request: null };
+
+export function connect(seq: number, client: number, info: ConnectInfo = TCP_INFO, session: object | null = null): ClientConnectMsg {
+  return { op: Op.ClientConnect, seq, client, session: session === null ? null : packValue(session), info };
+}
+
+export function message(seq: number, client: number, text: string, session: object | null = null): ClientMessageMsg {
+  return { op: Op.ClientMessage, seq, client, session: session === null ? null : packValue(session), binary: false, payload: Buffer.from(text) };
+}
+
+export function close(seq: number, client: number, session: object | null = {}): ClientCloseMsg {
+  return { op: Op.ClientClose, seq, client, session: session === null ? null : packValue(session) };
+}
+
+export interface Deferred<T = void> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets pending promise callbacks run (no timers involved). */
+export async function flushMicrotasks(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
+
+/** Polls `check` on every macrotask turn until it holds, failing after `timeoutMs`. */
+export async function until(check: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
