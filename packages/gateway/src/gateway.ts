@@ -339,7 +339,6 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     try {
       handleInbound(message, w, this.commands);
     } catch (err) {
-      this.counterSet.linksFailed++;
       if (err instanceof ProtocolError) {
         this.log.warn({ link: w.id, workerId: w.workerId, code: err.code, err: err.message }, 'internal link broke the protocol: closing it');
         w.link.fail(err);
@@ -353,6 +352,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private linkClosed(w: WorkerLink, err: Error | null): void {
     w.closed = true;
     this.pool.remove(w);
+    if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
     else this.log.info({ link: w.id, workerId: w.workerId }, 'internal link closed');
     if (this.state === 'closed') w.takeUnacked();
