@@ -212,15 +212,17 @@ export class Link {
   /** Delivers held messages, then a held close, to the handlers now set. */
   private release(): void {
     this.releaseScheduled = false;
-    while (this.held.length > 0 && this.messageHandler !== null && this.error === null) {
+    // Held messages arrived before any receive error (none is taken after one), so they are
+    // delivered even if the socket failed since; a throwing handler ends the delivery.
+    while (this.held.length > 0 && this.messageHandler !== null) {
       const message = this.held.shift() as Message;
       try {
         this.messageHandler(message);
       } catch (err) {
+        this.held = [];
         this.failWith(err);
       }
     }
-    if (this.error !== null) this.held = [];
     this.notifyClose();
   }
 
