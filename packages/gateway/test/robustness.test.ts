@@ -71,10 +71,11 @@ describe('bad input and limits', () => {
   it('fails a link that acknowledges events never sent', async () => {
     gateway = await startGateway();
     const worker = await FakeWorker.connect(gateway);
+    const closed = once(gateway, 'link-closed');
     worker.ack(42);
     const error = await worker.next(Op.Error);
     expect(error.message).toMatch(/never sent/);
-    await withTimeout(worker.closed, 'link closed');
+    await withTimeout(closed, 'link closed');
     expect(gateway.counters().linksFailed).toBe(1);
   });
 
