@@ -444,7 +444,11 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.JoinGroup]: control(Op.JoinGroup, (r) => ({ client: r.client(), group: r.str('group') })),
   [Op.LeaveGroup]: control(Op.LeaveGroup, (r) => ({ client: r.client(), group: r.str('group') })),
   [Op.Ungroup]: control(Op.Ungroup, (r) => ({ group: r.str('group') })),
-  [Op.CloseClient]: control(Op.CloseClient, (r) => ({ client: r.client(), data: r.nullableBytes('data'), binary: r.bool('binary') })),
+  [Op.CloseClient]: control(Op.CloseClient, (r) => ({
+    client: r.client(), data: r.nullableBytes('data'), binary: r.bool('binary'),
+    ...(r.raw('code') !== undefined && { code: r.int('code') }),
+    ...(r.raw('reason') !== undefined && { reason: r.str('reason', 123) }),
+  })),
   [Op.SetSession]: control(Op.SetSession, (r) => ({ client: r.client(), session: r.bytes('session') })),
   [Op.UpdateSession]: control(Op.UpdateSession, (r) => ({ client: r.client(), patch: r.bytes('patch') })),
   [Op.Query]: control(Op.Query, (r) => {

@@ -104,8 +104,12 @@ export interface UnbindUidMsg { op: typeof Op.UnbindUid; client: number }
 export interface JoinGroupMsg { op: typeof Op.JoinGroup; client: number; group: string }
 export interface LeaveGroupMsg { op: typeof Op.LeaveGroup; client: number; group: string }
 export interface UngroupMsg { op: typeof Op.Ungroup; group: string }
-/** Sends `data` (if any) and then closes the client. */
-export interface CloseClientMsg { op: typeof Op.CloseClient; client: number; data: Uint8Array | null; binary: boolean }
+/**
+ * Sends `data` (if any) and then closes the client. `code`/`reason`, when present, are the
+ * WebSocket close code and reason (a worker rejecting a client in onWebSocketConnect sends 1008);
+ * absent means a normal close. TCP clients ignore them.
+ */
+export interface CloseClientMsg { op: typeof Op.CloseClient; client: number; data: Uint8Array | null; binary: boolean; code?: number; reason?: string }
 export interface SetSessionMsg { op: typeof Op.SetSession; client: number; session: Uint8Array }
 /** `patch` is msgpack of a plain object, deep-merged into the session. */
 export interface UpdateSessionMsg { op: typeof Op.UpdateSession; client: number; patch: Uint8Array }
@@ -141,29 +145,29 @@ export const QueryKind = {
 export type QueryKind = (typeof QueryKind)[keyof typeof QueryKind];
 
 /**
- * Arguments and results of each query kind, as they travel in `Query.args` / `QueryReply.result`.
- * Clients are gateway-local numbers (the asker maps them to ids with `clientIdFor`); sessions are
- * the stored msgpack bytes (absent session = `{}`); groups and uids are strings. A gateway answers
- * for its own clients only; the asker merges the answers of every gateway it asked.
+ * Arguments and results of each query kind, as they travel in `Query.args` / `QueryReply.result`
+ * (what the gateway answers; see packages/gateway/src/commands/queries.ts). Arguments name
+ * clients by their gateway-local number; results name them by full client id. Sessions are
+ * decoded plain objects. A gateway answers for its own clients only; the asker merges.
  */
 export interface QuerySpec {
   [QueryKind.IsOnline]: { args: { client: number }; result: boolean };
   /** null when the client is not connected. */
-  [QueryKind.GetSession]: { args: { client: number }; result: Uint8Array | null };
+  [QueryKind.GetSession]: { args: { client: number }; result: Record<string, unknown> | null };
   /** null when the client is not connected or has no uid. */
   [QueryKind.GetUidByClientId]: { args: { client: number }; result: string | null };
-  [QueryKind.ClientIdsByUids]: { args: { uids: string[] }; result: number[] };
+  [QueryKind.ClientIdsByUids]: { args: { uids: string[] }; result: string[] };
   [QueryKind.ClientCount]: { args: null; result: number };
   [QueryKind.ClientCountByGroup]: { args: { group: string }; result: number };
-  [QueryKind.ClientIdsByGroup]: { args: { group: string }; result: number[] };
+  [QueryKind.ClientIdsByGroup]: { args: { group: string }; result: string[] };
   [QueryKind.GroupIds]: { args: null; result: string[] };
   /** Distinct uids bound on this gateway. */
   [QueryKind.Uids]: { args: null; result: string[] };
   /** Distinct uids of the group's members on this gateway. */
   [QueryKind.UidsByGroup]: { args: { group: string }; result: string[] };
-  /** Client number (as a map key) → session bytes. */
-  [QueryKind.ClientSessionsByGroup]: { args: { group: string }; result: Record<string, Uint8Array> };
-  [QueryKind.AllClientSessions]: { args: null; result: Record<string, Uint8Array> };
+  /** Client id → session. */
+  [QueryKind.ClientSessionsByGroup]: { args: { group: string }; result: Record<string, Record<string, unknown>> };
+  [QueryKind.AllClientSessions]: { args: null; result: Record<string, Record<string, unknown>> };
 }
 export type QueryArgs<K extends QueryKind> = QuerySpec[K]['args'];
 export type QueryResult<K extends QueryKind> = QuerySpec[K]['result'];
