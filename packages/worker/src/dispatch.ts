@@ -23,6 +23,9 @@ const runners: Runners = {
   [Op.ClientClose]: (d, c, s, e) => d.runClose(c, s, e),
 };
 
+/** WebSocket close code for a client the application refused. */
+const WS_POLICY_VIOLATION = 1008;
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
 }
@@ -240,9 +243,8 @@ export class Dispatcher implements LocalClients {
   private reject(c: ClientContext, reason: string): void {
     c.rejected = true;
     this.logger.debug({ clientId: c.id }, `client rejected: ${reason}`);
-    const link = c.link();
-    // The gateway closes a client it is told to close during its WebSocket handshake with 1008.
-    link?.sendMessage({ op: Op.CloseClient, client: c.number, data: null, binary: false });
+    // 1008 (policy violation): the application refused the connection.
+    c.link()?.sendMessage({ op: Op.CloseClient, client: c.number, data: null, binary: false, code: WS_POLICY_VIOLATION, reason: 'rejected' });
   }
 
   /** The event is finished: write the session back if it changed, then let the link acknowledge it. */

@@ -217,11 +217,8 @@ export class GatewayLinks {
     const session = new LinkSession(peer.gatewayId, peer.address, link, this.hooks, this.options.logger);
     peer.session = session;
     link.onClose = (err) => this.lost(peer, session, err);
+    // A close that happened meanwhile is held by the link and delivered to onClose now.
     this.options.logger.debug({ gateway: peer.label }, 'linked to gateway');
-    if (!link.isOpen) {
-      this.lost(peer, session, null);
-      return;
-    }
     this.hooks.onSessionOpen(session);
     this.changed();
   }

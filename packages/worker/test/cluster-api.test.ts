@@ -81,6 +81,21 @@ describe('query merging', () => {
     expect(await api.getAllClientSessions()).toEqual({ [clientIdFor(GA, 1)]: { a: 1 }, [clientIdFor(GA, 2)]: {}, [clientIdFor(GB, 3)]: { b: [1] } });
   });
 
+  it('accepts the answers as the gateway gives them: full client ids and session objects', async () => {
+    const { api } = cluster({
+      [GA]: byKind({
+        [QueryKind.ClientIdsByUids]: [clientIdFor(GA, 3)],
+        [QueryKind.ClientSessionsByGroup]: { [clientIdFor(GA, 3)]: { nick: 'x' } },
+        [QueryKind.GetSession]: { nick: 'x' },
+      }),
+      [GB]: byKind({ [QueryKind.ClientIdsByUids]: [], [QueryKind.ClientSessionsByGroup]: {} }),
+    });
+    expect(await api.getClientIdsByUid('u')).toEqual([clientIdFor(GA, 3)]);
+    expect(await api.isUidOnline('u')).toBe(true);
+    expect(await api.getClientSessionsByGroup('g')).toEqual({ [clientIdFor(GA, 3)]: { nick: 'x' } });
+    expect(await api.getSession(clientIdFor(GA, 3))).toEqual({ nick: 'x' });
+  });
+
   it('asks only the owning gateway for one client, with its local number', async () => {
     const { api, peers } = cluster({
       [GA]: byKind({ [QueryKind.IsOnline]: true, [QueryKind.GetSession]: packValue({ s: 1 }), [QueryKind.GetUidByClientId]: 'u9' }),

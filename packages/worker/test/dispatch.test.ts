@@ -217,7 +217,7 @@ describe('onWebSocketConnect', () => {
     await flushMicrotasks();
     expect(calls).toEqual(['connect', 'ws /ws?token=x 10.0.0.1:5555 ws://127.0.0.1:7272/ws']);
     expect(source.trace).toEqual([
-      { op: Op.CloseClient, client: 5, data: null, binary: false },
+      { op: Op.CloseClient, client: 5, data: null, binary: false, code: 1008, reason: 'rejected' },
       { finished: 1 },
       { finished: 2 },
       { finished: 3 },
@@ -263,5 +263,15 @@ describe('dead links', () => {
     expect(seen).toEqual(['slow']);
     expect(d.inflight).toBe(0);
     expect(d.clientCount).toBe(0);
+  });
+});
+
+describe('CloseClient with a close code', () => {
+  it('round-trips through the codec', async () => {
+    const { decodeMessage, encodeMessage, FRAME_PREFIX_BYTES } = await import('@gateworker/protocol');
+    const m = { op: Op.CloseClient, client: 5, data: null, binary: false, code: 1008, reason: 'rejected' } as const;
+    expect(decodeMessage(encodeMessage(m).subarray(FRAME_PREFIX_BYTES))).toEqual(m);
+    const plain = { op: Op.CloseClient, client: 5, data: null, binary: false } as const;
+    expect(decodeMessage(encodeMessage(plain).subarray(FRAME_PREFIX_BYTES))).toEqual(plain);
   });
 });
