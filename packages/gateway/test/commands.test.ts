@@ -129,6 +129,15 @@ describe('command handlers', () => {
     run({ op: Op.CloseClient, client: 2, data: null, binary: false });
   });
 
+  it('closeClient passes a valid ws close code and reason, and falls back to 1000 otherwise', () => {
+    const { ws, add, run } = setup();
+    add(1, ws);
+    add(2, ws);
+    run({ op: Op.CloseClient, client: 1, data: null, binary: false, code: 4001, reason: 'rejected' } as Message);
+    run({ op: Op.CloseClient, client: 2, data: null, binary: false, code: 1005, reason: 'reserved' } as Message);
+    expect(ws.closed.map((c) => [c.client, c.why.code, c.why.reason])).toEqual([[1, 4001, 'rejected'], [2, 1000, '']]);
+  });
+
   it('SetSession from a worker makes it the holder; UpdateSession merges and clears the holder', () => {
     const { ws, add, run } = setup();
     const { client } = add(1, ws);
