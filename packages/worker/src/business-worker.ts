@@ -10,7 +10,7 @@ import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import type { Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
-import { linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
+import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
 import { createDirectory } from './register-directory.js';
 
@@ -119,7 +119,8 @@ export class BusinessWorker {
     this.statsTimer.unref();
     this.directory.start();
     this.links.start();
-    await this.directory.ready(remaining());
+    // No register answering (wrong secret, wrong address) fails fast, with the register client's reasons.
+    await this.directory.ready(Math.min(remaining(), DEFAULT_REGISTER_TIMEOUT_MS));
     this.checkOpen();
     this.links.sync();
     // Give onWorkerStart usable links (queries, sends), but do not fail here: the READY wait below names what is missing.

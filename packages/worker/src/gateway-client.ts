@@ -4,7 +4,7 @@ import { ClusterApiImpl } from './cluster-api.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import { linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
+import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
 import { QueryManager } from './query.js';
 import { createDirectory } from './register-directory.js';
 
@@ -65,7 +65,7 @@ export class GatewayClient extends ClusterApiImpl {
     if (this.state === 'closed') throw new ClosedError('the GatewayClient');
     this.startOnce();
     const deadline = Date.now() + timeoutMs;
-    await this.directory.ready(timeoutMs);
+    await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
     this.links.sync();
     await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - Date.now()), 'GatewayClient');
     this.isReady = true;

@@ -12,7 +12,7 @@ export { StaticGatewayDirectory } from './directory.js';
 export type { GatewayDirectory, StaticGateway } from './directory.js';
 export {
   DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_RECONNECT_MIN_MS, DEFAULT_RECONNECT_MAX_MS,
-  DEFAULT_STATS_INTERVAL_MS, resolveWorkerOptions, resolveClientOptions,
+  DEFAULT_STATS_INTERVAL_MS, DEFAULT_REGISTER_TIMEOUT_MS, resolveWorkerOptions, resolveClientOptions,
 } from './options.js';
 export type { BusinessWorkerOptions, GatewayClientOptions, CommonOptions, LinkTuning, ResolvedWorkerOptions, ResolvedClientOptions } from './options.js';
 export * from './errors.js';

@@ -11,6 +11,8 @@ export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
 /** Default bound on start(): register answer plus a ready link to every listed gateway, in milliseconds. */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** Bound on the wait for the first answer of a register (part of start() / ready()), in milliseconds. */
+export const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
 /** First reconnect delay after a link to a listed gateway drops, in milliseconds (doubles per attempt). */
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
