@@ -34,8 +34,11 @@ export interface PartialResult<T> {
   result: T;
 }
 
-/** A query's result type: the plain result, or (when partial results were asked for) possibly a PartialResult. */
-export type QueryAnswer<T, O> = O extends { partial?: false | undefined } ? T : T | PartialResult<T>;
+/**
+ * A query's result type: the plain result, or — when the options may ask for partial results
+ * (`partial: true`, or a `boolean` not known until run time) — possibly a PartialResult.
+ */
+export type QueryAnswer<T, O> = 'partial' extends keyof O ? (true extends O['partial' & keyof O] ? T | PartialResult<T> : T) : T;
 
 export type NoOptions = Record<never, never>;
 

@@ -133,6 +133,7 @@ describe('BusinessWorker against a scripted gateway', () => {
 
   it('drains: Drain, waits for DrainAck and in-flight events, acks, runs onWorkerStop, closes', async () => {
     const g = await gateway();
+    const dir = new StaticGatewayDirectory([g.info()]);
     const gate = deferred();
     const order: string[] = [];
     const w = worker(
@@ -144,7 +145,7 @@ describe('BusinessWorker against a scripted gateway', () => {
         },
         onWorkerStop: () => void order.push('onWorkerStop'),
       },
-      new StaticGatewayDirectory([g.info()]),
+      dir,
     );
     await w.start();
     const link = await g.link();
@@ -152,6 +153,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     await link.until(() => w.info().inflight === 1, 'the event to arrive');
     const drained = w.drain().then(() => order.push('drained'));
     expect(w.state).toBe('draining');
+    expect(dir.lastWorkerInfo).toMatchObject({ workerId: 'w1', state: 'draining', inflight: 1 });
     await link.next(Op.Drain);
     // An event sent before DrainAck is still handled.
     const seq2 = link.message(2, 'also');

@@ -3,7 +3,7 @@ import { clientIdFor, decodeMessage, FRAME_PREFIX_BYTES, Op, packValue, QueryKin
 import type { Message, QueryMsg } from '@gateworker/protocol';
 import { silentLogger } from '@gateworker/protocol/node';
 import { ClusterApiImpl } from '../src/cluster-api.js';
-import { isPartialResult, type PartialResult } from '../src/cluster-api-types.js';
+import { isPartialResult, type PartialResult, type QueryOptions } from '../src/cluster-api-types.js';
 import { InvalidClientIdError, QueryFailedError, QueryTimeoutError } from '../src/errors.js';
 import type { GatewayLinks } from '../src/gateway-links.js';
 import type { LinkSession } from '../src/link-session.js';
@@ -143,6 +143,12 @@ describe('query timeouts and partial results', () => {
     expect(isPartialResult(plain)).toBe(false);
     const typed = await full.api.getAllClientCount();
     expectTypeOf(typed).toEqualTypeOf<number>();
+    expectTypeOf(await full.api.getAllClientCount({ timeoutMs: 50 })).toEqualTypeOf<number>();
+    expectTypeOf(await full.api.getAllClientCount({ partial: false })).toEqualTypeOf<number>();
+    const maybe = Math.random() > 2;
+    expectTypeOf(await full.api.getAllClientCount({ partial: maybe })).toEqualTypeOf<number | PartialResult<number>>();
+    const opts: QueryOptions = {};
+    expectTypeOf(await full.api.getAllClientCount(opts)).toEqualTypeOf<number | PartialResult<number>>();
   });
 
   it('counts a gateway that is not connected as missing at once', async () => {
