@@ -82,9 +82,10 @@ export async function startCluster({
   const config = join(dir, 'gateworker.yaml');
   writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker }));
   writeHandler(join(dir, 'handler.js'), version);
-  const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
+  // the config file is the whole truth: no inherited GATEWORKER_* override may change it
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEWORKER_')));
+  env.GATEWORKER_RUN_DIR = dir;
   if (nodeOptions) env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} ${nodeOptions}`.trim();
-  delete env.GATEWORKER_LOG_LEVEL;
   const child = spawn(process.execPath, [CLI, 'start', '-c', config], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   track(child.pid, 'gateworker start', { group: true });
   const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
