@@ -22,9 +22,11 @@ export class GatewayClient extends ClusterApiImpl {
   private readonly links: GatewayLinks;
   private readonly queries: QueryManager;
   private state: 'new' | 'started' | 'closed';
-  /** Every listed gateway was connected once; from then on methods do not wait. */
+  /** The first readiness wait is over (every listed gateway was connected, or the wait timed out): methods no longer wait. */
   private isReady: boolean;
   private readiness: Promise<void> | null;
+  /** A register answered once (the register client keeps its view from then on). */
+  private listKnown: boolean;
   private closing: Promise<void> | null;
 
   constructor(options: GatewayClientOptions) {
@@ -53,6 +55,7 @@ export class GatewayClient extends ClusterApiImpl {
     this.state = 'new';
     this.isReady = false;
     this.readiness = null;
+    this.listKnown = false;
     this.closing = null;
   }
 
@@ -66,6 +69,7 @@ export class GatewayClient extends ClusterApiImpl {
     this.startOnce();
     const deadline = Date.now() + timeoutMs;
     await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
+    this.listKnown = true;
     this.links.sync();
     await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - Date.now()), 'GatewayClient');
     this.isReady = true;
@@ -95,10 +99,20 @@ export class GatewayClient extends ClusterApiImpl {
   private whenUsable(): Promise<void> | null {
     if (this.state === 'closed') return Promise.reject(new ClosedError('the GatewayClient'));
     if (this.isReady) return null;
-    this.readiness ??= this.ready(this.options.queryTimeoutMs).catch((err: unknown) => {
-      this.logger.warn({ err }, 'GatewayClient not fully connected; going ahead with the gateways it has');
-      this.readiness = null;
-    });
+    // Only the first use waits: once that wait is over, a gateway that is down must not delay
+    // every later call (its sends are skipped, queries name it as missing).
+    // Without any register answer there is no gateway list: the call fails (and the next one waits again).
+    this.readiness ??= this.ready(this.options.queryTimeoutMs).then(
+      () => {},
+      (err: unknown) => {
+        if (!this.listKnown || this.state === 'closed') {
+          this.readiness = null;
+          throw err;
+        }
+        this.logger.warn({ err }, 'GatewayClient not fully connected; going ahead with the gateways it has');
+        this.isReady = true;
+      },
+    );
     return this.readiness;
   }
 }

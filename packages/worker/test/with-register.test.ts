@@ -60,4 +60,11 @@ describe('with a real register', () => {
     cleanups.push(() => client.close());
     await expect(client.ready(300)).rejects.toThrow();
   });
+
+  it('GatewayClient methods fail while no register has ever answered, instead of acting on an empty list', async () => {
+    const client = new GatewayClient({ registers: ['127.0.0.1:1'], secret: SECRET, queryTimeoutMs: 200 });
+    cleanups.push(() => client.close());
+    await expect(client.getAllClientCount()).rejects.toThrow();
+    await expect(client.sendToAll('x')).rejects.toThrow();
+  });
 });
