@@ -9,6 +9,8 @@ import type { WorkerLink } from './worker-link.js';
 export interface ClientSocket {
   readonly writableLength: number;
   readonly writable: boolean;
+  /** Bytes received so far: the heartbeat's sign of life (data, pongs, anything). */
+  readonly bytesRead: number;
   readonly destroyed: boolean;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;
@@ -74,8 +76,10 @@ export class Client {
   inflight = 0;
   /** Events (frames, seq not yet assigned) waiting in the gateway, oldest first; null when none. */
   held: Buffer[] | null = null;
-  /** Last time bytes arrived from the client (Date.now()), for the heartbeat sweep. */
-  lastSeenMs: number;
+  /** Heartbeat: socket.bytesRead at the last sweep. */
+  seenBytes = 0;
+  /** Heartbeat: consecutive sweeps that found no new bytes from the client. */
+  idleSweeps = 0;
   state: ClientState = ClientState.Open;
   /** TCP framings: an incomplete message, or null. */
   inbound: Inbound | null = null;
@@ -87,10 +91,7 @@ export class Client {
     readonly num: number,
     readonly transport: ClientTransport,
     readonly socket: ClientSocket,
-    nowMs: number,
-  ) {
-    this.lastSeenMs = nowMs;
-  }
+  ) {}
 
   get isOpen(): boolean {
     return this.state === ClientState.Open;

@@ -81,6 +81,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private closing: Promise<void> | null = null;
   /** close(): resolved when the last client is gone. */
   private onAllClientsGone: (() => void) | null = null;
+  /** close(): links are being closed for good; their unacknowledged events go nowhere. */
+  private linksClosing = false;
 
   constructor(options: GatewayOptions) {
     super();
@@ -140,7 +142,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       (err, remote) => {
         this.counterSet.linksRefused++;
         this.log.warn({ err, remote }, 'internal connection refused');
-      });
+      },
+      (err) => this.log.error({ err }, 'internal listener error'));
   }
 
   /** Binds every listener and the internal port, then announces to the registers. */
@@ -226,6 +229,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // No event follows: tell each worker (a draining one already has its DrainAck), then close links.
     for (const w of this.pool.all()) if (w.role === 'worker' && w.ready && !w.draining && !w.closed) w.link.send({ op: Op.DrainAck });
     if (this.register !== null) await this.register.close();
+    this.linksClosing = true;
     await Promise.all([...this.pool.all()].map((w) => w.link.close()));
     this.internal.destroy();
     for (const l of this.clientListeners) l.destroy();
@@ -282,10 +286,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       counters: this.counterSet,
       throttle: this.throttle,
       get accepting() {
-        return gateway.state === 'started';
+        return gateway.state === 'started' || gateway.state === 'starting';
       },
       accept: (transport: ClientTransport, socket: ClientSocket, info: ConnectInfo): Client => {
-        const client = new Client(this.nextClientNumber++, transport, socket, Date.now());
+        const client = new Client(this.nextClientNumber++, transport, socket);
         this.table.add(client);
         this.counterSet.clientsAccepted++;
         this.dispatcher.connect(client, info);
@@ -355,7 +359,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
     else this.log.info({ link: w.id, workerId: w.workerId }, 'internal link closed');
-    if (this.state === 'closed') w.takeUnacked();
+    if (this.state === 'closed' || this.linksClosing) w.takeUnacked();
     else this.dispatcher.linkLost(w);
     this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
   }

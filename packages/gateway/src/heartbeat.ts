@@ -1,29 +1,33 @@
 import type { Client } from './client.js';
 
 /**
- * Client heartbeats with one timer for all clients (no per-client timers). Every sweep:
- * a client silent for more than `timeoutMs` is dead; a ws client silent for half an interval
- * or more gets a ping (its pong, like any data, refreshes `lastSeenMs`). TCP clients have no
- * ping: silence alone closes them.
+ * Client heartbeats with one timer for all clients (no per-client timers, no work per message).
+ * A client is alive when its socket read any byte since the previous sweep (a message, a pong,
+ * anything). Each sweep: an idle ws client gets a ping (answered by a pong, which counts); a
+ * client idle for about `timeoutMs` is dead. TCP clients have no ping: silence alone closes them.
  */
 export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
+  /** Idle sweeps after which a client is dead. */
+  private readonly deadAfterSweeps: number;
 
   constructor(
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly clients: () => Iterable<Client>,
     private readonly onDead: (client: Client, silentMs: number) => void,
-  ) {}
+  ) {
+    this.deadAfterSweeps = Math.max(2, Math.ceil(timeoutMs / this.periodMs));
+  }
 
-  /** Sweep period: often enough that a dead client is found within about timeoutMs + period. */
+  /** Sweep period: at most intervalMs, and at least two sweeps per timeout. */
   get periodMs(): number {
     return Math.max(1, Math.min(this.intervalMs, Math.ceil(this.timeoutMs / 2)));
   }
 
   start(): void {
     if (this.intervalMs === 0 || this.timer !== null) return;
-    this.timer = setInterval(() => this.sweep(Date.now()), this.periodMs);
+    this.timer = setInterval(() => this.sweep(), this.periodMs);
     this.timer.unref();
   }
 
@@ -32,14 +36,18 @@ export class Heartbeat {
     this.timer = null;
   }
 
-  sweep(nowMs: number): void {
-    const pingAfterMs = this.intervalMs / 2;
+  sweep(): void {
     const dead: Client[] = [];
     for (const client of this.clients()) {
-      const silent = nowMs - client.lastSeenMs;
-      if (silent > this.timeoutMs) dead.push(client);
-      else if (silent >= pingAfterMs && client.isOpen) client.transport.ping(client);
+      const read = client.socket.bytesRead;
+      if (read !== client.seenBytes) {
+        client.seenBytes = read;
+        client.idleSweeps = 0;
+        continue;
+      }
+      if (++client.idleSweeps >= this.deadAfterSweeps) dead.push(client);
+      else if (client.isOpen) client.transport.ping(client);
     }
-    for (const client of dead) this.onDead(client, nowMs - client.lastSeenMs);
+    for (const client of dead) this.onDead(client, client.idleSweeps * this.periodMs);
   }
 }

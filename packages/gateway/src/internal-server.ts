@@ -16,6 +16,7 @@ export class InternalServer {
     private readonly acceptOptions: AcceptOptions,
     private readonly onLink: (accepted: AcceptedLink) => void,
     private readonly onRefused: (err: unknown, remoteAddress: string) => void,
+    private readonly onServerError: (err: Error) => void,
   ) {
     this.server = createServer((socket) => this.accept(socket));
   }
@@ -26,6 +27,7 @@ export class InternalServer {
       this.server.once('error', onError);
       this.server.listen(this.port, this.host, () => {
         this.server.off('error', onError);
+        this.server.on('error', this.onServerError);
         resolve();
       });
     });

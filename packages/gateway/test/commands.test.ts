@@ -13,6 +13,7 @@ import { WorkerLink } from '../src/worker-link.js';
 class FakeSocket implements ClientSocket {
   writes: Buffer[] = [];
   writableLength = 0;
+  bytesRead = 0;
   writable = true;
   destroyed = false;
   write(bytes: Uint8Array): boolean {
@@ -58,7 +59,7 @@ function setup(opts: { maxBytes?: number; policy?: 'close' | 'drop' } = {}) {
   const line = new FakeTransport(Framing.Line, '\n');
   const add = (num: number, transport: FakeTransport): { client: Client; socket: FakeSocket } => {
     const socket = new FakeSocket();
-    const client = new Client(num, transport, socket, 0);
+    const client = new Client(num, transport, socket);
     table.add(client);
     return { client, socket };
   };

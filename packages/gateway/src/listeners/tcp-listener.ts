@@ -155,7 +155,6 @@ function emitBinary(payload: Buffer, client: Client): void {
 
 function onData(this: Socket, chunk: Buffer): void {
   const client = (this as TaggedSocket)[kClient];
-  client.lastSeenMs = Date.now();
   (client.transport as TcpListener).receive(client, chunk);
 }
 

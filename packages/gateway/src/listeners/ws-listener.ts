@@ -3,7 +3,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import type { ResolvedListenerOptions } from '../options.js';
 import { ConnectionLimits, type ListenerHost } from './host.js';
@@ -19,9 +19,42 @@ const OPCODE_BINARY = 2;
 /** A server ping with no payload: the same two bytes for every client. */
 const PING_FRAME = Buffer.from([0x89, 0x00]);
 
-/** The client record hangs off its WebSocket under this key, so event handlers are shared functions. */
-const kClient = Symbol('gateworker.client');
-type TaggedWebSocket = WebSocket & { [kClient]: Client };
+/**
+ * The WebSocket class of gateway clients. It carries its client record in a field and handles
+ * its own events in `emit`, so a connection registers no listeners and owns no closures: an idle
+ * client costs less than with `ws.on(...)` (each listener key grows the emitter's dictionary).
+ */
+class ClientWebSocket extends WebSocket {
+  client: Client | null = null;
+
+  override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+    const client = this.client;
+    // Before the client is attached (or when refused while closing) an 'error' must not throw.
+    if (client === null) return event === 'error' ? true : super.emit(event, a, b);
+    const listener = client.transport as WsListener;
+    switch (event) {
+      case 'message':
+        listener.host.message(client, toBuffer(a as Buffer | ArrayBuffer | Buffer[]), b as boolean);
+        return true;
+      case 'close':
+        listener.released(client);
+        return true;
+      case 'error':
+        listener.clientError(client, a as Error & { code?: string });
+        return true;
+      case 'ping':
+      case 'pong':
+        // Liveness comes from bytes read (heartbeat sweep); ws answers pings itself.
+        return true;
+      default:
+        return super.emit(event, a, b);
+    }
+  }
+}
+
+function toBuffer(data: Buffer | ArrayBuffer | Buffer[]): Buffer {
+  return Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+}
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -56,6 +89,9 @@ export class WsListener implements ClientTransport {
   private readonly server: HttpServer;
   private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
+  /** Sockets accepted and not yet upgraded, with their accept time; swept for the handshake timeout. */
+  private readonly handshaking = new Map<Duplex, number>();
+  private handshakeTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly options: ResolvedListenerOptions,
@@ -63,7 +99,9 @@ export class WsListener implements ClientTransport {
   ) {
     this.url = options.url;
     this.limits = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp);
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: options.maxMessageBytes });
+    this.wss = new WebSocketServer({
+      noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: options.maxMessageBytes, WebSocket: ClientWebSocket,
+    });
     const onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close', Upgrade: 'websocket' });
       res.end('WebSocket endpoint: upgrade required');
@@ -71,8 +109,8 @@ export class WsListener implements ClientTransport {
     this.server = options.tls === null
       ? createHttpServer(onRequest)
       : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
-    // Until the upgrade completes the socket has handshakeTimeoutMs; ws clears the timeout once it owns the socket.
-    this.server.timeout = options.handshakeTimeoutMs;
+    // Until the upgrade completes a socket has handshakeTimeoutMs (one sweep timer, no timer per socket).
+    this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, Date.now()));
     this.server.headersTimeout = options.handshakeTimeoutMs;
     this.server.requestTimeout = options.handshakeTimeoutMs;
     this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
@@ -91,6 +129,9 @@ export class WsListener implements ClientTransport {
       this.server.listen(this.options.port, this.options.host, () => {
         this.server.off('error', onError);
         this.server.on('error', (err) => this.host.log.error({ err, listener: this.url }, 'listener error'));
+        const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
+        this.handshakeTimer = setInterval(() => this.sweepHandshakes(Date.now()), period);
+        this.handshakeTimer.unref();
         resolve();
       });
     });
@@ -108,8 +149,22 @@ export class WsListener implements ClientTransport {
   }
 
   destroy(): void {
+    if (this.handshakeTimer !== null) clearInterval(this.handshakeTimer);
+    this.handshakeTimer = null;
     this.server.close();
     this.server.closeAllConnections();
+    for (const socket of this.handshaking.keys()) socket.destroy();
+    this.handshaking.clear();
+  }
+
+  private sweepHandshakes(nowMs: number): void {
+    for (const [socket, since] of this.handshaking) {
+      if (socket.destroyed) this.handshaking.delete(socket);
+      else if (nowMs - since > this.options.handshakeTimeoutMs) {
+        this.handshaking.delete(socket);
+        socket.destroy();
+      }
+    }
   }
 
   frame(payload: Uint8Array, binary: boolean): Buffer {
@@ -130,6 +185,7 @@ export class WsListener implements ClientTransport {
 
   private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const { host, options } = this;
+    this.handshaking.delete(socket);
     const path = options.path;
     if (path !== null) {
       const url = req.url ?? '/';
@@ -163,11 +219,17 @@ export class WsListener implements ClientTransport {
       request: { url: req.url ?? '/', headers: req.headers as Record<string, string | string[]>, remoteAddress: ip },
     });
     client.ws = ws;
-    (ws as TaggedWebSocket)[kClient] = client;
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('error', onError);
-    ws.on('close', onClose);
+    (ws as ClientWebSocket).client = client;
+  }
+
+  /** @internal ws reported a protocol error; it closes the connection itself (1009 for an oversize message). */
+  clientError(client: Client, err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      this.host.counters.oversizeMessages++;
+      this.host.throttle.warn(`oversize:${this.url}`, { client: client.num, listener: this.url, maxBytes: this.options.maxMessageBytes }, 'client message too large: closed (1009)');
+    } else {
+      this.host.log.debug({ client: client.num, err }, 'client protocol error: closed');
+    }
   }
 
   /** @internal socket closed: release the limits, then tell the gateway. */
@@ -175,36 +237,4 @@ export class WsListener implements ClientTransport {
     this.limits.closed(client.socket.remoteAddress ?? '');
     this.host.closed(client);
   }
-}
-
-function clientOf(ws: WebSocket): Client {
-  return (ws as TaggedWebSocket)[kClient];
-}
-
-function onMessage(this: WebSocket, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
-  const client = clientOf(this);
-  const listener = client.transport as WsListener;
-  client.lastSeenMs = Date.now();
-  const payload = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  listener.host.message(client, payload, isBinary);
-}
-
-function onPong(this: WebSocket): void {
-  clientOf(this).lastSeenMs = Date.now();
-}
-
-function onError(this: WebSocket, err: Error & { code?: string }): void {
-  const client = clientOf(this);
-  const listener = client.transport as WsListener;
-  if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-    listener.host.counters.oversizeMessages++;
-    listener.host.throttle.warn(`oversize:${listener.url}`, { client: client.num, listener: listener.url, maxBytes: listener.options.maxMessageBytes }, 'client message too large: closed (1009)');
-  } else {
-    listener.host.log.debug({ client: client.num, err }, 'client protocol error: closed');
-  }
-}
-
-function onClose(this: WebSocket): void {
-  const client = clientOf(this);
-  (client.transport as WsListener).released(client);
 }
