@@ -140,10 +140,10 @@ describe('rolling reload under load', () => {
     const marks = clients.map((c) => c.sent);
     await new Promise((res) => setTimeout(res, 3 * SEND_INTERVAL_MS));
     await allAnswered(10_000);
+    expect(clients.filter((c) => c.closed)).toHaveLength(0);
+    expect(clients.flatMap((c) => c.missing())).toEqual([]);
     clients.forEach((c, i) => {
       for (let s = marks[i] as number; s < c.sent; s++) expect(c.versions.get(s)).toBe('v4');
     });
-    expect(clients.filter((c) => c.closed)).toHaveLength(0);
-    expect(clients.flatMap((c) => c.missing())).toEqual([]);
   }, 60_000);
 });

@@ -8,7 +8,10 @@ import { Supervisor } from '../supervisor/supervisor.js';
 /** `gateworker start`: supervise every role of the config in the foreground. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
-  const logger = createLogger('supervisor', nodeIdOf(config), config.logLevel);
+  // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
+  // at any level but `silent`: a quieter logLevel is for the roles' chatter.
+  const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
+  const logger = createLogger('supervisor', nodeIdOf(config), level);
   const supervisor = new Supervisor(config, logger);
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
