@@ -135,7 +135,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const host = this.listenerHost();
     this.clientListeners = this.options.listeners.map((l) => (l.kind === 'tcp' ? new TcpListener(l, host) : new WsListener(l, host)));
     const { link } = this.options;
-    const accept: AcceptOptions = { secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], ...link };
+    // Frames to workers leave once per event-loop turn: the events of every client read in one turn share a write.
+    const accept: AcceptOptions = {
+      secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], flush: 'loop', ...link,
+    };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
     this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
       (a) => this.linkUp(a),

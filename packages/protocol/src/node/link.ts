@@ -20,6 +20,13 @@ export interface LinkOptions {
   timeoutMs?: number;
   /** Destroy the link when more than this many bytes wait to be written. */
   maxBufferedBytes?: number;
+  /**
+   * When queued frames go out: 'tick' (default) at the end of the current tick; 'loop' once per
+   * event-loop turn (setImmediate), so frames produced by the many I/O callbacks of one turn (a
+   * gateway forwarding messages of many clients) leave in one write: fewer syscalls under load,
+   * no added latency beyond the current turn.
+   */
+  flush?: 'tick' | 'loop';
 }
 
 export type MessageHandler = (message: Message) => void;
@@ -46,6 +53,8 @@ export class Link {
   private readonly maxBufferedBytes: number;
   private readonly timeoutMs: number;
   private corked = false;
+  /** flush: 'loop' — uncork in setImmediate rather than process.nextTick. */
+  private readonly flushPerLoop: boolean;
   private lastReceivedAt = Date.now();
   private pingTimer: NodeJS.Timeout | null = null;
   private error: Error | null = null;
@@ -65,6 +74,7 @@ export class Link {
     this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LINK_MAX_BUFFERED_BYTES;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_LINK_TIMEOUT_MS;
+    this.flushPerLoop = options.flush === 'loop';
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -123,7 +133,8 @@ export class Link {
     if (!this.corked) {
       this.corked = true;
       this.socket.cork();
-      process.nextTick(uncork, this);
+      if (this.flushPerLoop) setImmediate(uncork, this);
+      else process.nextTick(uncork, this);
     }
     this.socket.write(frame);
     if (this.socket.writableLength > this.maxBufferedBytes) {
