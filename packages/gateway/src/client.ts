@@ -11,6 +11,10 @@ export interface ClientSocket {
   readonly writable: boolean;
   /** Bytes received so far: the heartbeat's sign of life (data, pongs, anything). */
   readonly bytesRead: number;
+  /** Outstanding cork() calls (Writable.writableCorked). */
+  readonly writableCorked: number;
+  cork(): void;
+  uncork(): void;
   readonly destroyed: boolean;
   readonly remoteAddress?: string | undefined;
   readonly remotePort?: number | undefined;

@@ -1,5 +1,5 @@
 import type { Logger } from '@gateworker/protocol/node';
-import { CloseReasons, FRAMING_KINDS, type Client, type CloseReason } from './client.js';
+import { CloseReasons, FRAMING_KINDS, type Client, type ClientSocket, type CloseReason } from './client.js';
 import type { Counters } from './counters.js';
 import type { LogThrottle } from './throttle.js';
 
@@ -13,11 +13,19 @@ export interface OutboundDeps {
 }
 
 /**
- * Bytes to client sockets, with the per-client send-buffer bound. Every message is one
- * `socket.write` of one Buffer; a broadcast frames the payload once per framing kind and writes
- * that same Buffer to every socket.
+ * Bytes to client sockets, with the per-client send-buffer bound. A broadcast frames the payload
+ * once per framing kind and writes that same Buffer to every socket.
+ *
+ * A socket written to is corked until the end of the event-loop turn (one setImmediate for all
+ * of them), so everything a client gets in one turn — several broadcasts from one link read, a
+ * reply and a broadcast — leaves in one syscall. The syscall per socket is what a send costs.
  */
 export class Outbound {
+  /** Sockets corked by `write` in this turn, uncorked by `flush`. */
+  private corked: ClientSocket[] = [];
+  private flushScheduled = false;
+  private readonly flushNow = (): void => this.flush();
+
   constructor(private readonly deps: OutboundDeps) {}
 
   /** One message to one client. */
@@ -46,9 +54,26 @@ export class Outbound {
       this.overflow(client, bytes.length);
       return false;
     }
+    // writableCorked > 0 here means this turn's cork (ws corks and uncorks synchronously).
+    if (socket.writableCorked === 0) {
+      socket.cork();
+      this.corked.push(socket);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(this.flushNow);
+      }
+    }
     socket.write(bytes);
     this.deps.counters.messagesOut++;
     return true;
+  }
+
+  /** Uncorks every socket written to since the last flush. */
+  flush(): void {
+    this.flushScheduled = false;
+    const sockets = this.corked;
+    this.corked = [];
+    for (const socket of sockets) socket.uncork();
   }
 
   private overflow(client: Client, bytes: number): void {

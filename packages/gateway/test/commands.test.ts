@@ -14,6 +14,13 @@ class FakeSocket implements ClientSocket {
   writes: Buffer[] = [];
   writableLength = 0;
   bytesRead = 0;
+  writableCorked = 0;
+  cork(): void {
+    this.writableCorked++;
+  }
+  uncork(): void {
+    this.writableCorked--;
+  }
   writable = true;
   destroyed = false;
   write(bytes: Uint8Array): boolean {
