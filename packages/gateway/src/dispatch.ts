@@ -49,7 +49,7 @@ export class EventDispatcher {
       if (this.admit(client, false)) this.deps.pending.append(client, encodeClientConnect(0, client.num, null, info));
       return;
     }
-    link.pushEvent(encodeClientConnect(link.peekSeq(), client.num, this.sessionFor(client, link, false), info), client);
+    link.pushEvent(encodeClientConnect(link.peekSeq(), client.num, this.sessionFor(client, link, false), info, client.uid), client);
     this.sent(client, link);
   }
 
@@ -60,7 +60,7 @@ export class EventDispatcher {
       if (this.admit(client, false)) this.deps.pending.append(client, encodeClientMessage(0, client.num, null, binary, payload));
       return;
     }
-    link.pushEvent(encodeClientMessage(link.peekSeq(), client.num, this.sessionFor(client, link, false), binary, payload), client);
+    link.pushEvent(encodeClientMessage(link.peekSeq(), client.num, this.sessionFor(client, link, false), binary, payload, client.uid), client);
     this.sent(client, link);
   }
 
@@ -71,7 +71,7 @@ export class EventDispatcher {
       this.deps.pending.append(client, encodeClientClose(0, client.num, null));
       return;
     }
-    link.pushEvent(encodeClientClose(link.peekSeq(), client.num, this.sessionFor(client, link, true)), client);
+    link.pushEvent(encodeClientClose(link.peekSeq(), client.num, this.sessionFor(client, link, true), client.uid), client);
     this.sent(client, link);
   }
 
@@ -151,10 +151,11 @@ export class EventDispatcher {
    * current version (and the event does not always carry it). Sending makes `link` the holder.
    */
   private sessionFor(client: Client, link: WorkerLink, always: boolean): Uint8Array | null {
-    if (client.session === null) return always ? EMPTY_SESSION : null;
+    // The uid travels with the session (encode* take client.uid): a link that does not hold the
+    // current state gets both, even when neither was ever set, so a stale copy is replaced.
     if (!always && client.sessionHolder === link.id) return null;
     client.sessionHolder = link.id;
-    return client.session;
+    return client.session ?? EMPTY_SESSION;
   }
 
   /** Room in the pending buffer for a new event? Applies the overflow policy when there is none. */
@@ -198,13 +199,13 @@ export class EventDispatcher {
     let out: Buffer;
     switch (event.op) {
       case Op.ClientConnect:
-        out = encodeClientConnect(seq, client.num, this.sessionFor(client, link, false), event.info);
+        out = encodeClientConnect(seq, client.num, this.sessionFor(client, link, false), event.info, client.uid);
         break;
       case Op.ClientMessage:
-        out = encodeClientMessage(seq, client.num, this.sessionFor(client, link, false), event.binary, event.payload);
+        out = encodeClientMessage(seq, client.num, this.sessionFor(client, link, false), event.binary, event.payload, client.uid);
         break;
       case Op.ClientClose:
-        out = encodeClientClose(seq, client.num, this.sessionFor(client, link, true));
+        out = encodeClientClose(seq, client.num, this.sessionFor(client, link, true), client.uid);
         break;
       default:
         throw new Error(`held frame is not a client event (op ${event.op})`);

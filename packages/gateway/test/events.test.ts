@@ -20,7 +20,9 @@ describe('client events through a worker link', () => {
     expect(connect.info.listener).toBe('ws://127.0.0.1:0/ws');
     expect(connect.info.request?.url).toBe('/ws?token=abc');
     expect(connect.info.request?.headers['x-test']).toBe('yes');
-    expect(connect.session).toBeNull();
+    // A link that does not hold the client's state yet gets it: an empty session, no uid.
+    expect(unpackValue(connect.session as Uint8Array)).toEqual({});
+    expect(connect.uid).toBeUndefined();
 
     client.ws.send('hello');
     client.ws.send(Buffer.from([1, 2, 3]));

@@ -6,7 +6,7 @@ import type {
 } from './messages.js';
 import { QueryKind } from './messages.js';
 import { Op, opName } from './opcodes.js';
-import { FieldReader, MAX_CLIENT_NUMBER } from './validate.js';
+import { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
 
 /**
  * Encoding and decoding of every message. Hot-path messages (client events, sends, acks) use a
@@ -117,11 +117,20 @@ function checkClient(client: number): void {
 // ---------------------------------------------------------------------------------------------
 // Hot path: client events (gateway → worker)
 
-function encodeEvent(op: Op, seq: number, client: number, flags: number, session: Uint8Array | null, rest: Uint8Array | null): Buffer {
+/**
+ * The client-state block of an event (present when FLAG_SESSION is set): `u32 length, session
+ * bytes, u16 length, uid bytes` (uid length 0 = no uid bound). A worker that receives it replaces
+ * its cached session and uid for the client.
+ */
+function encodeEvent(
+  op: Op, seq: number, client: number, flags: number, session: Uint8Array | null, uid: string | null, rest: Uint8Array | null,
+): Buffer {
   checkClient(client);
-  const sessionBytes = session === null ? 0 : 4 + session.length;
+  const uidBytes = session === null || uid === null ? 0 : Buffer.byteLength(uid, 'utf8');
+  if (uidBytes > 0xffff) throw new RangeError(`uid of ${uidBytes} bytes is longer than 65535`);
+  const stateBytes = session === null ? 0 : 4 + session.length + 2 + uidBytes;
   const restBytes = rest === null ? 0 : rest.length;
-  const buf = frameOf(op, EVENT_HEADER - FRAME_PREFIX_BYTES - 1 + sessionBytes + restBytes);
+  const buf = frameOf(op, EVENT_HEADER - FRAME_PREFIX_BYTES - 1 + stateBytes + restBytes);
   let o = FRAME_PREFIX_BYTES + 1;
   buf.writeUInt32BE(seq, o);
   writeClient(buf, client, o + 4);
@@ -131,12 +140,15 @@ function encodeEvent(op: Op, seq: number, client: number, flags: number, session
     buf.writeUInt32BE(session.length, o);
     buf.set(session, o + 4);
     o += 4 + session.length;
+    buf.writeUInt16BE(uidBytes, o);
+    if (uidBytes > 0) buf.write(uid as string, o + 2, 'utf8');
+    o += 2 + uidBytes;
   }
   if (rest !== null) buf.set(rest, o);
   return buf;
 }
 
-interface EventHeader { seq: number; client: number; flags: number; session: Uint8Array | null; restOffset: number }
+interface EventHeader { seq: number; client: number; flags: number; session: Uint8Array | null; uid: string | null; restOffset: number }
 
 function decodeEvent(body: Buffer, what: string): EventHeader {
   const fixed = EVENT_HEADER - FRAME_PREFIX_BYTES - 1;
@@ -147,27 +159,41 @@ function decodeEvent(body: Buffer, what: string): EventHeader {
   if ((flags & ~(FLAG_BINARY | FLAG_SESSION)) !== 0) throw ProtocolError.invalid(what, `unknown flags 0x${flags.toString(16)}`);
   let offset = fixed;
   let session: Uint8Array | null = null;
+  let uid: string | null = null;
   if ((flags & FLAG_SESSION) !== 0) {
     need(body, offset + 4, what);
     const length = body.readUInt32BE(offset);
     offset += 4;
-    if (offset + length > body.length) throw ProtocolError.malformed(`${what} session of ${length} bytes overruns the frame`);
+    if (offset + length + 2 > body.length) throw ProtocolError.malformed(`${what} session of ${length} bytes overruns the frame`);
     session = body.subarray(offset, offset + length);
     offset += length;
+    const uidLength = body.readUInt16BE(offset);
+    offset += 2;
+    if (offset + uidLength > body.length) throw ProtocolError.malformed(`${what} uid of ${uidLength} bytes overruns the frame`);
+    if (uidLength > 0) uid = body.toString('utf8', offset, offset + uidLength);
+    offset += uidLength;
   }
-  return { seq, client, flags, session, restOffset: offset };
+  return { seq, client, flags, session, uid, restOffset: offset };
 }
 
-export function encodeClientConnect(seq: number, client: number, session: Uint8Array | null, info: ConnectInfo): Buffer {
-  return encodeEvent(Op.ClientConnect, seq, client, 0, session, packr.pack(info));
+/** `uid` travels only with the session (when `session` is not null). */
+export function encodeClientConnect(seq: number, client: number, session: Uint8Array | null, info: ConnectInfo, uid: string | null = null): Buffer {
+  return encodeEvent(Op.ClientConnect, seq, client, 0, session, uid, packr.pack(info));
 }
 
-export function encodeClientMessage(seq: number, client: number, session: Uint8Array | null, binary: boolean, payload: Uint8Array): Buffer {
-  return encodeEvent(Op.ClientMessage, seq, client, binary ? FLAG_BINARY : 0, session, payload);
+export function encodeClientMessage(
+  seq: number, client: number, session: Uint8Array | null, binary: boolean, payload: Uint8Array, uid: string | null = null,
+): Buffer {
+  return encodeEvent(Op.ClientMessage, seq, client, binary ? FLAG_BINARY : 0, session, uid, payload);
 }
 
-export function encodeClientClose(seq: number, client: number, session: Uint8Array | null): Buffer {
-  return encodeEvent(Op.ClientClose, seq, client, 0, session, null);
+export function encodeClientClose(seq: number, client: number, session: Uint8Array | null, uid: string | null = null): Buffer {
+  return encodeEvent(Op.ClientClose, seq, client, 0, session, uid, null);
+}
+
+/** Adds `uid` to a decoded event only when one is bound (absent otherwise). */
+function withUid<M extends object>(message: M, uid: string | null): M & { uid?: string } {
+  return uid === null ? message : { ...message, uid };
 }
 
 function readConnectInfo(value: unknown): ConnectInfo {
@@ -379,27 +405,28 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.StatusReply]: control(Op.StatusReply, (r) => ({ requestId: r.int('requestId'), status: readStatus(r.reader('status')) })),
 
   [Op.ClientConnect]: {
-    encode: (m) => encodeClientConnect(m.seq, m.client, m.session, m.info),
+    encode: (m) => encodeClientConnect(m.seq, m.client, m.session, m.info, m.uid ?? null),
     decode: (body) => {
       const h = decodeEvent(body, 'ClientConnect');
-      return { op: Op.ClientConnect, seq: h.seq, client: h.client, session: h.session, info: readConnectInfo(unpackValue(body.subarray(h.restOffset))) };
+      return withUid({ op: Op.ClientConnect, seq: h.seq, client: h.client, session: h.session, info: readConnectInfo(unpackValue(body.subarray(h.restOffset))) }, h.uid);
     },
   },
   [Op.ClientMessage]: {
-    encode: (m) => encodeClientMessage(m.seq, m.client, m.session, m.binary, m.payload),
+    encode: (m) => encodeClientMessage(m.seq, m.client, m.session, m.binary, m.payload, m.uid ?? null),
     decode: (body) => {
       const h = decodeEvent(body, 'ClientMessage');
-      return {
-        op: Op.ClientMessage, seq: h.seq, client: h.client, session: h.session, binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset),
-      };
+      return withUid(
+        { op: Op.ClientMessage, seq: h.seq, client: h.client, session: h.session, binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset) },
+        h.uid,
+      );
     },
   },
   [Op.ClientClose]: {
-    encode: (m) => encodeClientClose(m.seq, m.client, m.session),
+    encode: (m) => encodeClientClose(m.seq, m.client, m.session, m.uid ?? null),
     decode: (body) => {
       const h = decodeEvent(body, 'ClientClose');
       if ((h.flags & FLAG_BINARY) !== 0 || h.restOffset !== body.length) throw ProtocolError.invalid('ClientClose', 'unexpected payload');
-      return { op: Op.ClientClose, seq: h.seq, client: h.client, session: h.session };
+      return withUid({ op: Op.ClientClose, seq: h.seq, client: h.client, session: h.session }, h.uid);
     },
   },
 
@@ -439,7 +466,7 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     },
   },
 
-  [Op.BindUid]: control(Op.BindUid, (r) => ({ client: r.client(), uid: r.str('uid') })),
+  [Op.BindUid]: control(Op.BindUid, (r) => ({ client: r.client(), uid: r.str('uid', MAX_UID_LENGTH) })),
   [Op.UnbindUid]: control(Op.UnbindUid, (r) => ({ client: r.client() })),
   [Op.JoinGroup]: control(Op.JoinGroup, (r) => ({ client: r.client(), group: r.str('group') })),
   [Op.LeaveGroup]: control(Op.LeaveGroup, (r) => ({ client: r.client(), group: r.str('group') })),

@@ -86,10 +86,11 @@ export interface StatusReplyMsg { op: typeof Op.StatusReply; requestId: number; 
 
 // Gateway → worker client events. `seq` numbers events per link, from 1, for acknowledgements.
 // `session` is the client's session bytes when included, or null when the receiving worker
-// already holds the current session (it was the last to see or write it).
-export interface ClientConnectMsg { op: typeof Op.ClientConnect; seq: number; client: number; session: Uint8Array | null; info: ConnectInfo }
-export interface ClientMessageMsg { op: typeof Op.ClientMessage; seq: number; client: number; session: Uint8Array | null; binary: boolean; payload: Buffer }
-export interface ClientCloseMsg { op: typeof Op.ClientClose; seq: number; client: number; session: Uint8Array | null }
+// already holds the client's current state (it was the last to see or write it). `uid` travels
+// with the session: when `session` is set, `uid` is the bound uid (absent: none bound).
+export interface ClientConnectMsg { op: typeof Op.ClientConnect; seq: number; client: number; session: Uint8Array | null; uid?: string; info: ConnectInfo }
+export interface ClientMessageMsg { op: typeof Op.ClientMessage; seq: number; client: number; session: Uint8Array | null; uid?: string; binary: boolean; payload: Buffer }
+export interface ClientCloseMsg { op: typeof Op.ClientClose; seq: number; client: number; session: Uint8Array | null; uid?: string }
 
 // Worker → gateway sends
 export interface SendToClientMsg { op: typeof Op.SendToClient; client: number; binary: boolean; payload: Buffer }

@@ -2,6 +2,8 @@ import { ProtocolError } from './errors.js';
 
 /** Largest client number: client numbers travel as unsigned 48-bit integers. */
 export const MAX_CLIENT_NUMBER = 2 ** 48 - 1;
+/** Longest uid, in UTF-16 code units (its UTF-8 form then fits the u16 length of event frames). */
+export const MAX_UID_LENGTH = 1024;
 
 /**
  * Reads the fields of a decoded msgpack object, checking each one. Decoded data is `unknown`

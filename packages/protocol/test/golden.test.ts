@@ -24,18 +24,19 @@ const nonce = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 
 const goldens: Golden[] = [
   {
-    name: 'ClientMessage (text, with session)',
+    name: 'ClientMessage (text, with session and uid)',
     hex: [
-      '0000001e', // length 30
+      '00000023', // length 35
       '1f', // op 31 ClientMessage
       '00000007', // seq 7
       '000102030405', // client number (u48 BE)
-      '02', // flags: session (bit 1), text (bit 0 clear)
+      '02', // flags: client state (bit 1), text (bit 0 clear)
       '0000000c', 'de0001a475736572a3616e6e', // session length 12, msgpack {user: 'ann'}
+      '0003', '616e6e', // uid length 3, "ann"
       '6869', // payload "hi"
     ],
-    message: { op: Op.ClientMessage, seq: 7, client: 0x0102030405, session, binary: false, payload: Buffer.from('hi') },
-    hot: () => encodeClientMessage(7, 0x0102030405, session, false, Buffer.from('hi')),
+    message: { op: Op.ClientMessage, seq: 7, client: 0x0102030405, session, uid: 'ann', binary: false, payload: Buffer.from('hi') },
+    hot: () => encodeClientMessage(7, 0x0102030405, session, false, Buffer.from('hi'), 'ann'),
   },
   {
     name: 'ClientClose (no session)',

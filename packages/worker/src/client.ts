@@ -31,7 +31,7 @@ export class ClientContext<S extends Session = Session> implements Client<S> {
   listener = '';
   remoteAddress = '';
   remotePort = 0;
-  /** The bound uid as far as this worker knows (it bound it, or was told). */
+  /** The bound uid: from the gateway with the session, or as this worker bound it since. */
   uid: string | null = null;
   /** The gateway's own number for this client; commands carry it. */
   readonly number: number;

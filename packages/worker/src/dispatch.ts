@@ -130,7 +130,11 @@ export class Dispatcher implements LocalClients {
     c.busy = true;
     c.via = source;
     c.orphaned = false;
-    if (event.session !== null) this.absorbSession(c, event.session);
+    if (event.session !== null) {
+      // The client's state travels together: session bytes and the bound uid (absent = none).
+      this.absorbSession(c, event.session);
+      c.uid = event.uid ?? null;
+    }
     (runners[event.op] as Runner<ClientEvent>)(this, c, source, event);
   }
 

@@ -175,10 +175,27 @@ describe('sessions', () => {
       },
     });
     d.onEvent(source, connect(1, 3));
-    d.onEvent(source, close(2, 3, { name: 'bob' }));
+    d.onEvent(source, close(2, 3, { name: 'bob' }, 'u1'));
     expect(seen).toEqual({ session: { name: 'bob' }, uid: 'u1' });
     expect(source.trace.filter((e) => 'op' in e && e.op === Op.SetSession)).toHaveLength(0);
     expect(d.clientCount).toBe(0);
+  });
+
+  it('takes the uid from the gateway with the session (a client handed over from another worker)', () => {
+    const seen: (string | null)[] = [];
+    const { d, source } = setup({
+      onMessage(client) {
+        seen.push(client.uid);
+      },
+      onClose(client) {
+        seen.push(client.uid);
+      },
+    });
+    d.onEvent(source, { ...message(1, 5, 'x', { n: 1 }), uid: 'handed-over' });
+    d.onEvent(source, message(2, 5, 'y', null));
+    d.onEvent(source, message(3, 5, 'z', {}));
+    d.onEvent(source, close(4, 5, {}, 'rebound'));
+    expect(seen).toEqual(['handed-over', 'handed-over', null, 'rebound']);
   });
 
   it('keeps the local copy in step with setSession/updateSession from the cluster API', () => {

@@ -80,8 +80,10 @@ export function message(seq: number, client: number, text: string, session: obje
   return { op: Op.ClientMessage, seq, client, session: session === null ? null : packValue(session), binary: false, payload: Buffer.from(text) };
 }
 
-export function close(seq: number, client: number, session: object | null = {}): ClientCloseMsg {
-  return { op: Op.ClientClose, seq, client, session: session === null ? null : packValue(session) };
+/** A ClientClose as the gateway sends it: the session always, with the bound uid if any. */
+export function close(seq: number, client: number, session: object | null = {}, uid?: string): ClientCloseMsg {
+  const m: ClientCloseMsg = { op: Op.ClientClose, seq, client, session: session === null ? null : packValue(session) };
+  return uid === undefined ? m : { ...m, uid };
 }
 
 export interface Deferred<T = void> {
