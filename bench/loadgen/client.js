@@ -207,6 +207,21 @@ function wslData(c, chunk) {
   if (off < n) c.rest = off === 0 ? buf : buf.subarray(off);
 }
 
+// Explicit source ports: bind(addr, 0) makes the kernel search for a free port, which gets very
+// slow (seconds of CPU per thousand connects) once tens of thousands of ports are in use or in
+// TIME_WAIT. Each process owns a slice of the ephemeral range on every source address and walks
+// it from a random start; a port that is taken (EADDRINUSE) is skipped.
+let portSlice = null; // [lo, hi)
+const cursors = new Map();
+function nextPort(source) {
+  if (portSlice === null) return undefined;
+  const [lo, hi] = portSlice;
+  let p = cursors.get(source) ?? lo + Math.floor(Math.random() * (hi - lo));
+  if (p >= hi) p = lo;
+  cursors.set(source, p + 1);
+  return p;
+}
+
 function openOne(kind, url, index, source, hello, timeoutMs) {
   const c = new Conn(kind, index);
   return new Promise((resolve) => {
@@ -245,7 +260,8 @@ function openOne(kind, url, index, source, hello, timeoutMs) {
     }
     const u = new URL(url);
     if (kind === 'ws') {
-      const ws = new WebSocket(url, { localAddress: source, perMessageDeflate: false, handshakeTimeout: timeoutMs });
+      const localPort = nextPort(source);
+      const ws = new WebSocket(url, { localAddress: source, ...(localPort && { localPort }), perMessageDeflate: false, handshakeTimeout: timeoutMs });
       c.ws = ws;
       ws.binaryType = 'nodebuffer';
       ws.on('open', opened);
@@ -260,7 +276,8 @@ function openOne(kind, url, index, source, hello, timeoutMs) {
         else onClosed(c);
       });
     } else {
-      const s = net.connect({ host: u.hostname, port: Number(u.port), localAddress: source });
+      const localPort = nextPort(source);
+      const s = net.connect({ host: u.hostname, port: Number(u.port), localAddress: source, ...(localPort && { localPort }) });
       c.s = s;
       s.setNoDelay(true);
       s.on('error', (err) => {
@@ -289,7 +306,8 @@ function openOne(kind, url, index, source, hello, timeoutMs) {
   });
 }
 
-async function connect({ count, url, kind, base = 0, sources, concurrency = 200, hello = null, timeoutMs = 15_000 }) {
+async function connect({ count, url, kind, base = 0, sources, concurrency = 200, hello = null, timeoutMs = 15_000, ports = null }) {
+  portSlice = ports;
   if (conns.length + count > MAX_SOCKETS) throw new Error(`refusing to hold more than ${MAX_SOCKETS} sockets in one process`);
   const started = now();
   let next = 0;
@@ -299,7 +317,11 @@ async function connect({ count, url, kind, base = 0, sources, concurrency = 200,
     while (next < count) {
       const k = next++;
       const index = base + k;
-      const r = await openOne(kind, url, index, sources[index % sources.length], hello, timeoutMs);
+      let r;
+      for (let attempt = 0; attempt < 20; attempt++) {
+        r = await openOne(kind, url, index, sources[index % sources.length], hello, timeoutMs);
+        if (r.ok || r.error !== 'EADDRINUSE' || portSlice === null) break;
+      }
       if (r.ok) ok++;
       else failures[r.error] = (failures[r.error] ?? 0) + 1;
     }

@@ -9,6 +9,9 @@ import { track, untrack } from '../lib/procs.js';
 const CLIENT = fileURLToPath(new URL('./client.js', import.meta.url));
 export const MAX_PER_PROCESS = 18_000;
 export const SOURCES = Array.from({ length: 9 }, (_, i) => `127.0.0.${i + 1}`);
+/** The kernel's ephemeral range here (net.ipv4.ip_local_port_range); each process gets a slice. */
+const PORT_LO = 32_768;
+const PORT_HI = 61_000;
 
 class Child {
   constructor(proc) {
@@ -90,6 +93,12 @@ export class LoadGen {
     this.nextIndex = 0;
   }
 
+  portSlice(child) {
+    const k = this.children.indexOf(child);
+    const width = Math.floor((PORT_HI - PORT_LO) / this.children.length);
+    return [PORT_LO + k * width, PORT_LO + (k + 1) * width];
+  }
+
   get pids() {
     return this.children.map((c) => c.pid);
   }
@@ -127,7 +136,7 @@ export class LoadGen {
         this.nextIndex += plan[k];
         const u = urls[k % urls.length];
         return c
-          .call('connect', { count: plan[k], url: u, kind, base, sources: SOURCES, concurrency, hello, timeoutMs }, timeoutMs + count * 20 + 60_000)
+          .call('connect', { count: plan[k], url: u, kind, base, sources: SOURCES, concurrency, hello, timeoutMs, ports: this.portSlice(c) }, timeoutMs + count * 20 + 60_000)
           .then((r) => {
             c.held = r.held;
             return r;
