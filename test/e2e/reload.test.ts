@@ -12,8 +12,13 @@ const SEND_INTERVAL_MS = 100;
 const handlerVersion = (version: string) => `
 const VERSION = ${JSON.stringify(version)};
 export default {
+  onConnect(client) {
+    client.bindUid('user-' + client.id);
+  },
   onMessage(client, message) {
-    client.send(VERSION + ' ' + message);
+    // The uid was bound by whichever worker saw the connect: after a handover the new worker
+    // must still know it (it travels with the session).
+    client.send(VERSION + ' ' + message + ' ' + (client.uid ?? '-'));
   },
 };
 `;
@@ -26,6 +31,8 @@ class SeqClient {
   answered = new Set<number>();
   duplicates = 0;
   outOfOrder = 0;
+  /** Replies whose handler did not see the uid bound at connect. */
+  wrongUid = 0;
   closed = false;
   /** Version that answered each sequence number. */
   versions = new Map<number, string>();
@@ -33,8 +40,9 @@ class SeqClient {
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
-      const [version, seqText] = data.toString().split(' ');
+      const [version, seqText, uid] = data.toString().split(' ');
       const seq = Number(seqText);
+      if (uid === undefined || !uid.startsWith('user-')) this.wrongUid++;
       if (this.answered.has(seq)) this.duplicates++;
       else if (seq < this.highest) this.outOfOrder++;
       this.answered.add(seq);
@@ -111,6 +119,7 @@ describe('rolling reload under load', () => {
     expect(clients.flatMap((c) => c.missing())).toEqual([]);
     expect(clients.reduce((n, c) => n + c.duplicates, 0)).toBe(0);
     expect(clients.reduce((n, c) => n + c.outOfOrder, 0)).toBe(0);
+    expect(clients.reduce((n, c) => n + c.wrongUid, 0)).toBe(0);
     expect(clients.reduce((n, c) => n + c.sent, 0)).toBeGreaterThan(CLIENTS * 20);
   }, 120_000);
 
