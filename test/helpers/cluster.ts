@@ -102,7 +102,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const configFile = join(dir, 'gateworker.yaml');
   writeFileSync(configFile, stringify(config));
   writeFileSync(join(dir, 'handler.mjs'), options.handler);
-  const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
+  const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
   for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
 
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
