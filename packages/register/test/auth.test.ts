@@ -1,35 +1,11 @@
-import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeMessage, ErrorCode, Op, ProtocolError, WireErrorCode } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterErrorCode, type RegisterError } from '../src/index.js';
-import { gatewayInfo, Harness, nextEvent, SECRET, withTimeout, workerInfo } from './helpers.js';
+import { gatewayInfo, Harness, hostPort, nextEvent, rawSocket, closedWithin, SECRET, withTimeout, workerInfo } from './helpers.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
-
-function hostPort(address: string): { host: string; port: number } {
-  const [host, port] = address.split(':') as [string, string];
-  return { host, port: Number(port) };
-}
-
-function rawSocket(address: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(hostPort(address), () => resolve(socket));
-    socket.on('error', reject);
-    h.add(() => {
-      socket.destroy();
-    });
-  });
-}
-
-function closedWithin(socket: Socket, timeoutMs = 3_000): Promise<void> {
-  return withTimeout(new Promise<void>((resolve) => {
-    if (socket.destroyed) resolve();
-    socket.on('close', () => resolve());
-    socket.resume();
-  }), timeoutMs, 'socket close');
-}
 
 describe('authentication', () => {
   it('a wrong secret: connectLink rejects with GW_ERR_AUTH_FAILED and the register logs a warning naming the remote', async () => {
@@ -68,7 +44,7 @@ describe('authentication', () => {
 
   it('nothing is accepted before the handshake: an Announce sent first closes the connection', async () => {
     const { server, address, logger } = await h.server();
-    const socket = await rawSocket(address);
+    const socket = await rawSocket(h, address);
     socket.write(encodeMessage({ op: Op.Announce, gateway: gatewayInfo('gw0000sneaky') }));
     await closedWithin(socket);
     await logger.waitFor((l) => l.level === 'warn' && l.obj['code'] === ErrorCode.Unexpected);

@@ -1,36 +1,11 @@
-import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
-import { gatewayInfo, Harness, nextEvent, SECRET, withTimeout } from './helpers.js';
+import { gatewayInfo, Harness, hostPort, nextEvent, rawSocket, closedWithin, SECRET, withTimeout } from './helpers.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
-
-function hostPort(address: string): { host: string; port: number } {
-  const [host, port] = address.split(':') as [string, string];
-  return { host, port: Number(port) };
-}
-
-function rawSocket(address: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(hostPort(address), () => resolve(socket));
-    socket.on('error', () => {}); // a reset by the register is expected
-    socket.once('error', reject);
-    h.add(() => {
-      socket.destroy();
-    });
-  });
-}
-
-function closedWithin(socket: Socket, timeoutMs = 3_000): Promise<void> {
-  return withTimeout(new Promise<void>((resolve) => {
-    if (socket.destroyed) resolve();
-    socket.on('close', () => resolve());
-    socket.resume();
-  }), timeoutMs, 'socket close');
-}
 
 describe('garbage input', () => {
   it('garbage before the handshake drops that connection only; others keep being served', async () => {
@@ -38,9 +13,9 @@ describe('garbage input', () => {
     const { client: sub } = h.client({ registers: [address], role: 'client' });
     await sub.ready();
 
-    const http = await rawSocket(address);
+    const http = await rawSocket(h, address);
     http.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    const noise = await rawSocket(address);
+    const noise = await rawSocket(h, address);
     noise.write(randomBytes(4096));
     await Promise.all([closedWithin(http), closedWithin(noise)]);
     await logger.waitFor((l) => l.level === 'warn' && l.obj['code'] === ErrorCode.FrameTooLarge);

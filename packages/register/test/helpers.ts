@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import type { GatewayInfo, WorkerInfo } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { RegisterClient, RegisterServer, type RegisterClientOptions, type RegisterServerOptions } from '../src/index.js';
@@ -141,4 +142,33 @@ export class Harness {
     const closers = this.closers.splice(0).reverse();
     await Promise.all(closers.map((close) => close()));
   }
+}
+
+export function hostPort(address: string): { host: string; port: number } {
+  const [host, port] = address.split(':') as [string, string];
+  return { host, port: Number(port) };
+}
+
+/** A plain TCP connection to a register (for bytes that are not the protocol), closed by the harness. */
+export function rawSocket(h: Harness, address: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(hostPort(address), () => resolve(socket));
+    socket.on('error', () => {}); // a reset by the register is expected
+    socket.once('error', reject);
+    h.add(() => {
+      socket.destroy();
+    });
+  });
+}
+
+export function closedWithin(socket: Socket, timeoutMs = 3_000): Promise<void> {
+  return withTimeout(
+    new Promise<void>((resolve) => {
+      if (socket.destroyed) resolve();
+      socket.on('close', () => resolve());
+      socket.resume();
+    }),
+    timeoutMs,
+    'socket close',
+  );
 }

@@ -1,10 +1,10 @@
-import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import { isGatewayError } from '../errors.js';
 import type { ResolvedListenerOptions } from '../options.js';
 import { encodeLengthPrefixed, encodeLine, encodeRaw, pushLengthPrefixed, pushLine, pushRaw } from './framing.js';
-import { ConnectionLimits, type ListenerHost } from './host.js';
+import { boundAddress, ConnectionLimits, listenOn, type ListenerHost } from './host.js';
 
 /** The client record hangs off its socket under this key, so event handlers are shared functions. */
 const kClient = Symbol('gateworker.client');
@@ -46,20 +46,11 @@ export class TcpListener implements ClientTransport {
   }
 
   listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (err) => this.host.log.error({ err, listener: this.url }, 'listener error'));
-        resolve();
-      });
-    });
+    return listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
   }
 
   address(): { host: string; port: number } {
-    const a = this.server.address() as AddressInfo | null;
-    return { host: a?.address ?? this.options.host, port: a?.port ?? this.options.port };
+    return boundAddress(this.server, this.options.host, this.options.port);
   }
 
   stopAccepting(): void {

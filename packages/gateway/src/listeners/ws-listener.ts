@@ -1,12 +1,12 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import type { ResolvedListenerOptions } from '../options.js';
-import { ConnectionLimits, type ListenerHost } from './host.js';
+import { boundAddress, ConnectionLimits, listenOn, type ListenerHost } from './host.js';
 
 /** ws's frame builder (not in @types/ws): returns [header, payload] for one unmasked frame. */
 interface SenderStatic {
@@ -122,24 +122,15 @@ export class WsListener implements ClientTransport {
     return this.limits.count;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', onError);
-        this.server.on('error', (err) => this.host.log.error({ err, listener: this.url }, 'listener error'));
-        const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
-        this.handshakeTimer = setInterval(() => this.sweepHandshakes(Date.now()), period);
-        this.handshakeTimer.unref();
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    await listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
+    const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
+    this.handshakeTimer = setInterval(() => this.sweepHandshakes(Date.now()), period);
+    this.handshakeTimer.unref();
   }
 
   address(): { host: string; port: number } {
-    const a = this.server.address() as AddressInfo | null;
-    return { host: a?.address ?? this.options.host, port: a?.port ?? this.options.port };
+    return boundAddress(this.server, this.options.host, this.options.port);
   }
 
   /** Stops accepting; upgraded clients are closed by the gateway. */
