@@ -1,13 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../bin/src/config/errors.js';
 import { loadConfig } from '../../bin/src/config/load.js';
 import { envNameOf } from '../../bin/src/config/overrides.js';
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function file(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
+  dirs.push(dir);
   const path = join(dir, 'gateworker.yaml');
   writeFileSync(path, text);
   return path;
