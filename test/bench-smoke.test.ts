@@ -35,15 +35,28 @@ function killTagged(): void {
   }
 }
 
+/** Resolves once no tagged process is left (they exit a moment after the bench), or after `ms`. */
+async function taggedGone(ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  let left = taggedPids();
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = taggedPids();
+  }
+  return left;
+}
+
 afterAll(async () => {
   if (child !== null && child.exitCode === null && child.pid !== undefined) {
+    const exited = new Promise((resolve) => child!.once('exit', resolve));
     try {
       process.kill(-child.pid, 'SIGTERM'); // the bench kills what it started on SIGTERM
     } catch {
       // gone
     }
-    await new Promise((r) => setTimeout(r, 2_000));
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
   }
+  await taggedGone(5_000);
   killTagged();
 }, 30_000);
 
@@ -98,7 +111,6 @@ describe('npm run bench --size tiny', () => {
     }
     expect(code).toBe(0);
     // nothing the bench started is still running
-    await new Promise((r) => setTimeout(r, 500));
-    expect(taggedPids()).toEqual([]);
+    expect(await taggedGone(5_000)).toEqual([]);
   }, 240_000);
 });

@@ -23,6 +23,29 @@ export default {
 };
 `;
 
+/** Conditions waiting for the load to progress; re-checked on every send and every reply. */
+const watchers = new Set<() => void>();
+function progressed(): void {
+  for (const w of watchers) w();
+}
+
+/** Resolves once `condition` holds (checked as sends and replies happen); false after the time is up. */
+function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  if (condition()) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      watchers.delete(check);
+      clearTimeout(timer);
+      resolve(ok);
+    };
+    const check = () => {
+      if (condition()) done(true);
+    };
+    const timer = setTimeout(() => done(false), timeoutMs);
+    watchers.add(check);
+  });
+}
+
 /** One load client: sends 0, 1, 2, … and checks every reply. */
 class SeqClient {
   sent = 0;
@@ -48,13 +71,17 @@ class SeqClient {
       this.answered.add(seq);
       this.versions.set(seq, version as string);
       this.highest = Math.max(this.highest, seq);
+      progressed();
     });
     ws.on('close', () => (this.closed = true));
   }
 
   start(offsetMs: number): void {
     setTimeout(() => {
-      this.timer = setInterval(() => this.ws.send(String(this.sent++)), SEND_INTERVAL_MS);
+      this.timer = setInterval(() => {
+        this.ws.send(String(this.sent++));
+        progressed();
+      }, SEND_INTERVAL_MS);
     }, offsetMs);
   }
 
@@ -73,9 +100,15 @@ class SeqClient {
 let cluster: Cluster;
 const clients: SeqClient[] = [];
 
+/** Waits until every message sent so far is answered (the assertions that follow tell what is missing). */
 async function allAnswered(timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (clients.some((c) => c.answered.size < c.sent) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  await until(() => clients.every((c) => c.answered.size >= c.sent), timeoutMs);
+}
+
+/** Waits until every client has sent `count` more messages than at `marks`. */
+async function sentMore(marks: number[], count: number): Promise<void> {
+  const ok = await until(() => clients.every((c, i) => c.sent >= (marks[i] as number) + count), 10_000);
+  if (!ok) throw new Error(`clients did not send ${count} more messages within 10 s`);
 }
 
 beforeAll(async () => {
@@ -108,7 +141,7 @@ describe('rolling reload under load', () => {
       expect(r.stdout).toMatch(/reloaded 2 workers/);
       // Anything sent from now on is handled by the new code.
       const marks = clients.map((c) => c.sent);
-      await new Promise((res) => setTimeout(res, 3 * SEND_INTERVAL_MS));
+      await sentMore(marks, 3);
       await allAnswered(10_000);
       clients.forEach((c, i) => {
         for (let s = marks[i] as number; s < c.sent; s++) if (c.answered.has(s)) expect(c.versions.get(s)).toBe(version);
@@ -130,7 +163,7 @@ describe('rolling reload under load', () => {
     const before = clients.reduce((n, c) => n + c.duplicates, 0);
     process.kill(victim as number, 'SIGKILL');
     await cluster.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('restarted'), 20_000);
-    await new Promise((res) => setTimeout(res, 5 * SEND_INTERVAL_MS));
+    await sentMore(clients.map((c) => c.sent), 5);
     await allAnswered(15_000);
     expect(clients.filter((c) => c.closed)).toHaveLength(0);
     expect(clients.flatMap((c) => c.missing())).toEqual([]);
@@ -147,7 +180,7 @@ describe('rolling reload under load', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/reload failed/);
     const marks = clients.map((c) => c.sent);
-    await new Promise((res) => setTimeout(res, 3 * SEND_INTERVAL_MS));
+    await sentMore(marks, 3);
     await allAnswered(10_000);
     expect(clients.filter((c) => c.closed)).toHaveLength(0);
     expect(clients.flatMap((c) => c.missing())).toEqual([]);

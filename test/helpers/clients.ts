@@ -6,7 +6,8 @@ import WebSocket from 'ws';
  * instead of sleeping.
  */
 
-class Inbox<T> {
+/** Items received, handed to the next waiter or queued; `next` waits with a timeout. */
+export class Inbox<T> {
   private readonly items: T[] = [];
   private readonly waiting: ((item: T) => void)[] = [];
 
@@ -121,13 +122,13 @@ export async function connectLine(port: number, host = '127.0.0.1'): Promise<Lin
 }
 
 /** Polls `fn` until it returns a truthy value or the time is up (for state visible only by query). */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v;
+      if (v) return v as NonNullable<T>;
       last = v;
     } catch (err) {
       last = err;

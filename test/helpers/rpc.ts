@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { connectWs, type WsClient } from './clients.js';
+import { connectWs, Inbox, type WsClient } from './clients.js';
 
 /** Source of test/fixtures/ops-handler.mjs: exposes the cluster API to test clients. */
 export const OPS_HANDLER = readFileSync(resolve(import.meta.dirname, '../fixtures/ops-handler.mjs'), 'utf8');
@@ -21,8 +21,7 @@ export interface Reply {
 export class RpcClient {
   private tag = 0;
   private readonly waiting = new Map<number, (r: Reply) => void>();
-  private readonly pushed: string[] = [];
-  private readonly pushWaiters: ((m: string) => void)[] = [];
+  private readonly pushed = new Inbox<string>();
   id = '';
 
   private constructor(readonly ws: WsClient) {
@@ -34,9 +33,7 @@ export class RpcClient {
         this.waiting.delete(reply.re);
         return;
       }
-      const w = this.pushWaiters.shift();
-      if (w !== undefined) w(text);
-      else this.pushed.push(text);
+      this.pushed.push(text);
     });
   }
 
@@ -73,21 +70,12 @@ export class RpcClient {
 
   /** Next pushed (non-reply) message. */
   nextPush(timeoutMs = 5_000): Promise<string> {
-    const m = this.pushed.shift();
-    if (m !== undefined) return Promise.resolve(m);
-    return new Promise((res, rej) => {
-      const timer = setTimeout(() => {
-        const i = this.pushWaiters.indexOf(deliver);
-        if (i >= 0) this.pushWaiters.splice(i, 1);
-        rej(new Error(`no push within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const deliver = (msg: string) => (clearTimeout(timer), res(msg));
-      this.pushWaiters.push(deliver);
-    });
+    return this.pushed.next(timeoutMs, 'push');
   }
 
+  /** Pushed messages not yet taken. */
   pushes(): string[] {
-    return this.pushed.splice(0);
+    return this.pushed.drain();
   }
 
   close(): Promise<void> {
