@@ -62,7 +62,8 @@ export function configFor(command: string, options: CommonOptions): LoadedConfig
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  return loadConfig({ file, flags, ...(base !== undefined && { base }) });
+  const checkHandler = command === 'start' || command === 'worker' || command === 'reload';
+  return loadConfig({ file, flags, checkHandler, ...(base !== undefined && { base }) });
 }
 
 function withCommon(cmd: Command): Command {

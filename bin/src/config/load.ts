@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { handlerFileProblem } from './handler-file.js';
 import { envOverrides, setPath, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
 
@@ -108,6 +109,8 @@ export interface LoadOptions {
   /** Overrides from CLI flags, applied last. */
   flags?: Override[];
   cwd?: string;
+  /** Check that worker.handler exists and parses (commands that run workers: start, worker, reload). */
+  checkHandler?: boolean;
 }
 
 export function loadConfig(options: LoadOptions): LoadedConfig {
@@ -132,7 +135,11 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const baseDir = file === null ? cwd : dirname(file);
   // Relative paths in the file are relative to the file; from env or flags, to the working directory.
   const rel = (key: string, p: string) => (isAbsolute(p) ? p : resolve(source.overrides.some((o) => o.key === key) ? cwd : baseDir, p));
-  if (config.worker !== undefined) config.worker.handler = rel('worker.handler', config.worker.handler);
+  if (config.worker !== undefined) {
+    config.worker.handler = rel('worker.handler', config.worker.handler);
+    const problem = options.checkHandler === true ? handlerFileProblem(config.worker.handler) : null;
+    if (problem !== null) throw new ConfigError('worker.handler', `${locate(source, ['worker', 'handler'])}: worker.handler: ${problem}`);
+  }
   config.gateway?.listen.forEach((l) => {
     if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
     if (l.key !== undefined) l.key = rel('gateway.listen', l.key);
