@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
-import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
+import { kindOf, overridableKeyList, parseOverrideValue, type Override } from './config/overrides.js';
 import { runStart } from './commands/start.js';
 import { runRole } from './commands/role.js';
 import { runReload, runStop } from './commands/control.js';
@@ -45,8 +45,8 @@ function flagOverrides(options: CommonOptions, command: string): Override[] {
   for (const pair of options.set ?? []) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !(key in OVERRIDABLE_KEYS)) {
-      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${Object.keys(OVERRIDABLE_KEYS).join(', ')}`);
+    if (eq < 0 || kindOf(key) === undefined) {
+      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${overridableKeyList()}`);
     }
     out.push({ key, value: parseOverrideValue(key, pair.slice(eq + 1), `flag --set ${key}`), source: `flag --set ${key}` });
   }

@@ -5,7 +5,7 @@ import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { handlerFileProblem } from './handler-file.js';
-import { envOverrides, setPath, type Override } from './overrides.js';
+import { applyOverride, envOverrides, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
 
 /**
@@ -45,7 +45,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 /** Where a key was set: the override that set it or its enclosing key, else its (or its nearest parent's) file position. */
 function locate(source: Source, path: readonly PropertyKey[]): string {
   const dotted = path.map(String).join('.');
-  const override = [...source.overrides].reverse().find((o) => dotted === o.key || dotted.startsWith(o.key + '.'));
+  const override = [...source.overrides].reverse().find((o) => {
+    const key = o.key.replace(/\[(\d+)\]/g, '.$1');
+    return dotted === key || dotted.startsWith(key + '.');
+  });
   if (override !== undefined) return override.source;
   if (source.doc === null || source.file === null) return 'built-in default';
   for (let n = path.length; n >= 0; n--) {
@@ -127,7 +130,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     source.lines = read.lines;
   }
   source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
-  for (const o of source.overrides) setPath(tree, o.key, o.value);
+  for (const o of source.overrides) applyOverride(tree, o);
 
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) fail(source, parsed.error.issues[0]!);
@@ -140,9 +143,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const problem = options.checkHandler === true ? handlerFileProblem(config.worker.handler) : null;
     if (problem !== null) throw new ConfigError('worker.handler', `${locate(source, ['worker', 'handler'])}: worker.handler: ${problem}`);
   }
-  config.gateway?.listen.forEach((l) => {
-    if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
-    if (l.key !== undefined) l.key = rel('gateway.listen', l.key);
+  config.gateway?.listen.forEach((l, i) => {
+    if (l.cert !== undefined) l.cert = rel(`gateway.listen[${i}].cert`, l.cert);
+    if (l.key !== undefined) l.key = rel(`gateway.listen[${i}].key`, l.key);
   });
   return { config: deepFreeze(config), file, baseDir };
 }
