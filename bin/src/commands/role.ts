@@ -5,10 +5,12 @@ import { installSignals } from '../signals.js';
 import { LocalBackend } from '../admin/local-backend.js';
 import { LocalProcess } from '../admin/local.js';
 import { serveAdmin } from '../admin/serve.js';
+import { roleTitle, setTitle } from '../title.js';
 
 /** `gateworker register|gateway|worker`: one role in this process, for multi-machine deployments. */
 export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: LoadedConfig, index: number): Promise<void> {
   const { config } = loaded;
+  setTitle(roleTitle(role, index, config));
   const logger = createLogger(role, nodeIdOf(config), config.logLevel, { index });
   let handle: RoleHandle | null = null;
   let stopping = false;
@@ -31,5 +33,5 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
   else if (role === 'gateway') handle = await runGateway(config, index, logger);
   else handle = await runWorker(config, index, logger);
   local.attach(handle);
-  logger.info(handle.summary);
+  logger.debug(handle.summary);
 }
