@@ -34,6 +34,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'admin.listen': 'string',
+  'admin.token': 'string',
 };
 
 /** A listener's keys settable by index, `gateway.listen[<i>].<key>`, with how their text is read. */
