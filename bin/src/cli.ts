@@ -65,7 +65,8 @@ export function configFor(command: string, options: CommonOptions): LoadedConfig
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  const checkHandler = command === 'start' || command === 'worker' || command === 'reload';
+  // `reload` leaves the check to the running supervisor, which re-reads the config itself.
+  const checkHandler = command === 'start' || command === 'worker';
   return loadConfig({ file, flags, checkHandler, ...(base !== undefined && { base }) });
 }
 
@@ -86,7 +87,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   withCommon(program.command('start').description('run every role the config names, supervised, in the foreground')).action(
-    async (o: CommonOptions) => runStart(configFor('start', o)),
+    async (o: CommonOptions) => runStart(configFor('start', o), () => configFor('start', o)),
   );
   withCommon(program.command('register').description('run one register'))
     .option('--listen <host:port>', 'address to listen on')
