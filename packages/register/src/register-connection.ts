@@ -121,7 +121,9 @@ export class RegisterConnection {
     this.attemptedOnce = true;
     link.onMessage = (message) => this.hooks.onMessage(this, message);
     void link.closed.then((err) => this.onClosed(link, err));
-    this.log.info({ register: this.address, ...(attempts > 0 && { attempts }) }, `connected to register ${this.address}`);
+    // Back after failures: info; a first connect is routine.
+    if (attempts > 0) this.log.info({ register: this.address, attempts }, `connected to register ${this.address} again`);
+    else this.log.debug({ register: this.address }, `connected to register ${this.address}`);
     this.hooks.onUp(this);
   }
 

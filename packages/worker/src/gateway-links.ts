@@ -292,7 +292,10 @@ export class GatewayLinks {
     this.hooks.onSessionClosed(session);
     if (this.accepting && peer.listed) {
       peer.loggedAt = performance.now();
-      this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
+      // A clean close is a gateway stopping (an ordered stop, a restart): not a fault, and the
+      // register reports the gateway down; only a broken link is worth a warning.
+      if (err === null) this.options.logger.debug({ gateway: peer.label }, 'gateway closed the link; reconnecting');
+      else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
     } else if (this.accepting) {
       this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`);
