@@ -42,8 +42,9 @@ describe('register restart', () => {
       return s;
     }, { timeout: 5_000, interval: 50 });
     await until(worker, ['gateway-up', 'gateway-down'], () => worker.gateways().size === 2, 5_000);
+    // (The new register's first list may lack a gateway that has not re-announced yet: that is a
+    // gateway-down followed by a gateway-up, which the worker's links ride out.)
     expect(new Set(worker.gateways().keys())).toEqual(new Set([g1.gatewayId, g2.gatewayId]));
-    expect(gatewayDowns).toBe(0);
     expect(status.register.nodeId).toBe('register-2');
     expect(status.gateways.map((g) => g.gatewayId).sort()).toEqual([g1.gatewayId, g2.gatewayId].sort());
     expect(status.workers.map((w) => w.workerId)).toEqual(['w-rs']);
