@@ -105,7 +105,7 @@ export class Supervisor {
     spawned.onSignal((signal) => {
       setTimeout(() => {
         if (this.stopping || slot.current !== spawned) return;
-        this.logger.info({ role: slot.role, index: slot.index, signal }, `${slot.name} got ${signal}; stopping it`);
+        this.logger.info({ child: slot.name, pid: spawned.process.pid, signal }, `${slot.name} got ${signal}; stopping it`);
         spawned.send({ type: 'stop' });
       }, GROUP_SIGNAL_WINDOW_MS).unref();
     });
