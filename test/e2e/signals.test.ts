@@ -37,7 +37,8 @@ function alive(pid: number): boolean {
 
 describe('signals to the whole process group', () => {
   it('`kill -TERM -- -<pgid>` stops in order: every onClose runs, no event dropped, every process gone', async () => {
-    cluster = await startCluster({ gateways: 2, workers: 2, handler: HANDLER, detached: true });
+    // debug: each child logs why it stops.
+    cluster = await startCluster({ gateways: 2, workers: 2, handler: HANDLER, detached: true, logLevel: 'debug' });
     const clients = await Promise.all(Array.from({ length: 6 }, () => connectWs(cluster!.wsUrl)));
     const ids: string[] = [];
     for (const [i, c] of clients.entries()) {

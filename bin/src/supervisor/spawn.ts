@@ -24,6 +24,9 @@ export interface Spawned {
  */
 export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
   const env = childEnv(process.env);
+  // Role and index as arguments: visible in `ps` before the child sets its title, and room on
+  // the command line for that title (Linux writes it over the original arguments).
+  const args = [spec.role, String(spec.index)];
   let proc: ChildProcess;
   if (spec.role === 'gateway') {
     // Every gateway process accepts from the shared listening socket itself (SCHED_NONE): with
@@ -31,10 +34,10 @@ export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
     // connection accepted while a gateway dies would sit unread in the supervisor. Must be set
     // before the first setupPrimary/fork; it is the process-wide policy of node:cluster.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: CHILD_ENTRY, args: [], silent: false });
+    cluster.setupPrimary({ exec: CHILD_ENTRY, args, silent: false });
     proc = cluster.fork(env).process;
   } else {
-    proc = fork(CHILD_ENTRY, [], { env, stdio: 'inherit' });
+    proc = fork(CHILD_ENTRY, args, { env, stdio: 'inherit' });
   }
   const send = (message: SupervisorMessage) => {
     if (proc.connected) proc.send(message);
