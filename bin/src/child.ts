@@ -1,5 +1,7 @@
 import { createLogger } from './logging.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
+import { ChildAdmin } from './admin/child-admin.js';
+import { LocalProcess } from './admin/local.js';
 import { installChildSignals } from './signals.js';
 import { roleTitle, setTitle } from './title.js';
 import { type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
@@ -69,8 +71,16 @@ async function main(): Promise<void> {
     forward: (signal) => send({ type: 'signal', signal }),
     onStop: (signal) => void stop(signal),
   });
+  const local = new LocalProcess(spec.role, spec.index);
+  const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
+    else if (m.type === 'request') {
+      admin.answer(m).then(
+        (result) => send({ type: 'reply', id: m.id, result }),
+        (err: Error) => send({ type: 'reply', id: m.id, result: { error: err.message } }),
+      );
+    }
   });
   process.on('disconnect', () => void stop('supervisor gone'));
 
@@ -84,6 +94,7 @@ async function main(): Promise<void> {
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }
+  local.attach(handle);
   // The role's own start line says the same at info; the supervisor prints every summary.
   logger.debug({ generation: spec.generation }, handle.summary);
   send({ type: 'ready', summary: handle.summary });

@@ -6,6 +6,9 @@ import { parseDurationMs, parseSizeBytes } from './units.js';
  * same tree first). Unknown keys are errors. Durations and sizes accept units.
  */
 
+/** Hosts that never leave the machine. */
+export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+
 export const duration = z
   .union([z.number(), z.string()])
   .transform((v, ctx) => {
@@ -77,6 +80,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    admin: z
+      .object({
+        listen: hostPort.default('127.0.0.1:9464'),
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     worker: z
       .object({
         processes: positiveInt.max(256).default(2),
@@ -98,6 +108,13 @@ export const configSchema = z
     }
     if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined) {
       ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'required when the config has no register section' });
+    }
+    if (c.admin !== undefined && c.admin.token === undefined) {
+      // /metrics and the topology page show client addresses and uids: off loopback they need a token.
+      const host = c.admin.listen.slice(0, c.admin.listen.lastIndexOf(':'));
+      if (!LOOPBACK.test(host)) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `required because admin.listen (${c.admin.listen}) is not a loopback address` });
+      }
     }
     // The secret's strength is checked after secretFile is read (load.ts, secret.ts).
   });

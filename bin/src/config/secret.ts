@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Config } from './schema.js';
+import { LOOPBACK, type Config } from './schema.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -10,8 +10,6 @@ import { ConfigError } from './errors.js';
 
 /** Fewest non-whitespace characters of a secret when an internal address is not loopback. */
 export const MIN_SECRET_CHARS_OFF_LOOPBACK = 16;
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
 
 /** Reads a secret file, without its trailing newline(s). */
 export function readSecretFile(path: string, where: string): string {

@@ -3,6 +3,7 @@ import { createConnection, createServer, type Socket } from 'node:net';
 import { ControlError } from './errors.js';
 import { CONTROL_WIRE_VERSION, MAX_LINE_BYTES, newNonce, parseObject, proof, proofMatches, readLines } from './control-wire.js';
 import { checkRunDir, controlSocketPath, notRunning, prepareRunDir, readToken, removeRunDir, writeToken } from './run-dir.js';
+import type { TreeSnapshot } from '../admin/snapshot.js';
 import type { ReloadResult } from './supervisor.js';
 
 export { controlSocketPath, runDirFor } from './run-dir.js';
@@ -24,6 +25,7 @@ export interface ControlCommands {
   reload: { request: Record<never, never>; data: ReloadResult };
   stop: { request: Record<never, never>; data: undefined };
   pids: { request: Record<never, never>; data: { pid: number; children: { role: string; index: number; pid: number | undefined }[] } };
+  status: { request: Record<never, never>; data: TreeSnapshot };
 }
 
 export type ControlCommand = keyof ControlCommands;

@@ -24,13 +24,28 @@ export type ChildMessage =
   | { type: 'hello' }
   | { type: 'ready'; summary: string }
   | { type: 'failed'; error: string; code: string | null }
-  | { type: 'signal'; signal: 'SIGTERM' };
+  | { type: 'signal'; signal: 'SIGTERM' }
+  | { type: 'reply'; id: number; result: unknown };
 
 /**
  * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
  * graceful close and exit; for a worker that means drain.
  */
-export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' };
+export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ChildRequest;
+
+/**
+ * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers
+ * with a `reply` of the same id. snapshot → ProcessSnapshot; metrics → prom-client JSON (empty
+ * when admin is off); lookup → the gateway's clients matching `query`. `restarts` is the slot's
+ * restart count, which only the supervisor knows.
+ */
+export interface ChildRequest {
+  type: 'request';
+  id: number;
+  what: 'snapshot' | 'metrics' | 'lookup';
+  restarts: number;
+  query?: string;
+}
 
 /**
  * The environment of a child: the supervisor's without any `GATEWORKER_*` variable (the config
