@@ -46,6 +46,9 @@ worker:
   handler: ./app.js
 `;
 
+/** FULL with a secret long enough for addresses off loopback. */
+const LONG_SECRET = FULL.replace('secret: s3cret', 'secret: a-long-enough-secret-4-tests');
+
 describe('loadConfig', () => {
   it('reads a full file, applies defaults, converts units and resolves paths against the file', () => {
     const path = file(FULL);
@@ -166,16 +169,16 @@ describe('loadConfig', () => {
       ['advertise: 127.0.0.1', 'advertise: 0.0.0.0', 'gateway.advertise'],
     ];
     for (const [from, to, key] of cases) {
-      const err = failure(() => loadConfig({ file: file(FULL.replace(from, to)), env: {} }));
+      const err = failure(() => loadConfig({ file: file(LONG_SECRET.replace(from, to)), env: {} }));
       expect(err.key, to).toBe(key);
     }
     for (const ok of ['advertise: "[fd77::22]"', 'advertise: fd77::22', 'advertise: "10.0.0.6:3900"', 'advertise: gw1.example.com']) {
-      expect(loadConfig({ file: file(FULL.replace('advertise: 127.0.0.1', ok)), env: {} }).config.gateway?.advertise, ok).toBeDefined();
+      expect(loadConfig({ file: file(LONG_SECRET.replace('advertise: 127.0.0.1', ok)), env: {} }).config.gateway?.advertise, ok).toBeDefined();
     }
   });
 
   it('refuses a wildcard internal bind without advertise, saying what to set', () => {
-    const text = FULL.replace('internal: 127.0.0.1:2900', 'internal: 0.0.0.0:2900').replace('  advertise: 127.0.0.1\n', '');
+    const text = LONG_SECRET.replace('internal: 127.0.0.1:2900', 'internal: 0.0.0.0:2900').replace('  advertise: 127.0.0.1\n', '');
     const err = failure(() => loadConfig({ file: file(text), env: {} }));
     expect(err.key).toBe('gateway.advertise');
     expect(err.message).toContain('set gateway.advertise');
