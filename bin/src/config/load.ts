@@ -7,6 +7,7 @@ import { ConfigError } from './errors.js';
 import { handlerFileProblem } from './handler-file.js';
 import { applyOverride, envOverrides, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
+import { checkSecretStrength, readSecretFile } from './secret.js';
 
 /**
  * Configuration loading, shared by every role: YAML file, then `GATEWORKER_*` env, then CLI flags
@@ -143,6 +144,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     const problem = options.checkHandler === true ? handlerFileProblem(config.worker.handler) : null;
     if (problem !== null) throw new ConfigError('worker.handler', `${locate(source, ['worker', 'handler'])}: worker.handler: ${problem}`);
   }
+  const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
+  if (config.secretFile !== undefined) {
+    if (tree['secret'] !== undefined) {
+      throw new ConfigError('secretFile', `${locate(source, ['secretFile'])}: secretFile and secret are exclusive: set one of them (${locate(source, ['secret'])} sets secret)`);
+    }
+    config.secretFile = rel('secretFile', config.secretFile);
+    config.secret = readSecretFile(config.secretFile, locate(source, ['secretFile']));
+  }
+  checkSecretStrength(config, secretKey, locate(source, [secretKey]));
   config.gateway?.listen.forEach((l, i) => {
     if (l.cert !== undefined) l.cert = rel(`gateway.listen[${i}].cert`, l.cert);
     if (l.key !== undefined) l.key = rel(`gateway.listen[${i}].key`, l.key);

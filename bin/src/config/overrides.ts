@@ -14,8 +14,12 @@ type Kind = 'string' | 'int' | 'list' | 'listeners';
 /** Every key settable from env or flags, with how its text is read. */
 export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secret: 'string',
+  secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
+  cluster: 'string',
+  'links.heartbeat.interval': 'string',
+  'links.heartbeat.timeout': 'string',
   'register.listen': 'string',
   'gateway.processes': 'int',
   'gateway.listen': 'listeners',
