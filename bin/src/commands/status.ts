@@ -1,4 +1,4 @@
-import type { ClusterStatus } from '@gateworker/protocol';
+import type { ClusterStatus, GatewayStats } from '@gateworker/protocol';
 import { RegisterClient } from '@gateworker/register';
 import type { LoadedConfig } from '../config/load.js';
 import { nodeIdOf } from '../roles/run.js';
@@ -11,10 +11,18 @@ function table(rows: (string | number)[][]): string {
   return rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** The bus column: each bridge's state, messages received and rejected, e.g. `redis:ready 12/1`. */
+function busCell(bus: GatewayStats['bus']): string {
+  if (bus === undefined || bus.length === 0) return '-';
+  return bus.map((b) => `${b.bridge}:${b.state} ${b.received}/${Object.values(b.rejected).reduce((a, n) => a + n, 0)}`).join(' ');
+}
+
 export function formatStatus(status: ClusterStatus): string {
   const gateways = [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...status.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
+    ...status.gateways.map((g) => [
+      g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending, busCell(g.stats.bus),
+    ]),
   ];
   const workers = [
     ['WORKER', 'STATE', 'PID', 'IN-FLIGHT', 'HANDLED', 'GATEWAYS'],

@@ -31,6 +31,9 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'bus.redis.url': 'string',
+  'bus.redis.channel': 'string',
+  'bus.maxMessageSize': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

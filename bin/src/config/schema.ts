@@ -58,6 +58,23 @@ export const listenerSchema = z
     }
   });
 
+// ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
+export const busSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
+        channel: z.string().min(1).default('gateworker:push'),
+      })
+      .strict()
+      .optional(),
+    /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
+    maxMessageSize: size.default(1024 * 1024),
+  })
+  .strict()
+  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+// ---- end bus ----
+
 export const configSchema = z
   .object({
     secret: z.string().default(''),
@@ -88,6 +105,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    bus: busSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -122,3 +140,4 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type BusConfig = z.output<typeof busSchema>;

@@ -1,10 +1,11 @@
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
+import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Config } from '../config/schema.js';
-import { listenerOptions, registersOf, splitHostPort } from './options.js';
+import { busOptions, listenerOptions, registersOf, splitHostPort } from './options.js';
 
 /** A running role inside this process. */
 export interface RoleHandle {
@@ -44,9 +45,22 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     logger,
   });
   await gateway.start();
+  // The bus connects in the background: a broker that is down never holds up or stops the gateway.
+  const bus = config.bus === undefined ? null : new Bus({ ...busOptions(config.bus), target: gateway, logger });
+  if (bus !== null) {
+    bus.start();
+    gateway.reportBusStats(() => bus.snapshot().bridges);
+  }
   const listening = gateway.listenerAddresses().map((l) => l.url).join(', ');
   const i = gateway.internalAddress();
-  return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close() };
+  return {
+    summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    close: async () => {
+      await bus?.close();
+      gateway.reportBusStats(null);
+      await gateway.close();
+    },
+  };
 }
 
 export async function runWorker(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
