@@ -4,6 +4,8 @@ import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
+import type { Sample } from '../admin/snapshot.js';
+import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
 import { busOptions, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
@@ -14,6 +16,16 @@ export interface RoleHandle {
   readonly summary: string;
   /** Graceful stop (drain for a worker). */
   close(): Promise<void>;
+  /** The role's object, for snapshots (metrics, status, readiness). */
+  readonly parts: RoleParts;
+  /** Extra snapshot sources of this process (metrics), by name. */
+  readonly sources?: Record<string, () => Sample[]>;
+}
+
+export interface RoleParts {
+  register?: RegisterServer;
+  gateway?: Gateway;
+  worker?: BusinessWorker;
 }
 
 export function nodeIdOf(config: Config): string {
@@ -24,7 +36,7 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   if (config.register === undefined) throw new Error('the config has no register section');
   const server = new RegisterServer({ listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger });
   const address = await server.start();
-  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close() };
+  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
 }
 
 export async function runGateway(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
@@ -61,6 +73,8 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
       gateway.reportBusStats(null);
       await gateway.close();
     },
+    parts: { gateway },
+    ...(bus !== null && { sources: { bus: () => busSamples(bus.snapshot()) } }),
   };
 }
 
@@ -80,5 +94,5 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
     logger,
   });
   await worker.start();
-  return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain() };
+  return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain(), parts: { worker } };
 }
