@@ -8,6 +8,8 @@ import { runStart } from './commands/start.js';
 import { runRole } from './commands/role.js';
 import { runReload, runStop } from './commands/control.js';
 import { runStatus } from './commands/status.js';
+import { runConfigDiff, runConfigGet, runConfigPush } from './commands/config.js';
+import type { LoadOptions } from './config/load.js';
 
 /**
  * The `gateworker` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
@@ -57,12 +59,16 @@ function flagOverrides(options: CommonOptions, command: string): Override[] {
  * The config a command runs with: `-c file`, else ./gateworker.yaml if present, else (for
  * `start`) the built-in default or (for a single role) just that role's section from the flags.
  */
-export function configFor(command: string, options: CommonOptions): LoadedConfig {
+export function sourcesFor(command: string, options: CommonOptions): LoadOptions {
   const flags = flagOverrides(options, command);
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  return loadConfig({ file, flags, ...(base !== undefined && { base }) });
+  return { file, flags, ...(base !== undefined && { base }) };
+}
+
+export function configFor(command: string, options: CommonOptions): LoadedConfig {
+  return loadConfig(sourcesFor(command, options));
 }
 
 function withCommon(cmd: Command): Command {
@@ -105,6 +111,15 @@ export function buildProgram(): Command {
   withCommon(program.command('status').description('cluster topology from the register'))
     .option('--json', 'print JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => runStatus(configFor('status', o), o.json === true));
+  const centre = program.command('config').description("the config centre's document (the centre the config's `config` section names)");
+  withCommon(centre.command('get').description("print the centre's document")).action(async (o: CommonOptions) => runConfigGet(configFor('config', o)));
+  withCommon(centre.command('diff <document>').description('key by key, what pushing <document> would change')).action(
+    async (document: string, o: CommonOptions) => runConfigDiff(configFor('config', o), document),
+  );
+  withCommon(centre.command('push <document>').description('validate <document> and write it to the centre')).action(async (document: string, o: CommonOptions) => {
+    const sources = sourcesFor('config', o);
+    await runConfigPush(loadConfig(sources), sources, document);
+  });
   return program;
 }
 

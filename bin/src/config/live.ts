@@ -41,17 +41,23 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Changed leaf paths between two config trees. A list whose length changed counts as the list itself. */
-function changedPaths(a: unknown, b: unknown, path: string, out: string[]): void {
+/** One changed leaf between two config trees. */
+export interface KeyChange {
+  key: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Changed leaves between two config trees, dotted. A list whose length changed counts as the list itself. */
+export function changedKeys(a: unknown, b: unknown, path = '', out: KeyChange[] = []): KeyChange[] {
   if (isMapping(a) && isMapping(b)) {
-    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) changedPaths(a[key], b[key], path === '' ? key : `${path}.${key}`, out);
-    return;
+    for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) changedKeys(a[key], b[key], path === '' ? key : `${path}.${key}`, out);
+  } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+    a.forEach((item, i) => changedKeys(item, b[i], `${path}[${i}]`, out));
+  } else if (JSON.stringify(a) !== JSON.stringify(b)) {
+    out.push({ key: path, before: a, after: b });
   }
-  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
-    a.forEach((item, i) => changedPaths(item, b[i], `${path}[${i}]`, out));
-    return;
-  }
-  if (JSON.stringify(a) !== JSON.stringify(b)) out.push(path);
+  return out;
 }
 
 /** The pattern form of a key: list indexes become `[]`. */
@@ -66,8 +72,7 @@ export function coveredBy(key: string, patterns: readonly string[]): boolean {
 }
 
 export function diffConfig(previous: Config, next: Config): ConfigDiff {
-  const changed: string[] = [];
-  changedPaths(previous, next, '', changed);
+  const changed = changedKeys(previous, next).map((c) => c.key);
   return { changed, live: changed.filter((k) => coveredBy(k, ALL_LIVE)), restart: changed.filter((k) => !coveredBy(k, ALL_LIVE)) };
 }
 
