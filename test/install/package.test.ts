@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
 import { freePorts } from '../helpers/cluster.js';
-import { REPO, installedCopies, installOffline, packAll } from '../helpers/install.js';
+import { PACKAGE_NAMES, REPO, installedCopies, installOffline, packAll } from '../helpers/install.js';
 
 /**
  * The product as a user gets it: `npm pack` of this checkout installed into a fresh application
@@ -79,7 +79,7 @@ beforeAll(async () => {
   mkdirSync(app);
   mkdirSync(join(root, 'tarballs'));
   const tarballs = await packAll(join(root, 'tarballs'));
-  expect(Object.keys(tarballs).sort()).toEqual(['@gateworker/gateway', '@gateworker/protocol', '@gateworker/register', '@gateworker/worker', 'gateworker']);
+  expect(Object.keys(tarballs).sort()).toEqual(PACKAGE_NAMES);
   await installOffline(app, tarballs);
   writeFileSync(join(app, 'app.ts'), HANDLER);
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify(TSCONFIG(join(REPO, 'node_modules/@types')), null, 2));
