@@ -1,6 +1,7 @@
 import { createLogger } from './logging.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
 import { installSignals } from './signals.js';
+import { roleTitle, setTitle } from './title.js';
 import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
 
 /**
@@ -20,12 +21,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   delete process.env[CHILD_ENV];
+  setTitle(roleTitle(spec.role, spec.index, spec.config));
   const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index });
   let handle: RoleHandle | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ why }, 'stopping');
+      logger.debug({ why }, 'stopping');
       try {
         await handle?.close();
         process.exitCode = 0;
@@ -56,7 +58,8 @@ async function main(): Promise<void> {
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }
-  logger.info({ generation: spec.generation }, handle.summary);
+  // The role's own start line says the same at info; the supervisor prints every summary.
+  logger.debug({ generation: spec.generation }, handle.summary);
   send({ type: 'ready', summary: handle.summary });
 }
 

@@ -75,6 +75,8 @@ export interface Cluster {
   pid: number;
   /** Every JSON log line seen so far, from every process (stdout is shared). */
   logs: LogLine[];
+  /** The same lines as printed (for checks JSON.parse cannot make, such as duplicate keys). */
+  rawLines: string[];
   /** Resolves with the first log line matching, or rejects after timeoutMs. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Runs a CLI command against this cluster (same config and run dir). */
@@ -107,6 +109,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
+  const rawLines: string[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   let stderr = '';
   let buffer = '';
@@ -117,6 +120,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const text = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
+      rawLines.push(text);
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -207,6 +211,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     secret,
     pid: child.pid as number,
     logs,
+    rawLines,
     waitForLog,
     cli,
     writeHandler: (source) => writeFileSync(join(dir, 'handler.mjs'), source),

@@ -2,10 +2,12 @@ import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '../roles/run.js';
 import { installSignals } from '../signals.js';
+import { roleTitle, setTitle } from '../title.js';
 
 /** `gateworker register|gateway|worker`: one role in this process, for multi-machine deployments. */
 export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: LoadedConfig, index: number): Promise<void> {
   const { config } = loaded;
+  setTitle(roleTitle(role, index, config));
   const logger = createLogger(role, nodeIdOf(config), config.logLevel, { index });
   let handle: RoleHandle | null = null;
   let stopping = false;
@@ -24,5 +26,5 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
   if (role === 'register') handle = await runRegister(config, logger);
   else if (role === 'gateway') handle = await runGateway(config, index, logger);
   else handle = await runWorker(config, index, logger);
-  logger.info(handle.summary);
+  logger.debug(handle.summary);
 }

@@ -4,10 +4,12 @@ import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl } from '../supervisor/control.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { setTitle, supervisorTitle } from '../title.js';
 
 /** `gateworker start`: supervise every role of the config in the foreground. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
+  setTitle(supervisorTitle(loaded.file));
   // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
   // at any level but `silent`: a quieter logLevel is for the roles' chatter.
   const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
@@ -56,9 +58,9 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const ws = config.gateway?.listen.find((l) => l.url.startsWith('ws'));
   if (loaded.file === null && ws !== undefined) {
     process.stdout.write(
-      `\ngateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
+      `gateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
         `  try it:   node -e "const ws=new (require('ws'))('${ws.url}');ws.on('open',()=>ws.send('hello'));ws.on('message',m=>{console.log(String(m));ws.close()})"\n` +
-        `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n\n`,
+        `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n`,
     );
   }
   // The supervisor stays up while its children do; stop() ends them, then this returns.

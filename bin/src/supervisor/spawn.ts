@@ -22,12 +22,15 @@ export interface Spawned {
  */
 export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
   const env = { ...process.env, [CHILD_ENV]: JSON.stringify(spec) };
+  // Role and index as arguments: visible in `ps` before the child sets its title, and room on
+  // the command line for that title (Linux writes it over the original arguments).
+  const args = [spec.role, String(spec.index)];
   let proc: ChildProcess;
   if (spec.role === 'gateway') {
-    cluster.setupPrimary({ exec: CHILD_ENTRY, args: [], silent: false });
+    cluster.setupPrimary({ exec: CHILD_ENTRY, args, silent: false });
     proc = cluster.fork(env).process;
   } else {
-    proc = fork(CHILD_ENTRY, [], { env, stdio: 'inherit' });
+    proc = fork(CHILD_ENTRY, args, { env, stdio: 'inherit' });
   }
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));

@@ -97,14 +97,14 @@ export class Supervisor {
       const ranMs = Date.now() - slot.startedAt;
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
-      this.logger.warn({ role: slot.role, index: slot.index, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
+      this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = null;
         if (this.stopping) return;
         slot.generation++;
         this.launch(slot).then(
-          (summary) => this.logger.info({ role: slot.role, index: slot.index }, `${slot.name} restarted: ${summary}`),
-          (err: Error) => this.logger.error({ role: slot.role, index: slot.index, err: err.message }, `${slot.name} failed to restart`),
+          (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
+          (err: Error) => this.logger.error({ child: slot.name, err: err.message }, `${slot.name} failed to restart`),
         );
       }, delay);
     });
@@ -140,7 +140,7 @@ export class Supervisor {
         fresh.process.kill('SIGTERM');
         await Promise.all(draining);
         const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
-        this.logger.error({ role: 'worker', index: slot.index }, message);
+        this.logger.error({ child: slot.name }, message);
         return { ok: false, message, durationMs: Date.now() - started };
       }
       slot.current = fresh;

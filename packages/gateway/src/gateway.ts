@@ -337,7 +337,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId);
     this.pool.add(w);
     this.counterSet.linksAccepted++;
-    this.log.info({ link: w.id, role: peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
+    this.log.debug({ link: w.id, peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
     link.onMessage = (message) => this.linkMessage(w, message);
     link.onClose = (err) => this.linkClosed(w, err);
   }
@@ -361,7 +361,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.pool.remove(w);
     if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
-    else this.log.info({ link: w.id, workerId: w.workerId }, 'internal link closed');
+    else this.log.debug({ link: w.id, workerId: w.workerId }, 'internal link closed');
     if (this.state === 'closed' || this.linksClosing) w.takeUnacked();
     else this.dispatcher.linkLost(w);
     this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
@@ -375,7 +375,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     w.workerId = workerId;
     w.ready = true;
     this.pool.refresh();
-    this.log.info({ link: w.id, workerId, nodeId: w.peerNodeId }, 'worker ready');
+    this.log.debug({ link: w.id, workerId, nodeId: w.peerNodeId }, 'worker ready');
     this.dispatcher.linkReady();
     this.emit('worker-ready', { linkId: w.id, workerId, nodeId: w.peerNodeId });
   }

@@ -237,10 +237,10 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
   private apply(changes: ViewChange[]): void {
     for (const change of changes) {
       if (change.kind === 'down') {
-        this.log.info({ gatewayId: change.gatewayId }, 'gateway down');
+        this.log.debug({ gatewayId: change.gatewayId }, 'gateway down');
         this.emitSafely('gateway-down', change.gatewayId);
       } else {
-        this.log.info({ gatewayId: change.gateway.gatewayId, address: change.gateway.address }, `gateway ${change.kind}`);
+        this.log.debug({ gatewayId: change.gateway.gatewayId, address: change.gateway.address }, `gateway ${change.kind}`);
         this.emitSafely(change.kind === 'up' ? 'gateway-up' : 'gateway-update', change.gateway);
       }
     }

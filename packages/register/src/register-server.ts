@@ -165,7 +165,7 @@ export class RegisterServer {
     this.peers.add(peer);
     peer.link.onMessage = (message) => this.dispatch(peer, message);
     void peer.link.closed.then((err) => this.onPeerClosed(peer, err));
-    this.log.debug({ remote, role: peer.role, peerNodeId: peer.nodeId }, 'peer authenticated');
+    this.log.debug({ remote, peerRole: peer.role, peerNodeId: peer.nodeId }, 'peer authenticated');
   }
 
   private dispatch(peer: Peer, message: Message): void {
@@ -183,7 +183,7 @@ export class RegisterServer {
 
   /** Tells the peer why (Error frame) and closes its link; its state goes when the link closes. */
   private refuse(peer: Peer, err: ProtocolError): void {
-    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
+    this.log.warn({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
     peer.link.fail(err);
   }
 
@@ -218,7 +218,7 @@ export class RegisterServer {
     this.noteReplaced(this.registry.subscribe(peer, worker).replaced, peer);
     // A repeated Subscribe is answered with a fresh list, so it is harmless.
     peer.link.send({ op: Op.GatewayList, gateways: this.registry.gatewayList() });
-    this.log.debug({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, workerId: worker?.workerId, again }, 'subscribed');
+    this.log.debug({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, workerId: worker?.workerId, again }, 'subscribed');
   }
 
   private onWorkerStats(peer: Peer, { worker }: MessageOf<typeof Op.WorkerStats>): void {
@@ -234,7 +234,7 @@ export class RegisterServer {
   }
 
   private onPeerError(peer: Peer, { code, message }: MessageOf<typeof Op.Error>): void {
-    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, wireCode: code }, `peer reported an error: ${message}`);
+    this.log.warn({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, wireCode: code }, `peer reported an error: ${message}`);
     void peer.link.close();
   }
 
@@ -242,7 +242,7 @@ export class RegisterServer {
     this.peers.delete(peer);
     const { gatewaysDown, workersGone } = this.registry.remove(peer);
     if (this.state === 'closed') return;
-    const fields = { remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId };
+    const fields = { remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId };
     if (err === null) this.log.debug(fields, 'peer disconnected');
     else this.log.warn({ ...fields, code: (err as { code?: unknown }).code }, `link to ${peer.role} ${peer.nodeId} (${peer.remote}) lost: ${describeError(err)}`);
     for (const gatewayId of gatewaysDown) {
