@@ -61,6 +61,8 @@ export interface ClusterOptions {
   /** Extra keys merged into the gateway / worker sections. */
   gateway?: Record<string, unknown>;
   worker?: Record<string, unknown>;
+  /** Extra top-level config sections, e.g. { admin: { listen: '127.0.0.1:0' } }. */
+  sections?: Record<string, unknown>;
   logLevel?: string;
 }
 
@@ -100,6 +102,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     register: { listen: `127.0.0.1:${registerPort}` },
     gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
     worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
+    ...options.sections,
   };
   const configFile = join(dir, 'gateworker.yaml');
   writeFileSync(configFile, stringify(config));

@@ -4,6 +4,9 @@ import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl } from '../supervisor/control.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { serveAdmin } from '../admin/serve.js';
+import type { AdminServer } from '../admin/server.js';
+import { SupervisorBackend } from '../admin/supervisor-backend.js';
 import { setTitle, supervisorTitle } from '../title.js';
 
 /** `gateworker start`: supervise every role of the config in the foreground. */
@@ -17,18 +20,22 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const supervisor = new Supervisor(config, logger);
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
+  let admin: AdminServer | null = null;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
+      admin?.drain();
       await supervisor.stop();
       logger.info('stopped');
       stopped();
     })();
     return stopping;
   };
+  const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
   const control = await serveControl(runDir, async (request) => {
+    if (request.cmd === 'status') return { ok: true, message: 'status', data: await backend.tree() };
     if (request.cmd === 'reload') {
       const result = await supervisor.reload();
       return { ok: result.ok, message: result.message, data: result };
@@ -47,11 +54,22 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
 
   logger.info({ config: loaded.file ?? 'built-in default', runDir }, 'starting');
   try {
+    admin = await serveAdmin(config, backend, logger);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'the admin endpoint failed to start');
+    control.close();
+    backend.close();
+    process.exitCode = 1;
+    return;
+  }
+  try {
     const summaries = await supervisor.start();
     logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'the cluster failed to start');
     control.close();
+    await admin?.close();
+    backend.close();
     process.exitCode = 1;
     return;
   }
@@ -66,4 +84,6 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   // The supervisor stays up while its children do; stop() ends them, then this returns.
   await done;
   control.close();
+  await admin?.close();
+  backend.close();
 }

@@ -197,6 +197,13 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     await Promise.all(this.connections.map((c) => c.close()));
   }
 
+  /** How many of the listed registers are connected now (for readiness and status). */
+  get connectedRegisters(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.isConnected) n++;
+    return n;
+  }
+
   private isReady(): boolean {
     const subscriber = this.options.role !== 'gateway';
     return this.connections.some((c) => c.isConnected && (!subscriber || c.listed));

@@ -35,6 +35,14 @@ type State = 'new' | 'starting' | 'listening' | 'closed';
  * registry of live gateways and workers, and pushes gateway changes to subscribers. A gateway is
  * removed as soon as its link closes or stops answering pings (link timeout).
  */
+/** What `RegisterServer.snapshot()` reports. */
+export interface RegisterSnapshot {
+  listening: boolean;
+  gateways: number;
+  workers: number;
+  links: number;
+}
+
 export class RegisterServer {
   private readonly options: ResolvedRegisterServerOptions;
   private readonly log: Logger;
@@ -83,6 +91,11 @@ export class RegisterServer {
       register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.startedAt },
       ...this.registry.snapshot(),
     };
+  }
+
+  /** Counts for metrics and status: gateways announced, workers subscribed, authenticated links. */
+  snapshot(): RegisterSnapshot {
+    return { listening: this.state === 'listening', gateways: this.registry.gatewayCount, workers: this.registry.workerCount, links: this.peers.size };
   }
 
   /** Stops accepting, closes every link (flushing what is queued). Idempotent. */
