@@ -117,7 +117,7 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
     );
     expect(result.out).toBe('');
     expect(result.code).toBe(0);
-  });
+  }, 120_000); // a cold tsc run over the installed packages: slow on a loaded machine
 
   it('`npx gateworker start -c app.yaml` runs app.ts as is: echo over ws, one runtime (instanceof holds), `npx gateworker stop`', async () => {
     const [registerPort, wsPort, internalPort] = await freePorts(3);
