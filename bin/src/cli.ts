@@ -29,7 +29,7 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId' },
+  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
@@ -85,6 +85,7 @@ function withCommon(cmd: Command): Command {
     .option('--secret <secret>', 'shared secret for internal links (visible to other users in ps: prefer --secret-file)')
     .option('--secret-file <path>', 'file holding the shared secret (trailing newline ignored)')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
+    .option('--cluster <name>', 'cluster name; peers of another cluster are refused')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
 }
@@ -105,7 +106,7 @@ export function buildProgram(): Command {
   withCommon(program.command('gateway').description('run one gateway process'))
     .option('--listen <urls>', 'client listeners, comma-separated (ws://, wss://, tcp://)')
     .option('--internal <host:port>', 'worker-link listener (process k uses port + k)')
-    .option('--advertise <host>', 'address workers should dial')
+    .option('--advertise <address>', 'address workers should dial: host, [ipv6], bare ipv6, or with :port')
     .option('--registers <list>', 'register addresses, comma-separated')
     .option('--process-index <k>', 'process index on this machine', '0')
     .action(async (o: CommonOptions & { processIndex: string }) => runRole('gateway', configFor('gateway', o), Number(o.processIndex)));
