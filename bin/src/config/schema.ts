@@ -58,12 +58,18 @@ export const listenerSchema = z
     }
   });
 
+/** Connections still in the handshake that a register or a gateway's internal port accepts (0 = no limit). */
+const preAuthSchema = z
+  .object({ max: z.number().int().nonnegative().default(1024), maxPerAddress: z.number().int().nonnegative().default(64) })
+  .strict()
+  .prefault({});
+
 export const configSchema = z
   .object({
     secret: z.string().default(''),
     nodeId: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
+    register: z.object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema }).strict().optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
@@ -75,6 +81,7 @@ export const configSchema = z
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
         pendingEvents: z.object({ max: positiveInt.default(10_000), policy: z.enum(['drop', 'close']).default('drop') }).strict().prefault({}),
         sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
+        preAuth: preAuthSchema,
       })
       .strict()
       .optional(),

@@ -20,7 +20,11 @@ export function nodeIdOf(config: Config): string {
 
 export async function runRegister(config: Config, logger: PinoLogger): Promise<RoleHandle> {
   if (config.register === undefined) throw new Error('the config has no register section');
-  const server = new RegisterServer({ listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger });
+  const { preAuth } = config.register;
+  const server = new RegisterServer({
+    listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger,
+    preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
+  });
   const address = await server.start();
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close() };
 }
@@ -41,6 +45,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     routing: g.routing,
     pendingEvents: { max: g.pendingEvents.max, policy: g.pendingEvents.policy },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
+    preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },
     logger,
   });
   await gateway.start();

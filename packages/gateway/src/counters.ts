@@ -27,6 +27,8 @@ export class Counters {
   linksAccepted = 0;
   /** Internal connections that failed the handshake (wrong secret, version, role, timeout). */
   linksRefused = 0;
+  /** Internal connections dropped at accept: too many still in the handshake (in total or from that address). */
+  linksRefusedPreAuthLimit = 0;
   /** Internal links closed with an error (malformed frames, heartbeat timeout, protocol violations). */
   linksFailed = 0;
 

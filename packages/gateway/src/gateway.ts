@@ -140,11 +140,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], flush: 'loop', ...link,
     };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
-    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
+    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept, this.options.preAuth,
       (a) => this.linkUp(a),
       (err, remote) => {
         this.counterSet.linksRefused++;
-        this.log.warn({ err, remote }, 'internal connection refused');
+        this.throttle.warn('link-refused', { err: (err as Error | null)?.message, remote }, 'internal connection refused');
+      },
+      (remote, handshaking) => {
+        this.counterSet.linksRefusedPreAuthLimit++;
+        this.throttle.warn('preauth-limit', { remote, handshaking, ...this.options.preAuth }, 'internal connection dropped: too many connections still in the handshake');
       },
       (err) => this.log.error({ err }, 'internal listener error'));
   }
@@ -243,6 +247,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private stopTimers(): void {
     this.heartbeat.stop();
+    this.outbound.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
   }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { silentLogger, type Logger } from '@gateworker/protocol/node';
+import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
 
 /** Client heartbeat: ws ping / TCP idle check period, in milliseconds. */
@@ -58,6 +58,8 @@ export interface GatewayOptions {
   link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
   /** Internal links: time to complete the authentication handshake. */
   handshakeTimeoutMs?: number;
+  /** Internal port: connections still in the handshake, in total and per remote address (0 = no limit). */
+  preAuth?: { maxConnections?: number; maxPerAddress?: number };
   logger?: Logger;
 }
 
@@ -92,6 +94,7 @@ export interface ResolvedGatewayOptions {
   readonly sendBuffer: { readonly maxBytes: number; readonly policy: 'close' | 'drop' };
   readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
   readonly handshakeTimeoutMs: number | undefined;
+  readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
   readonly logger: Logger;
 }
@@ -192,6 +195,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     },
     link,
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
+    preAuth: {
+      maxTotal: int('preAuth.maxConnections', options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS),
+      maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),
+    },
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
     logger: options.logger ?? silentLogger,
   };
