@@ -62,6 +62,8 @@ export interface ClusterOptions {
   gateway?: Record<string, unknown>;
   worker?: Record<string, unknown>;
   logLevel?: string;
+  /** Extra environment for every process of the cluster (e.g. NODE_OPTIONS). */
+  env?: Record<string, string>;
 }
 
 export interface Cluster {
@@ -104,6 +106,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   writeFileSync(join(dir, 'handler.mjs'), options.handler);
   const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
   for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  Object.assign(env, options.env);
 
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];

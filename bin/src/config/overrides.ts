@@ -26,6 +26,9 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'gateway.routing': 'string',
   'gateway.pendingEvents.max': 'int',
   'gateway.pendingEvents.policy': 'string',
+  'gateway.pendingEvents.maxBytes': 'string',
+  'gateway.linkWindow.events': 'int',
+  'gateway.linkWindow.bytes': 'string',
   'gateway.sendBuffer.max': 'string',
   'gateway.sendBuffer.policy': 'string',
   'gateway.preAuth.max': 'int',
@@ -35,6 +38,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'worker.maxDeliveries': 'int',
+  'worker.poisonPolicy': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

@@ -79,7 +79,11 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
-        pendingEvents: z.object({ max: positiveInt.default(10_000), policy: z.enum(['drop', 'close']).default('drop') }).strict().prefault({}),
+        pendingEvents: z
+          .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
+          .strict()
+          .prefault({}),
+        linkWindow: z.object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) }).strict().prefault({}),
         sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
         preAuth: preAuthSchema,
       })
@@ -92,6 +96,8 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
+        maxDeliveries: positiveInt.max(1000).default(2),
+        poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })
       .strict()
       .optional(),

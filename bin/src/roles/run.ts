@@ -44,7 +44,10 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     registers: registersOf(config, 'gateway'),
     heartbeat: { intervalMs: g.heartbeat.interval, timeoutMs: g.heartbeat.timeout },
     routing: g.routing,
-    pendingEvents: { max: g.pendingEvents.max, policy: g.pendingEvents.policy },
+    pendingEvents: { max: g.pendingEvents.max, maxBytes: g.pendingEvents.maxBytes, policy: g.pendingEvents.policy },
+    linkWindow: { events: g.linkWindow.events, bytes: g.linkWindow.bytes },
+    // Gateways count the deliveries (they see workers die): the worker section's keys, defaults without one.
+    poison: { maxDeliveries: config.worker?.maxDeliveries ?? 2, policy: config.worker?.poisonPolicy ?? 'continue' },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
     preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },
     logger,

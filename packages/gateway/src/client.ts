@@ -44,6 +44,8 @@ export const CloseReasons = {
   SlowClient: { code: 1008, reason: 'slow client', abort: false, deadlineMs: DEFAULT_SLOW_CLIENT_CLOSE_DEADLINE_MS },
   TryAgainLater: { code: 1013, reason: 'try again later', abort: false },
   HeartbeatTimeout: { code: 1001, reason: 'heartbeat timeout', abort: true },
+  // poison.policy 'close': an event of this client ended its worker maxDeliveries times.
+  Poisoned: { code: 1011, reason: 'poisoned event', abort: false },
 } as const satisfies Record<string, CloseReason>;
 
 /** Framing kinds a broadcast caches its bytes by: one encode per kind, not per client. */

@@ -20,6 +20,14 @@ export class Counters {
   oversizeMessages = 0;
   /** Unacknowledged events handed to another worker after a link was lost. */
   redeliveredEvents = 0;
+  /** Events that had to wait in the gateway (no usable worker, a draining link, a full link window, a backlog). */
+  eventsHeld = 0;
+  /** Events quarantined after ending their worker worker.maxDeliveries times (handed to onPoison instead). */
+  poisonEvents = 0;
+  /** Clients closed because of a poisoned event (poison.policy 'close'). */
+  poisonCloses = 0;
+  /** Poison notifications dropped because their worker died in onPoison (never redelivered). */
+  poisonNotificationsLost = 0;
   heartbeatTimeouts = 0;
   /** Commands naming a client that is gone (ignored). */
   commandsForGoneClients = 0;

@@ -3,7 +3,7 @@ export { BusinessWorker } from './business-worker.js';
 export type { BusinessWorkerState } from './business-worker.js';
 export { GatewayClient } from './gateway-client.js';
 export { defineHandler, loadHandler, HANDLER_CALLBACKS } from './handler.js';
-export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable } from './handler.js';
+export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable, PoisonInfo } from './handler.js';
 export { isPartialResult } from './cluster-api-types.js';
 export type {
   ClusterApi, SendData, OneOrMany, Key, ExcludeOptions, QueryOptions, PartialResult, QueryAnswer, NoOptions, Session, SessionPatch,
