@@ -4,10 +4,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
-import { runStart } from './commands/start.js';
-import { runRole } from './commands/role.js';
-import { runReload, runStop } from './commands/control.js';
-import { runStatus } from './commands/status.js';
+
+// Commands load their modules when run: `status` and `stop` start fast, without the roles' code.
+const runStart: typeof import('./commands/start.js').runStart = async (...a) => (await import('./commands/start.js')).runStart(...a);
+const runRole: typeof import('./commands/role.js').runRole = async (...a) => (await import('./commands/role.js')).runRole(...a);
+const runReload: typeof import('./commands/control.js').runReload = async (...a) => (await import('./commands/control.js')).runReload(...a);
+const runStop: typeof import('./commands/control.js').runStop = async (...a) => (await import('./commands/control.js')).runStop(...a);
+const runStatus: typeof import('./commands/status.js').runStatus = async (...a) => (await import('./commands/status.js')).runStatus(...a);
 
 /**
  * The `gateworker` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
@@ -26,13 +29,24 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', logLevel: 'logLevel', nodeId: 'nodeId' },
+  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
 };
 
+/** A secret on the command line is in every `ps` listing and /proc/<pid>/cmdline of the machine. */
+function warnIfSecretOnCommandLine(options: CommonOptions): void {
+  const viaSet = (options.set ?? []).some((pair) => pair.startsWith('secret='));
+  if (typeof options.secret !== 'string' && !viaSet) return;
+  process.stderr.write(
+    `gateworker: warning: ${viaSet ? '--set secret=…' : '--secret'} is visible to other users of this machine (ps, /proc/<pid>/cmdline); ` +
+      'prefer --secret-file <path> (secretFile) or the GATEWORKER_SECRET environment variable\n',
+  );
+}
+
 function flagOverrides(options: CommonOptions, command: string): Override[] {
+  warnIfSecretOnCommandLine(options);
   const out: Override[] = [];
   const table = { ...ROLE_FLAGS['common'], ...ROLE_FLAGS[command] };
   for (const [flag, key] of Object.entries(table)) {
@@ -68,7 +82,8 @@ export function configFor(command: string, options: CommonOptions): LoadedConfig
 function withCommon(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', `config file (default: ./${DEFAULT_CONFIG_FILE} if present)`)
-    .option('--secret <secret>', 'shared secret for internal links')
+    .option('--secret <secret>', 'shared secret for internal links (visible to other users in ps: prefer --secret-file)')
+    .option('--secret-file <path>', 'file holding the shared secret (trailing newline ignored)')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
@@ -102,9 +117,10 @@ export function buildProgram(): Command {
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('cluster topology from the register'))
-    .option('--json', 'print JSON')
-    .action(async (o: CommonOptions & { json?: boolean }) => runStatus(configFor('status', o), o.json === true));
+  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register)'))
+    .option('--json', 'print JSON (everything shown, and more)')
+    .option('--watch', 'refresh every second, in place')
+    .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));
   return program;
 }
 

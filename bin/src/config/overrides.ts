@@ -11,6 +11,7 @@ type Kind = 'string' | 'int' | 'list' | 'listeners';
 /** Every key settable from env or flags, with how its text is read. */
 export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secret: 'string',
+  secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
   'register.listen': 'string',
@@ -40,6 +41,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.drainTimeout': 'string',
   'worker.maxDeliveries': 'int',
   'worker.poisonPolicy': 'string',
+  'admin.listen': 'string',
+  'admin.token': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */
