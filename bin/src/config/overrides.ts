@@ -14,6 +14,9 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
+  cluster: 'string',
+  'links.heartbeat.interval': 'string',
+  'links.heartbeat.timeout': 'string',
   'register.listen': 'string',
   'register.preAuth.max': 'int',
   'register.preAuth.maxPerAddress': 'int',
@@ -43,6 +46,12 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.poisonPolicy': 'string',
   'admin.listen': 'string',
   'admin.token': 'string',
+  'config.etcd.endpoints': 'list',
+  'config.etcd.key': 'string',
+  'config.etcd.username': 'string',
+  'config.etcd.password': 'string',
+  'config.zookeeper.servers': 'string',
+  'config.zookeeper.path': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

@@ -1,5 +1,5 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
+import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
 import {
   DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, parseHostPort, silentLogger, type Logger,
 } from '@gateworker/protocol/node';
@@ -42,6 +42,8 @@ export interface RegisterServerOptions {
   maxConnections?: number;
   /** Connections still in the handshake, in total and per remote address (0 = no limit). */
   preAuth?: { maxConnections?: number; maxPerAddress?: number };
+  /** Cluster name stated in the handshake; peers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface RegisterClientOptions {
@@ -59,6 +61,8 @@ export interface RegisterClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   handshakeTimeoutMs?: number;
   link?: LinkTimingOptions;
+  /** Cluster name; registers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface ResolvedLinkTiming {
@@ -76,6 +80,7 @@ export interface ResolvedRegisterServerOptions {
   readonly link: ResolvedLinkTiming;
   readonly maxConnections: number;
   readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
+  readonly cluster: string | undefined;
 }
 
 export interface RegisterAddress {
@@ -97,6 +102,7 @@ export interface ResolvedRegisterClientOptions {
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   readonly handshakeTimeoutMs: number;
   readonly link: ResolvedLinkTiming;
+  readonly cluster: string | undefined;
 }
 
 const ROLES: readonly PeerRole[] = ['gateway', 'worker', 'client'];
@@ -124,6 +130,11 @@ function nonNegativeInt(value: number | undefined, fallback: number, key: string
 function nodeIdOf(nodeId: unknown): string {
   check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
   return nodeId as string;
+}
+
+function clusterOf(cluster: unknown): string | undefined {
+  check(cluster === undefined || (typeof cluster === 'string' && CLUSTER_NAME_PATTERN.test(cluster)), 'cluster', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  return cluster as string | undefined;
 }
 
 function linkTiming(link: LinkTimingOptions | undefined): ResolvedLinkTiming {
@@ -155,6 +166,7 @@ export function resolveRegisterServerOptions(options: RegisterServerOptions): Re
       maxTotal: nonNegativeInt(options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS, 'preAuth.maxConnections'),
       maxPerAddress: nonNegativeInt(options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS, 'preAuth.maxPerAddress'),
     },
+    cluster: clusterOf(options.cluster),
   };
 }
 
@@ -190,5 +202,6 @@ export function resolveRegisterClientOptions(options: RegisterClientOptions): Re
     reconnect: { initialDelayMs, maxDelayMs },
     handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
     link: linkTiming(options.link),
+    cluster: clusterOf(options.cluster),
   };
 }
