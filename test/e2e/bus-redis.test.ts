@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminUrlOf, scrape, sum } from '../helpers/admin.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/clients.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
@@ -41,7 +42,7 @@ beforeAll(async () => {
     gateways: 2,
     workers: 1,
     handler: (await import('../helpers/rpc.js')).OPS_HANDLER,
-    sections: { bus: { redis: { url: redis.url, channel: CHANNEL }, maxMessageSize: '4KiB' } },
+    sections: { bus: { redis: { url: redis.url, channel: CHANNEL }, maxMessageSize: '4KiB' }, admin: { listen: '127.0.0.1:0' } },
   });
   await eventually(async () => (await redis.cli('PUBSUB', 'NUMSUB', CHANNEL)).endsWith('2'), 20_000);
   c = await busClients(cluster);
@@ -112,6 +113,12 @@ describe('Redis bus, two gateway processes', () => {
       return sum('not_json') === 2 && sum('unknown_op') === 2 && sum('invalid') === 4 && sum('too_large') === 2 ? b : null;
     }, 15_000);
     expect(bus.map((b) => [b.bridge, b.state])).toEqual([['redis', 'ready'], ['redis', 'ready']]);
+    // The same counts on /metrics, per reason, summed over the two gateway processes.
+    const series = await scrape(await adminUrlOf(cluster));
+    expect(sum(series, 'gateworker_bus_rejected_total', { role: 'gateway', bridge: 'redis', reason: 'not_json' })).toBe(2);
+    expect(sum(series, 'gateworker_bus_rejected_total', { role: 'gateway', bridge: 'redis', reason: 'too_large' })).toBe(2);
+    expect(sum(series, 'gateworker_bus_rejected_total', { role: 'gateway', bridge: 'redis', reason: 'invalid' })).toBe(4);
+    expect(sum(series, 'gateworker_bus_up', { role: 'gateway', bridge: 'redis' })).toBe(2);
     expect(cluster.logs.some((l) => l.msg?.startsWith('bus message ignored') && l['reason'] === 'not_json' && l['sample'] === 'not json')).toBe(true);
   });
 
@@ -129,6 +136,7 @@ describe('Redis bus, two gateway processes', () => {
     expect(roundTrips).toBeGreaterThan(5);
     const down = await statusBus(cluster);
     expect(down.map((b) => b.state)).toEqual(['reconnecting', 'reconnecting']);
+    expect(sum(await scrape(await adminUrlOf(cluster)), 'gateworker_bus_up', { role: 'gateway', bridge: 'redis' })).toBe(0);
     await redis.start();
     await eventually(async () => (await redis.cli('PUBSUB', 'NUMSUB', CHANNEL)).endsWith('2'), 20_000);
     expectOnly(await deliveries({ op: 'sendToUid', uid: 'u1', data: 'back' }), [

@@ -1,6 +1,7 @@
 /** @gateworker/gateway: client listeners (ws, wss, tcp), the client table, worker links, cluster commands. */
 export { Gateway } from './gateway.js';
-export type { GatewayEvents } from './gateway.js';
+export type { GatewayEvents, GatewaySnapshot, GatewayLinkSnapshot, ClientDescription } from './gateway.js';
+export type { ListenerSnapshot, RefusalReason } from './counters.js';
 export type { LocalCommand, MembershipChange } from './local.js';
 export {
   resolveGatewayOptions,
