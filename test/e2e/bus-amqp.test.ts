@@ -226,7 +226,8 @@ describe('routing-mode bindings against the broker', () => {
     const pub = await amqpPublisher(rabbit.url);
     const exchange = `gw-test.bindings.${process.pid}`;
     const ch = pub.channel;
-    await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: true });
+    // Not auto-delete: deleting the first queue below removes every binding, which would delete such an exchange.
+    await ch.assertExchange(exchange, 'direct', { durable: false, autoDelete: false });
     const got: string[] = [];
     const waiting: ((s: string) => void)[] = [];
     const attachQueue = async () => {
@@ -280,6 +281,7 @@ describe('routing-mode bindings against the broker', () => {
     await sync.attach(ch, await attachQueue());
     expect(sync.boundCount).toBe(4); // all, group.g, uid.c, uid.d
     expect(await reach(['uid.a', 'uid.b', 'uid.c', 'uid.d', 'group.g'])).toEqual(['uid.c', 'uid.d', 'group.g']);
+    await ch.deleteExchange(exchange);
     await pub.close();
   });
 });
