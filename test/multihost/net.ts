@@ -55,17 +55,27 @@ function run(args: string[]): string {
   return execFileSync(args[0]!, args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Why this machine cannot build nets (not root, no `ip netns`, no nft), or null when it can. */
+/**
+ * Why this machine cannot build nets (not Linux, not root, no `ip netns`, no nft, or namespaces
+ * not permitted, as in an unprivileged container), or null when it can. Probes by creating and
+ * deleting a namespace of its own.
+ */
 export function netUnavailableReason(): string | null {
   if (process.platform !== 'linux') return 'multi-host tests need Linux network namespaces';
   if (process.getuid?.() !== 0) return 'multi-host tests need root (ip netns, nft); run them as root (CI does)';
-  for (const [cmd, args] of [
-    ['ip', ['netns', 'list']],
-    ['nft', ['--version']],
+  for (const [cmd, args, pkg] of [
+    ['ip', ['netns', 'list'], 'iproute2'],
+    ['nft', ['--version'], 'nftables'],
   ] as const) {
     const r = spawnSync(cmd, args, { stdio: 'ignore' });
-    if (r.error !== undefined || r.status !== 0) return `multi-host tests need \`${cmd}\` (${cmd === 'ip' ? 'iproute2' : 'nftables'})`;
+    if (r.error !== undefined || r.status !== 0) return `multi-host tests need \`${cmd}\` (apt-get install ${pkg})`;
   }
+  const probe = `gwmh-${randomBytes(3).toString('hex')}-probe`;
+  const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (added.status !== 0) return `\`ip netns add\` is not permitted here: ${String(added.stderr).trim()}`;
+  const nft = spawnSync('ip', ['netns', 'exec', probe, 'nft', 'list', 'tables'], { encoding: 'utf8' });
+  spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
+  if (nft.status !== 0) return `nft does not work in a namespace here: ${String(nft.stderr).trim()}`;
   return null;
 }
 

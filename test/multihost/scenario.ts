@@ -31,6 +31,17 @@ const SETTLE = { quietMs: 12_000, maxMs: 60_000 };
 /** A scenario's test budget, ms (setup + load + the longest fault + settling + teardown). */
 export const SCENARIO_TIMEOUT_MS = 240_000;
 
+/**
+ * A scenario that fails on main until the issue-8 mechanism named in `missing` lands is skipped
+ * (with that reason printed) so main stays green; GW_MULTIHOST_ALL=1 runs it anyway, which is how
+ * the suite is re-run as the mechanisms land.
+ */
+export function waitingFor(missing: string): boolean {
+  if (SKIP_REASON !== null || process.env.GW_MULTIHOST_ALL === '1') return false;
+  console.warn(`[multihost] scenario skipped until this lands: ${missing}`);
+  return true;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every net suffix created in this file, to prove none is left at the end. */
