@@ -1,6 +1,9 @@
 import { createLogger } from './logging.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
+import { ChildAdmin } from './admin/child-admin.js';
+import { LocalProcess } from './admin/local.js';
 import { installSignals } from './signals.js';
+import { roleTitle, setTitle } from './title.js';
 import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
 
 /**
@@ -20,12 +23,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   delete process.env[CHILD_ENV];
+  setTitle(roleTitle(spec.role, spec.index, spec.config));
   const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index });
   let handle: RoleHandle | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ why }, 'stopping');
+      logger.debug({ why }, 'stopping');
       try {
         await handle?.close();
         process.exitCode = 0;
@@ -41,8 +45,16 @@ async function main(): Promise<void> {
   // Ctrl-C reaches the whole process group: a supervised child leaves the order of shutdown to
   // the supervisor (gateways first, then workers drain, then the register) and ignores SIGINT.
   installSignals(logger, (signal) => void stop(signal), undefined, { ignoreSigint: true });
+  const local = new LocalProcess(spec.role, spec.index);
+  const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
+    else if (m.type === 'request') {
+      admin.answer(m).then(
+        (result) => send({ type: 'reply', id: m.id, result }),
+        (err: Error) => send({ type: 'reply', id: m.id, result: { error: err.message } }),
+      );
+    }
   });
   process.on('disconnect', () => void stop('supervisor gone'));
 
@@ -56,7 +68,9 @@ async function main(): Promise<void> {
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }
-  logger.info({ generation: spec.generation }, handle.summary);
+  local.attach(handle);
+  // The role's own start line says the same at info; the supervisor prints every summary.
+  logger.debug({ generation: spec.generation }, handle.summary);
   send({ type: 'ready', summary: handle.summary });
 }
 

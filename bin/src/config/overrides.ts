@@ -31,6 +31,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'admin.listen': 'string',
+  'admin.token': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

@@ -12,9 +12,24 @@ export interface ChildSpec {
 /** Child → supervisor. */
 export type ChildMessage =
   | { type: 'ready'; summary: string }
-  | { type: 'failed'; error: string; code: string | null };
+  | { type: 'failed'; error: string; code: string | null }
+  | { type: 'reply'; id: number; result: unknown };
 
 /** Supervisor → child. `stop`: graceful close and exit; for a worker that means drain. */
-export type SupervisorMessage = { type: 'stop' };
+export type SupervisorMessage = { type: 'stop' } | ChildRequest;
+
+/**
+ * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers
+ * with a `reply` of the same id. snapshot → ProcessSnapshot; metrics → prom-client JSON (empty
+ * when admin is off); lookup → the gateway's clients matching `query`. `restarts` is the slot's
+ * restart count, which only the supervisor knows.
+ */
+export interface ChildRequest {
+  type: 'request';
+  id: number;
+  what: 'snapshot' | 'metrics' | 'lookup';
+  restarts: number;
+  query?: string;
+}
 
 export const CHILD_ENV = 'GATEWORKER_CHILD';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { ChildSpec } from './ipc.js';
+import type { ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
 /** Time a new process has to report ready, in milliseconds. */
@@ -20,6 +20,10 @@ class Slot {
   current: Spawned | null = null;
   generation = 0;
   crashes = 0;
+  /** Restarts after a crash since `start` (for status and metrics; never reset). */
+  restarts = 0;
+  /** The current process reported ready. */
+  ready = false;
   startedAt = 0;
   restartTimer: NodeJS.Timeout | null = null;
   constructor(
@@ -29,6 +33,15 @@ class Slot {
   get name(): string {
     return `${this.role} ${this.index}`;
   }
+}
+
+/** One position's answer to `gather`: `result` when it answered, else `error` saying why not. */
+export interface GatherResult {
+  role: Role;
+  index: number;
+  restarts: number;
+  result?: unknown;
+  error?: string;
 }
 
 export interface ReloadResult {
@@ -47,6 +60,8 @@ export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
   private reloading: Promise<ReloadResult> | null = null;
+  /** Rolling reloads by result, for metrics. */
+  readonly reloads = { ok: 0, failed: 0 };
 
   constructor(
     private readonly config: Config,
@@ -76,6 +91,29 @@ export class Supervisor {
     return this.slots.map((s) => ({ role: s.role, index: s.index, pid: s.current?.process.pid }));
   }
 
+  /**
+   * Asks every supervised position for a snapshot, its metrics or a lookup, in parallel. A
+   * position with no process, or one that does not answer within `timeoutMs`, is reported with
+   * `error` and no result.
+   */
+  async gather(what: ChildRequest['what'], timeoutMs: number, query?: string): Promise<GatherResult[]> {
+    return Promise.all(
+      this.slots.map(async (slot): Promise<GatherResult> => {
+        const base = { role: slot.role, index: slot.index, restarts: slot.restarts };
+        const current = slot.current;
+        if (current === null) return { ...base, error: this.stopping ? 'stopped' : 'no process (restarting)' };
+        if (!slot.ready) return { ...base, error: 'starting' };
+        try {
+          const result = await current.request(what, slot.restarts, timeoutMs, query);
+          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String((result as { error: unknown }).error) };
+          return { ...base, result };
+        } catch (err) {
+          return { ...base, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+
   private spec(slot: Slot): ChildSpec {
     return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config };
   }
@@ -84,8 +122,15 @@ export class Supervisor {
   private async launch(slot: Slot): Promise<string> {
     const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
     slot.current = spawned;
+    slot.ready = false;
     slot.startedAt = Date.now();
     this.watch(slot, spawned);
+    void spawned.ready.then(
+      () => {
+        if (slot.current === spawned) slot.ready = true;
+      },
+      () => {},
+    );
     return spawned.ready;
   }
 
@@ -94,17 +139,19 @@ export class Supervisor {
     void spawned.exited.then((code) => {
       if (slot.current !== spawned || this.stopping) return;
       slot.current = null;
+      slot.ready = false;
+      slot.restarts++;
       const ranMs = Date.now() - slot.startedAt;
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
-      this.logger.warn({ role: slot.role, index: slot.index, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
+      this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = null;
         if (this.stopping) return;
         slot.generation++;
         this.launch(slot).then(
-          (summary) => this.logger.info({ role: slot.role, index: slot.index }, `${slot.name} restarted: ${summary}`),
-          (err: Error) => this.logger.error({ role: slot.role, index: slot.index, err: err.message }, `${slot.name} failed to restart`),
+          (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
+          (err: Error) => this.logger.error({ child: slot.name, err: err.message }, `${slot.name} failed to restart`),
         );
       }, delay);
     });
@@ -117,7 +164,11 @@ export class Supervisor {
    * reports the error.
    */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.roll().finally(() => {
+    this.reloading ??= this.roll().then((result) => {
+      if (result.ok) this.reloads.ok++;
+      else this.reloads.failed++;
+      return result;
+    }).finally(() => {
       this.reloading = null;
     });
     return this.reloading;
@@ -140,10 +191,11 @@ export class Supervisor {
         fresh.process.kill('SIGTERM');
         await Promise.all(draining);
         const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
-        this.logger.error({ role: 'worker', index: slot.index }, message);
+        this.logger.error({ child: slot.name }, message);
         return { ok: false, message, durationMs: Date.now() - started };
       }
       slot.current = fresh;
+      slot.ready = true;
       slot.startedAt = Date.now();
       slot.crashes = 0;
       this.watch(slot, fresh);
