@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MultiHostCluster } from './cluster.js';
+import { MultiHostCluster, READY } from './cluster.js';
 import { HostProcess, writeConfig } from './hosts.js';
 import { Net } from './net.js';
 import { SCENARIO_TIMEOUT_MS, SKIP_REASON, assertNoNamespacesLeft, createdSuffixes, expectNothingLost, runWithFault, sleep, waitingFor } from './scenario.js';
@@ -22,11 +22,11 @@ describe.skipIf(SKIP_REASON !== null)('multihost: addresses', () => {
     let gateway: HostProcess | null = null;
     try {
       const file = writeConfig(dir, 'g1', {
-        secret: 'multihost-secret',
+        secret: 'multihost-secret-0123456789',
         gateway: { listen: [{ url: 'ws://0.0.0.0:7272/' }], internal: '0.0.0.0:2900', registers: ['10.255.255.1:1236'] },
       });
       gateway = HostProcess.spawn(net.host('g1'), 'g1', ['gateway', '-c', file]);
-      const started = gateway.waitForLog((l) => typeof l.msg === 'string' && /^gateway \S+ serving/.test(l.msg), 15_000).then(
+      const started = gateway.waitForLog((l) => typeof l.msg === 'string' && READY.gateway.test(l.msg), 15_000).then(
         () => 'started',
         () => 'not started',
       );

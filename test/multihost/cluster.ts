@@ -15,7 +15,17 @@ export const HANDLER = resolve(import.meta.dirname, 'fixtures/handler.mjs');
 export const REGISTER_PORT = 1236;
 export const INTERNAL_PORT = 2900;
 export const WS_PORT = 7272;
-const SECRET = 'multihost-secret';
+const SECRET = 'multihost-secret-0123456789';
+
+/**
+ * The line a role logs once it is up: the role command's summary (`gateway <id> serving …`, at
+ * debug since main's readable-logs change) or the library's own start line.
+ */
+export const READY = {
+  register: /^register listening/,
+  gateway: /^gateway \S+ serving|^gateway started$/,
+  worker: /^worker \d+ running|^worker ready$/,
+};
 
 export interface ClusterSpec {
   registers?: number;
@@ -85,7 +95,8 @@ export class MultiHostCluster {
   }
 
   private base(name: string): Record<string, unknown> {
-    return { secret: SECRET, nodeId: name, logLevel: 'info', ...this.spec.common };
+    // debug: link chatter (a link closed, lost, refused) is logged at debug, and the figures count it.
+    return { secret: SECRET, nodeId: name, logLevel: 'debug', ...this.spec.common };
   }
 
   private launch(host: NetHost, role: string, config: Record<string, unknown>, options: SpawnOptions = {}, label = host.name): HostProcess {
@@ -100,7 +111,7 @@ export class MultiHostCluster {
     const host = this.net.host(`r${i + 1}`);
     const p = this.launch(host, 'register', { ...this.base(host.name), register: { listen: `${host.hostPart}:${REGISTER_PORT}` } });
     this.registers[i] = p;
-    await p.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('register listening'), 20_000);
+    await p.waitForLog((l) => typeof l.msg === 'string' && READY.register.test(l.msg), 20_000);
     return p;
   }
 
@@ -116,7 +127,7 @@ export class MultiHostCluster {
     const env = this.spec.gatewayEnv?.(i, this.dir);
     const p = this.launch(host, 'gateway', { ...this.base(host.name), gateway }, env === undefined ? {} : { env });
     this.gateways[i] = p;
-    await p.waitForLog((l) => typeof l.msg === 'string' && /^gateway \S+ serving/.test(l.msg), 20_000);
+    await p.waitForLog((l) => typeof l.msg === 'string' && READY.gateway.test(l.msg), 20_000);
     return p;
   }
 
@@ -125,7 +136,7 @@ export class MultiHostCluster {
     const worker = { handler: HANDLER, registers: this.registerAddresses, ...this.spec.workerConfig };
     const p = this.launch(host, 'worker', { ...this.base(`w${i + 1}`), worker }, {}, `w${i + 1}`);
     this.workers[i] = p;
-    await p.waitForLog((l) => typeof l.msg === 'string' && /^worker \d+ running/.test(l.msg), 45_000);
+    await p.waitForLog((l) => typeof l.msg === 'string' && READY.worker.test(l.msg), 45_000);
     return p;
   }
 

@@ -23,9 +23,9 @@ export class StartHost {
     const dir = mkdtempSync(join(tmpdir(), 'gw-multihost-start-'));
     try {
       const file = writeConfig(dir, 's', {
-        secret: 'multihost-secret',
+        secret: 'multihost-secret-0123456789',
         nodeId: 's',
-        logLevel: 'info',
+        logLevel: 'debug',
         register: { listen: `${s.hostPart}:${REGISTER_PORT}` },
         gateway: { processes: options.gateways, listen: [{ url: `ws://${s.hostPart}:${WS_PORT}/` }], internal: `${s.hostPart}:${INTERNAL_PORT}`, advertise: s.hostPart },
         worker: { processes: options.workers, handler: HANDLER },
