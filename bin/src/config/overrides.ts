@@ -11,8 +11,12 @@ type Kind = 'string' | 'int' | 'list' | 'listeners';
 /** Every key settable from env or flags, with how its text is read. */
 export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secret: 'string',
+  secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
+  cluster: 'string',
+  'links.heartbeat.interval': 'string',
+  'links.heartbeat.timeout': 'string',
   'register.listen': 'string',
   'gateway.processes': 'int',
   'gateway.listen': 'listeners',
@@ -33,6 +37,12 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.drainTimeout': 'string',
   'admin.listen': 'string',
   'admin.token': 'string',
+  'config.etcd.endpoints': 'list',
+  'config.etcd.key': 'string',
+  'config.etcd.username': 'string',
+  'config.etcd.password': 'string',
+  'config.zookeeper.servers': 'string',
+  'config.zookeeper.path': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */
