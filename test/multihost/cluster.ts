@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HostProcess, LINK_DROP, writeConfig, type SpawnOptions } from './hosts.js';
 import { Net, type Family, type NetHost } from './net.js';
+import { LINKS } from './timing.js';
 
 /**
  * The multi-host cluster: registers r1…, gateways g1…, workers w1… and a client host c, each on
@@ -96,7 +97,7 @@ export class MultiHostCluster {
 
   private base(name: string): Record<string, unknown> {
     // debug: link chatter (a link closed, lost, refused) is logged at debug, and the figures count it.
-    return { secret: SECRET, nodeId: name, logLevel: 'debug', ...this.spec.common };
+    return { secret: SECRET, nodeId: name, logLevel: 'debug', ...LINKS, ...this.spec.common };
   }
 
   private launch(host: NetHost, role: string, config: Record<string, unknown>, options: SpawnOptions = {}, label = host.name): HostProcess {

@@ -20,7 +20,7 @@ export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
  * Worker log lines that say a gateway link was closed or lost (worker/src/gateway-links.ts). A
  * link that passes its own heartbeat must never be closed because of discovery (issue 8, item 1).
  */
-export const LINK_DROP = /closing its link|link to gateway lost/i;
+export const LINK_DROP = /closing its link|link to gateway lost|gateway given up/i;
 
 export interface LogLine {
   msg?: string;

@@ -1,5 +1,6 @@
 import { expect } from 'vitest';
 import type { HostProcess } from './hosts.js';
+import { FULL } from './timing.js';
 import { LoadClient, publish, type Figures } from './load.js';
 import { namespacesWith, netUnavailableReason, type Net, type NetHost } from './net.js';
 
@@ -8,19 +9,10 @@ import { namespacesWith, netUnavailableReason, type Net, type NetHost } from './
  * GW_MULTIHOST_FULL=1), the load, the run (load → fault → load → settle) and the assertions.
  */
 
-export const FULL = process.env.GW_MULTIHOST_FULL === '1';
 
 /** Why the suite is skipped here (printed once per file), or null. */
 export const SKIP_REASON = netUnavailableReason();
 if (SKIP_REASON !== null) console.warn(`[multihost] skipped: ${SKIP_REASON}`);
-
-/**
- * Fault windows, ms. CI windows still exceed the detection times the docs state (internal links:
- * ping 5 s, dead after 15 s of silence), so a link that is going to be judged dead is.
- */
-export const WINDOW = FULL
-  ? { registersDown: 20_000, gatewayCut: 30_000, workerCut: 30_000, freeze: 30_000, clockHold: 30_000 }
-  : { registersDown: 8_000, gatewayCut: 20_000, workerCut: 20_000, freeze: 20_000, clockHold: 20_000 };
 
 /** Load before the fault, after it, and what the clients send. */
 export const LOAD = FULL ? { warmupMs: 3_000, afterMs: 5_000, clients: 40, rate: 10, groupEvery: 5 } : { warmupMs: 2_000, afterMs: 3_000, clients: 16, rate: 5, groupEvery: 5 };
@@ -41,6 +33,8 @@ export function waitingFor(missing: string): boolean {
   console.warn(`[multihost] scenario skipped until this lands: ${missing}`);
   return true;
 }
+
+export { FULL, WINDOW } from './timing.js';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { HANDLER, INTERNAL_PORT, REGISTER_PORT, WS_PORT } from './cluster.js';
 import { HostProcess, LINK_DROP, writeConfig } from './hosts.js';
 import { Net, type NetHost } from './net.js';
+import { LINKS } from './timing.js';
 
 /**
  * A whole cluster under `gateworker start` on one host (s) — register, gateway processes and
@@ -26,6 +27,7 @@ export class StartHost {
         secret: 'multihost-secret-0123456789',
         nodeId: 's',
         logLevel: 'debug',
+        ...LINKS,
         register: { listen: `${s.hostPart}:${REGISTER_PORT}` },
         gateway: { processes: options.gateways, listen: [{ url: `ws://${s.hostPart}:${WS_PORT}/` }], internal: `${s.hostPart}:${INTERNAL_PORT}`, advertise: s.hostPart },
         worker: { processes: options.workers, handler: HANDLER },
