@@ -10,7 +10,7 @@ import { WINDOW, SCENARIO_TIMEOUT_MS, SKIP_REASON, assertNoNamespacesLeft, expec
 describe.skipIf(SKIP_REASON !== null)('multihost: partitions', () => {
   afterAll(() => assertNoNamespacesLeft());
 
-  it.skipIf(waitingFor('faults: discovery is advisory (item 1) and command streams (item 3): today workers close healthy links to a gateway the registers dropped'))(
+  it(
     'a gateway cut from both registers: its links stay, nothing lost',
     async () => {
       const cluster = await MultiHostCluster.start();

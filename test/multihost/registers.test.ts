@@ -1,6 +1,6 @@
 import { afterAll, describe, it } from 'vitest';
 import { MultiHostCluster } from './cluster.js';
-import { WINDOW, SCENARIO_TIMEOUT_MS, SKIP_REASON, assertNoNamespacesLeft, expectNothingLost, runWithFault, sleep, createdSuffixes, waitingFor } from './scenario.js';
+import { WINDOW, SCENARIO_TIMEOUT_MS, SKIP_REASON, assertNoNamespacesLeft, expectNothingLost, runWithFault, sleep, createdSuffixes } from './scenario.js';
 import { StartHost } from './start-host.js';
 
 // Issue 8, "both registers down": discovery is advisory, links are the truth. With every register
@@ -9,7 +9,7 @@ import { StartHost } from './start-host.js';
 describe.skipIf(SKIP_REASON !== null)('multihost: registers down', () => {
   afterAll(() => assertNoNamespacesLeft());
 
-  it.skipIf(waitingFor('faults: discovery is advisory and no role exits because a peer is gone (issue 8 items 1-2): today workers exit 0 when every register is gone'))(
+  it(
     'both registers killed for the window (roles on separate hosts): nothing lost, no exit',
     async () => {
       const cluster = await MultiHostCluster.start();
@@ -35,7 +35,7 @@ describe.skipIf(SKIP_REASON !== null)('multihost: registers down', () => {
     SCENARIO_TIMEOUT_MS,
   );
 
-  it.skipIf(waitingFor('faults: discovery is advisory (issue 8 item 1): today every worker closes its gateway links when the register goes'))(
+  it(
     'the register of `gateworker start` SIGKILLed: nothing lost, no link rebuilt',
     async () => {
       const host = await StartHost.start({ gateways: 2, workers: 2 });
