@@ -43,6 +43,9 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'config.etcd.password': 'string',
   'config.zookeeper.servers': 'string',
   'config.zookeeper.path': 'string',
+  'bus.redis.url': 'string',
+  'bus.redis.channel': 'string',
+  'bus.maxMessageSize': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

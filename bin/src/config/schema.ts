@@ -87,6 +87,23 @@ export const listenerSchema = z
     }
   });
 
+// ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
+export const busSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
+        channel: z.string().min(1).default('gateworker:push'),
+      })
+      .strict()
+      .optional(),
+    /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
+    maxMessageSize: size.default(1024 * 1024),
+  })
+  .strict()
+  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+// ---- end bus ----
+
 /** Where the config centre keeps its one YAML document (at most one backend). */
 export const centreSchema = z
   .object({
@@ -160,6 +177,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    bus: busSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -203,3 +221,5 @@ function tryParse(address: string): { host: string; port: number } | null {
     return null;
   }
 }
+
+export type BusConfig = z.output<typeof busSchema>;
