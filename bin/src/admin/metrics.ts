@@ -60,6 +60,11 @@ export class ProcessMetrics {
     return this.registry.metrics();
   }
 
+  /** The snapshot the last scrape was computed from. */
+  get lastSnapshot(): ProcessSnapshot | null {
+    return this.current;
+  }
+
   get contentType(): string {
     return this.registry.contentType;
   }
