@@ -124,7 +124,7 @@ describe('loadConfig', () => {
     const err = failure(() => loadConfig({ file: path, env: {} }));
     expect(err.key).toBe('secret');
     expect(err.message).toContain('register.listen');
-    expect(loadConfig({ file: path, env: { GATEWORKER_SECRET: 'x' } }).config.secret).toBe('x');
+    expect(loadConfig({ file: path, env: { GATEWORKER_SECRET: 'a-secret-of-20-chars' } }).config.secret).toBe('a-secret-of-20-chars');
   });
 
   it('requires registers for a gateway when there is no register section', () => {

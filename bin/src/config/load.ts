@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { envOverrides, setPath, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
+import { checkSecretStrength, readSecretFile } from './secret.js';
 
 /**
  * Configuration loading, shared by every role: YAML file, then `GATEWORKER_*` env, then CLI flags
@@ -133,6 +134,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   // Relative paths in the file are relative to the file; from env or flags, to the working directory.
   const rel = (key: string, p: string) => (isAbsolute(p) ? p : resolve(source.overrides.some((o) => o.key === key) ? cwd : baseDir, p));
   if (config.worker !== undefined) config.worker.handler = rel('worker.handler', config.worker.handler);
+  const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
+  if (config.secretFile !== undefined) {
+    if (tree['secret'] !== undefined) {
+      throw new ConfigError('secretFile', `${locate(source, ['secretFile'])}: secretFile and secret are exclusive: set one of them (${locate(source, ['secret'])} sets secret)`);
+    }
+    config.secretFile = rel('secretFile', config.secretFile);
+    config.secret = readSecretFile(config.secretFile, locate(source, ['secretFile']));
+  }
+  checkSecretStrength(config, secretKey, locate(source, [secretKey]));
   config.gateway?.listen.forEach((l) => {
     if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
     if (l.key !== undefined) l.key = rel('gateway.listen', l.key);

@@ -11,6 +11,7 @@ type Kind = 'string' | 'int' | 'list' | 'listeners';
 /** Every key settable from env or flags, with how its text is read. */
 export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secret: 'string',
+  secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
   'register.listen': 'string',

@@ -1,6 +1,12 @@
 import type { Config } from '../config/schema.js';
 
-/** What a supervised child is told at spawn (JSON in env GATEWORKER_CHILD). */
+/**
+ * Messages between the supervisor and its children over the IPC channel `fork` sets up (a private
+ * socket pair). The child's configuration, secret included, travels here and never in the
+ * environment, where anything the handler spawns would inherit it and /proc/<pid>/environ shows it.
+ */
+
+/** What a supervised child is told right after spawn (first message over IPC). */
 export interface ChildSpec {
   role: 'register' | 'gateway' | 'worker';
   index: number;
@@ -9,14 +15,23 @@ export interface ChildSpec {
   config: Config;
 }
 
-/** Child → supervisor. */
+/**
+ * Child → supervisor. `hello`: listening for its spec (sent first; the spec answers it, so it is
+ * never sent before the child can receive it). `signal`: the child got SIGTERM; the supervisor
+ * decides what it means.
+ */
 export type ChildMessage =
+  | { type: 'hello' }
   | { type: 'ready'; summary: string }
   | { type: 'failed'; error: string; code: string | null }
+  | { type: 'signal'; signal: 'SIGTERM' }
   | { type: 'reply'; id: number; result: unknown };
 
-/** Supervisor → child. `stop`: graceful close and exit; for a worker that means drain. */
-export type SupervisorMessage = { type: 'stop' } | ChildRequest;
+/**
+ * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
+ * graceful close and exit; for a worker that means drain.
+ */
+export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ChildRequest;
 
 /**
  * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers
@@ -32,4 +47,16 @@ export interface ChildRequest {
   query?: string;
 }
 
-export const CHILD_ENV = 'GATEWORKER_CHILD';
+/**
+ * The environment of a child: the supervisor's without any `GATEWORKER_*` variable (the config
+ * arrives over IPC). Those keys are present with the value `undefined`, which spawn leaves out:
+ * node:cluster merges what it is given over the parent's environment, so only an explicit
+ * `undefined` removes a variable there.
+ */
+export function childEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parent };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('GATEWORKER_')) env[name] = undefined;
+  }
+  return env;
+}
