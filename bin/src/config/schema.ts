@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_NAME_PATTERN, isLoopbackHost, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 /**
@@ -31,7 +32,34 @@ export const size = z
     return bytes;
   });
 
-export const hostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port (IPv6 in brackets)');
+/** An internal address: `host:port` or `[ipv6]:port`, checked by the one parser (@gateworker/protocol parseAddress). */
+export const hostPort = z.string().superRefine((v, ctx) => {
+  try {
+    parseAddress(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** An address where the port is implied (advertise): also `host`, `[ipv6]` and a bare ipv6. */
+export const hostMaybePort = z.string().superRefine((v, ctx) => {
+  try {
+    const { host } = parseAddress(v, { defaultPort: 0 });
+    if (isUnspecifiedHost(host)) ctx.addIssue({ code: 'custom', message: `"${v}" is a wildcard address: announce one other machines can dial` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** Heartbeat of the internal links (register, gateway and worker links): ping period and dead-link silence. */
+const linkHeartbeat = z
+  .object({ interval: duration.default(5_000), timeout: duration.default(15_000) })
+  .strict()
+  .prefault({})
+  .superRefine((h, ctx) => {
+    if (h.interval < 1) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be at least 1ms' });
+    if (h.timeout <= h.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be longer than links.heartbeat.interval (${h.interval} ms)` });
+  });
 
 const positiveInt = z.number().int().positive();
 
@@ -59,24 +87,95 @@ export const listenerSchema = z
     }
   });
 
+/** Connections still in the handshake that a register or a gateway's internal port accepts (0 = no limit). */
+const preAuthSchema = z
+  .object({ max: z.number().int().nonnegative().default(1024), maxPerAddress: z.number().int().nonnegative().default(64) })
+  .strict()
+  .prefault({});
+
+// ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
+export const busSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
+        channel: z.string().min(1).default('gateworker:push'),
+      })
+      .strict()
+      .optional(),
+    amqp: z
+      .object({
+        url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host:port[/vhost] or amqps://…'),
+        exchange: z.string().min(1).max(255).default('gateworker.push'),
+        mode: z.enum(['fanout', 'routing']).default('fanout'),
+      })
+      .strict()
+      .optional(),
+    /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
+    maxMessageSize: size.default(1024 * 1024),
+  })
+  .strict()
+  .refine((b) => b.redis !== undefined || b.amqp !== undefined, { message: 'names no bridge: add redis or amqp' });
+// ---- end bus ----
+
+/** Where the config centre keeps its one YAML document (at most one backend). */
+export const centreSchema = z
+  .object({
+    etcd: z
+      .object({
+        endpoints: z.array(z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port')).min(1),
+        key: z.string().regex(/^\/\S*$/, 'expected a key starting with /'),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    zookeeper: z
+      .object({
+        servers: z.string().regex(/^[^,\s]+(,[^,\s]+)*$/, 'expected host:port[,host:port...]'),
+        path: z.string().regex(/^\/\S*$/, 'expected a node path starting with /'),
+      })
+      .strict()
+      .optional(),
+    /** Watch the local config file too (default: true when a centre is set). */
+    watch: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.etcd !== undefined && c.zookeeper !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['zookeeper'], message: 'at most one config centre: etcd or zookeeper' });
+    }
+  });
+
 export const configSchema = z
   .object({
     secret: z.string().default(''),
     secretFile: z.string().min(1).optional(),
     nodeId: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
+    cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
+    links: z.object({ heartbeat: linkHeartbeat }).strict().prefault({}),
+    config: centreSchema.optional(),
+    /** Free-form settings for handlers (`worker.config`). */
+    app: z.record(z.string(), z.unknown()).default({}),
+    register: z.object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema }).strict().optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
         listen: z.array(listenerSchema).min(1),
         internal: hostPort.default('127.0.0.1:2900'),
-        advertise: z.string().min(1).optional(),
+        advertise: hostMaybePort.optional(),
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
-        pendingEvents: z.object({ max: positiveInt.default(10_000), policy: z.enum(['drop', 'close']).default('drop') }).strict().prefault({}),
+        pendingEvents: z
+          .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
+          .strict()
+          .prefault({}),
+        linkWindow: z.object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) }).strict().prefault({}),
         sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
+        preAuth: preAuthSchema,
       })
       .strict()
       .optional(),
@@ -94,9 +193,12 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
+        maxDeliveries: positiveInt.max(1000).default(2),
+        poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })
       .strict()
       .optional(),
+    bus: busSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -106,13 +208,23 @@ export const configSchema = z
     if (c.gateway !== undefined && c.gateway.registers === undefined && c.register === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'required when the config has no register section' });
     }
+    if (c.gateway !== undefined && c.gateway.advertise === undefined) {
+      const internal = tryParse(c.gateway.internal);
+      if (internal !== null && isUnspecifiedHost(internal.host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gateway', 'advertise'],
+          message: `required because gateway.internal (${c.gateway.internal}) binds every interface: set gateway.advertise to the address workers on other machines dial to reach this gateway (e.g. 10.0.0.6 or [fd77::22])`,
+        });
+      }
+    }
     if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined) {
       ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'required when the config has no register section' });
     }
     if (c.admin !== undefined && c.admin.token === undefined) {
       // /metrics and the topology page show client addresses and uids: off loopback they need a token.
-      const host = c.admin.listen.slice(0, c.admin.listen.lastIndexOf(':'));
-      if (!LOOPBACK.test(host)) {
+      const parsed = tryParse(c.admin.listen);
+      if (parsed !== null && !isLoopbackHost(parsed.host)) {
         ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `required because admin.listen (${c.admin.listen}) is not a loopback address` });
       }
     }
@@ -121,3 +233,14 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type CentreConfig = z.output<typeof centreSchema>;
+
+function tryParse(address: string): { host: string; port: number } | null {
+  try {
+    return parseAddress(address, { defaultPort: 0 });
+  } catch {
+    return null;
+  }
+}
+
+export type BusConfig = z.output<typeof busSchema>;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { LOOPBACK, type Config } from './schema.js';
+import { isLoopbackHost, parseAddress } from '@gateworker/protocol';
+import type { Config } from './schema.js';
 import { ConfigError } from './errors.js';
 
 /**
@@ -29,11 +30,12 @@ export function firstOffLoopback(c: Config): [key: string, address: string] | nu
   if (c.gateway !== undefined) {
     hosts.push(['gateway.internal', c.gateway.internal]);
     c.gateway.registers?.forEach((r, i) => hosts.push([`gateway.registers[${i}]`, r]));
-    if (c.gateway.advertise !== undefined) hosts.push(['gateway.advertise', `${c.gateway.advertise}:0`]);
+    if (c.gateway.advertise !== undefined) hosts.push(['gateway.advertise', c.gateway.advertise]);
   }
   c.worker?.registers?.forEach((r, i) => hosts.push([`worker.registers[${i}]`, r]));
   for (const [key, address] of hosts) {
-    if (!LOOPBACK.test(address.slice(0, address.lastIndexOf(':')))) return [key, address];
+    // The one address parser (the schema already accepted the address; advertise may omit the port).
+    if (!isLoopbackHost(parseAddress(address, { defaultPort: 0 }).host)) return [key, address];
   }
   return null;
 }

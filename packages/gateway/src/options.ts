@@ -1,6 +1,8 @@
 import { isIP } from 'node:net';
-import { silentLogger, type Logger } from '@gateworker/protocol/node';
+import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
+import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
+import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
 
 /** Client heartbeat: ws ping / TCP idle check period, in milliseconds. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
@@ -8,6 +10,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
 /** Client events buffered while no worker is usable, in events. */
 export const DEFAULT_PENDING_EVENTS_MAX = 10_000;
+/** Client events buffered while no worker is usable, in bytes of encoded events. */
+export const DEFAULT_PENDING_EVENTS_MAX_BYTES = 128 * 1024 * 1024;
+/** Worker deaths an event may be in flight for before it is quarantined (onPoison), in deliveries. */
+export const DEFAULT_MAX_DELIVERIES = 2;
 /** Per-client outgoing bound (socket buffer + message), in bytes. */
 export const DEFAULT_SEND_BUFFER_MAX_BYTES = 1024 * 1024;
 /** Client connections per listener, in connections. */
@@ -46,18 +52,30 @@ export interface GatewayOptions {
   secret: string;
   listeners: ListenerOptions[];
   internal: { host: string; port: number };
-  /** Host announced to the register (default internal.host; 0.0.0.0/:: become 127.0.0.1). */
+  /**
+   * Address announced to the registers, which workers dial: `host`, `[ipv6]` or a bare IPv6
+   * address (the bound internal port is added), or `host:port` / `[ipv6]:port`. Default: the
+   * internal host. Required when the internal host is a wildcard (0.0.0.0, ::).
+   */
   advertise?: string;
+  /** Cluster name stated in the handshake; workers and registers of another cluster are refused. */
+  cluster?: string;
   /** "host:port" list. */
   registers: string[];
   /** intervalMs 0 turns client heartbeats off. */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   routing?: RoutingPolicy;
-  pendingEvents?: { max?: number; policy?: 'drop' | 'close' };
+  pendingEvents?: { max?: number; maxBytes?: number; policy?: 'drop' | 'close' };
+  /** Flow control per worker link: unacknowledged events and bytes. */
+  linkWindow?: { events?: number; bytes?: number };
+  /** Poison quarantine (worker.maxDeliveries in the config file). */
+  poison?: { maxDeliveries?: number; policy?: 'continue' | 'close' };
   sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
   link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
   /** Internal links: time to complete the authentication handshake. */
   handshakeTimeoutMs?: number;
+  /** Internal port: connections still in the handshake, in total and per remote address (0 = no limit). */
+  preAuth?: { maxConnections?: number; maxPerAddress?: number };
   logger?: Logger;
 }
 
@@ -84,14 +102,19 @@ export interface ResolvedGatewayOptions {
   readonly secret: string;
   readonly listeners: readonly ResolvedListenerOptions[];
   readonly internal: { readonly host: string; readonly port: number };
-  readonly advertise: string;
+  /** Host and port to announce; port null = the bound internal port. */
+  readonly advertise: { readonly host: string; readonly port: number | null };
+  readonly cluster: string | undefined;
   readonly registers: readonly string[];
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly routing: RoutingPolicy;
-  readonly pendingEvents: { readonly max: number; readonly policy: 'drop' | 'close' };
+  readonly pendingEvents: { readonly max: number; readonly maxBytes: number; readonly policy: 'drop' | 'close' };
+  readonly linkWindow: { readonly events: number; readonly bytes: number };
+  readonly poison: { readonly maxDeliveries: number; readonly policy: 'continue' | 'close' };
   readonly sendBuffer: { readonly maxBytes: number; readonly policy: 'close' | 'drop' };
   readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
   readonly handshakeTimeoutMs: number | undefined;
+  readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
   readonly logger: Logger;
 }
@@ -147,6 +170,30 @@ function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions
   };
 }
 
+/**
+ * What to announce. A wildcard bind is not an address anyone can dial, and guessing one (the old
+ * 127.0.0.1) made two gateways on two hosts announce the same address: refused instead.
+ */
+function resolveAdvertise(text: string | undefined, internalHost: string): { host: string; port: number | null } {
+  if (text === undefined) {
+    if (isUnspecifiedHost(internalHost)) {
+      throw GatewayError.invalidOptions(
+        'advertise',
+        `required when the internal port binds every interface (${internalHost}): set advertise to the address workers on other machines dial to reach this gateway`,
+      );
+    }
+    return { host: internalHost, port: null };
+  }
+  try {
+    // -1 marks "no port written": the bound internal port is announced.
+    const { host, port } = parseAddress(text, { defaultPort: -1 });
+    if (isUnspecifiedHost(host)) throw new AddressError(`"${text}" is a wildcard address; announce one workers can dial`);
+    return { host, port: port === -1 ? null : port };
+  } catch (err) {
+    throw GatewayError.invalidOptions('advertise', (err as Error).message);
+  }
+}
+
 /** Defaults and validates every option once; throws one GatewayError (GW_ERR_INVALID_OPTIONS) naming the key. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options.nodeId !== 'string' || options.nodeId === '') throw GatewayError.invalidOptions('nodeId', 'must be a non-empty string');
@@ -165,7 +212,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     throw GatewayError.invalidOptions('registers', 'must be a list of "host:port" strings');
   }
   const listeners = options.listeners.map(resolveListener);
-  const defaultAdvertise = internal.host === '0.0.0.0' || internal.host === '::' ? '127.0.0.1' : internal.host;
+  const advertise = resolveAdvertise(options.advertise, internal.host);
+  if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
+    throw GatewayError.invalidOptions('cluster', `expected 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
+  }
   const heartbeatIntervalMs = int('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
   const heartbeatTimeoutMs = int('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 1);
   const link: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number } = {};
@@ -178,13 +228,23 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     secret: options.secret,
     listeners,
     internal: { host: internal.host, port: internalPort },
-    advertise: options.advertise ?? defaultAdvertise,
+    advertise,
+    cluster: options.cluster,
     registers: [...options.registers],
     heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
     routing: oneOf('routing', options.routing, ['sticky', 'random', 'least-busy'], 'sticky'),
     pendingEvents: {
       max: int('pendingEvents.max', options.pendingEvents?.max, DEFAULT_PENDING_EVENTS_MAX),
+      maxBytes: int('pendingEvents.maxBytes', options.pendingEvents?.maxBytes, DEFAULT_PENDING_EVENTS_MAX_BYTES, 1),
       policy: oneOf('pendingEvents.policy', options.pendingEvents?.policy, ['drop', 'close'], 'drop'),
+    },
+    linkWindow: {
+      events: int('linkWindow.events', options.linkWindow?.events, DEFAULT_LINK_WINDOW_EVENTS, 1),
+      bytes: int('linkWindow.bytes', options.linkWindow?.bytes, DEFAULT_LINK_WINDOW_BYTES, 1),
+    },
+    poison: {
+      maxDeliveries: int('poison.maxDeliveries', options.poison?.maxDeliveries, DEFAULT_MAX_DELIVERIES, 1),
+      policy: oneOf('poison.policy', options.poison?.policy, ['continue', 'close'], 'continue'),
     },
     sendBuffer: {
       maxBytes: int('sendBuffer.maxBytes', options.sendBuffer?.maxBytes, DEFAULT_SEND_BUFFER_MAX_BYTES, 1),
@@ -192,6 +252,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     },
     link,
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
+    preAuth: {
+      maxTotal: int('preAuth.maxConnections', options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS),
+      maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),
+    },
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
     logger: options.logger ?? silentLogger,
   };

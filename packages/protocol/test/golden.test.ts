@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  decodeMessage, encodeAck, encodeClientClose, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
+  decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
   encodeSendToGroups, Op, packValue, PROTOCOL_VERSION,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
@@ -79,6 +79,27 @@ const goldens: Golden[] = [
     hot: () => encodeAck(0x01020304),
   },
   {
+    name: 'AckRanges (two ranges: 3–5 and 9)',
+    hex: ['00000011', '4a', '00000003', '00000005', '00000009', '00000009'],
+    message: { op: Op.AckRanges, ranges: [3, 5, 9, 9] },
+    hot: () => encodeAckRanges([3, 5, 9, 9]),
+  },
+  {
+    name: 'ClientPoison (a text message, 2 deliveries, no session)',
+    hex: [
+      '00000013', // length 19
+      '21', // op 33 ClientPoison
+      '00000004', // seq 4
+      '000000000009', // client 9
+      '00', // flags: text, no client state
+      '01', // event: message
+      '0002', // deliveries 2
+      '626f6f6d', // payload "boom"
+    ],
+    message: { op: Op.ClientPoison, seq: 4, client: 9, session: null, event: 'message', deliveries: 2, binary: false, payload: Buffer.from('boom') },
+    hot: () => encodeClientPoison(4, 9, null, 'message', 2, false, Buffer.from('boom')),
+  },
+  {
     name: 'BindUid (msgpack control message)',
     hex: [
       '00000017', // length 23
@@ -103,6 +124,21 @@ const goldens: Golden[] = [
     message: { op: Op.Hello, version: 1, nonce, role: 'gateway', nodeId: 'gw-a' },
   },
   {
+    name: 'Hello (gateway id and cluster, protocol 2)',
+    hex: [
+      '00000062', // length 98
+      '01', // op 1 Hello
+      'de0006',
+      'a776657273696f6e', '02', // "version": 2
+      'a56e6f6e6365', 'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
+      'a4726f6c65', 'a767617465776179', // "role": "gateway"
+      'a66e6f64654964', 'a467772d61', // "nodeId": "gw-a"
+      'a9676174657761794964', 'ac306768706e3361357671317a', // "gatewayId": "0ghpn3a5vq1z"
+      'a7636c7573746572', 'a470726f64', // "cluster": "prod"
+    ],
+    message: { op: Op.Hello, version: 2, nonce, role: 'gateway', nodeId: 'gw-a', gatewayId: '0ghpn3a5vq1z', cluster: 'prod' },
+  },
+  {
     name: 'Drain (no body)',
     hex: ['00000001', '48'],
     message: { op: Op.Drain },
@@ -110,8 +146,8 @@ const goldens: Golden[] = [
 ];
 
 describe('golden wire fixtures', () => {
-  it('protocol version is 1 (bump it together with these fixtures)', () => {
-    expect(PROTOCOL_VERSION).toBe(1);
+  it('protocol version is 2 (bump it together with these fixtures)', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
   });
 
   for (const g of goldens) {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
@@ -48,6 +49,8 @@ export interface CommonOptions {
   gateways?: readonly StaticGateway[] | undefined;
   /** Any other source of the gateway list (tests, embedding). Takes precedence over registers/gateways. */
   directory?: GatewayDirectory | undefined;
+  /** Cluster name stated in every handshake; gateways and registers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface BusinessWorkerOptions extends CommonOptions {
@@ -73,6 +76,7 @@ export interface ResolvedCommonOptions {
   readonly logger: Logger;
   readonly gateways: readonly StaticGateway[] | null;
   readonly directory: GatewayDirectory | null;
+  readonly cluster: string | undefined;
 }
 
 export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
@@ -114,6 +118,9 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   if (registers.length === 0 && gateways === null && directory === null) {
     throw new InvalidOptionsError(`${what}: registers is empty (give at least one register address, or a static gateways list)`);
   }
+  if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
+    throw new InvalidOptionsError(`${what}: cluster must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
+  }
   const link = options.link ?? {};
   const minMs = positive('reconnect.minMs', options.reconnect?.minMs, DEFAULT_RECONNECT_MIN_MS);
   const maxMs = Math.max(minMs, positive('reconnect.maxMs', options.reconnect?.maxMs, DEFAULT_RECONNECT_MAX_MS));
@@ -132,6 +139,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     logger: options.logger ?? silentLogger,
     gateways,
     directory,
+    cluster: options.cluster,
   };
 }
 

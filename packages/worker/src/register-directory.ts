@@ -19,6 +19,11 @@ export function createDirectory(
     nodeId,
     ...(worker !== null && { worker }),
     logger: options.logger,
+    cluster: options.cluster,
+    link: {
+      ...(options.link.pingIntervalMs !== undefined && { pingIntervalMs: options.link.pingIntervalMs }),
+      ...(options.link.timeoutMs !== undefined && { timeoutMs: options.link.timeoutMs }),
+    },
     ...(options.link.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: options.link.handshakeTimeoutMs }),
   });
 }
