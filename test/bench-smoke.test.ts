@@ -102,8 +102,8 @@ describe('npm run bench --size tiny', () => {
     child = proc;
     let stdout = '';
     let stderr = '';
-    proc.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | string | null>((resolve) => proc.on('exit', (c, s) => resolve(c ?? s)));
 
     const lines = stdout

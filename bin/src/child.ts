@@ -78,7 +78,7 @@ async function main(): Promise<void> {
     else if (m.type === 'request') {
       admin.answer(m).then(
         (result) => send({ type: 'reply', id: m.id, result }),
-        (err: Error) => send({ type: 'reply', id: m.id, result: { error: err.message } }),
+        (err: unknown) => send({ type: 'reply', id: m.id, result: { error: err instanceof Error ? err.message : String(err) } }),
       );
     }
   });

@@ -11,7 +11,7 @@ const TERMINAL_IGNORED = 'time,level,pid,hostname,role,node,index';
 
 /** `gateway0`, `worker1`, `register`, `supervisor`: who wrote a line. */
 export function rolePrefix(role: unknown, index: unknown): string {
-  return typeof index === 'number' && (role === 'gateway' || role === 'worker') ? `${String(role)}${index}` : String(role);
+  return typeof index === 'number' && (role === 'gateway' || role === 'worker') ? `${role}${index}` : String(role);
 }
 
 function clock(time: unknown): string {
@@ -35,6 +35,7 @@ export function terminalStream(sync = true) {
       const prefix = rolePrefix(log['role'], log['index']).padEnd(PREFIX_WIDTH);
       const level = label.toUpperCase().padEnd(5);
       const paint = label === 'error' || label === 'fatal' ? colors.red : label === 'warn' ? colors.yellow : colors.gray;
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- pino's message is a string; anything else is printed as-is
       return `${colors.cyan(prefix)}| ${colors.gray(clock(log['time']))} ${paint(level)} ${String(log[messageKey] ?? '')}`;
     },
   });
@@ -46,7 +47,7 @@ export function terminalStream(sync = true) {
  */
 export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}): PinoLogger {
   const options = { level, base: { role, node: nodeId, pid: process.pid, ...extra } };
-  if (process.stdout.isTTY === true) return pino(options, terminalStream());
+  if (process.stdout.isTTY) return pino(options, terminalStream());
   return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 

@@ -31,8 +31,8 @@ function run(args: string[]): Promise<{ admin: string } | { code: number | null;
   return new Promise((resolve) => {
     let out = '';
     let stderr = '';
-    p.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    p.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    p.stdout.setEncoding('utf8').on('data', (c: string) => {
       out += c;
       const m = /"admin":"([^"]+)"/.exec(out);
       if (m !== null) resolve({ admin: m[1] as string });

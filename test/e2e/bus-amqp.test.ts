@@ -250,7 +250,10 @@ describe('routing-mode bindings against the broker', () => {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('fence not received')), 5_000);
         const check = (s: string) => (s === fence ? (clearTimeout(timer), resolve()) : waiting.push(check));
-        if (got.includes(fence)) (clearTimeout(timer), resolve());
+        if (got.includes(fence)) {
+          clearTimeout(timer);
+          resolve();
+        }
         else waiting.push(check);
       });
       return got.filter((s) => !s.startsWith('fence-'));

@@ -182,7 +182,10 @@ describe('control channel: private and authenticated', () => {
       const timer = setTimeout(() => reject(new Error(`squatter not listening within 10 s: ${fakeOut}`)), 10_000);
       fake.stdout!.setEncoding('utf8').on('data', (c: string) => {
         fakeOut += c;
-        if (fakeOut.includes('listening')) (clearTimeout(timer), resolve());
+        if (fakeOut.includes('listening')) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
     });
     expect(statSync(join(tmp, 'gateworker-0')).uid).toBe(65534);

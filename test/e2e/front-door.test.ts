@@ -48,7 +48,11 @@ describe('the front door: `npx gateworker start` with no config', () => {
         const timer = setTimeout(() => reject(new Error(`no banner within 30 s:\n${out}`)), 30_000);
         p.stdout.setEncoding('utf8').on('data', (c: string) => {
           out += c;
-          if (out.includes('npx gateworker stop')) (clearTimeout(timer), done()); // the banner's last line
+          // the banner's last line
+          if (out.includes('npx gateworker stop')) {
+            clearTimeout(timer);
+            done();
+          }
         });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`gateworker start exited (${code}):\n${out}`))));
       });

@@ -87,7 +87,10 @@ describe('logs', () => {
         const timer = setTimeout(() => reject(new Error(`no "cluster ready" within 30 s:\n${out}`)), 30_000);
         p.stdout.setEncoding('utf8').on('data', (c: string) => {
           out += c;
-          if (out.includes('cluster ready')) (clearTimeout(timer), resolve());
+          if (out.includes('cluster ready')) {
+          clearTimeout(timer);
+          resolve();
+        }
         });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`exited (${code}):\n${out}`))));
       });

@@ -128,7 +128,7 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000,
   for (;;) {
     try {
       const v = await fn();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
       last = v;
     } catch (err) {
       last = err;

@@ -76,7 +76,7 @@ export async function startEtcd(timeoutMs = 15_000): Promise<EtcdServer> {
   return {
     endpoint,
     get pid() {
-      return (proc as ChildProcess | null)?.pid;
+      return (proc)?.pid;
     },
     kill,
     restart: launch,

@@ -82,8 +82,8 @@ export async function startRabbit(): Promise<RabbitServer> {
     // The Debian wrapper (/usr/sbin/rabbitmq-server) switches to the rabbitmq user; the real script runs as us.
     const child = spawn('/usr/lib/rabbitmq/bin/rabbitmq-server', [], { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     node = child;
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
     await waitReady(url, () => node, () => output);
   };
 

@@ -44,7 +44,7 @@ export async function startRedis(): Promise<RedisServer> {
     let out = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server not ready within ${READY_TIMEOUT_MS} ms: ${out.slice(-1000)}`)), READY_TIMEOUT_MS);
-      c.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      c.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
         if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);

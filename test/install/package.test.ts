@@ -113,7 +113,7 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
     const tsc = join(REPO, 'node_modules/typescript/bin/tsc');
     const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).then(
       (r) => ({ code: 0, out: r.stdout }),
-      (err: { code: number; stdout: string }) => ({ code: err.code, out: err.stdout }),
+      (err: unknown) => ({ code: (err as { code: number }).code, out: (err as { stdout: string }).stdout }),
     );
     expect(result.out).toBe('');
     expect(result.code).toBe(0);
@@ -146,7 +146,10 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
       started!.stdout!.setEncoding('utf8').on('data', (c: string) => {
         stdout += c;
         for (const m of stdout.matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));
-        if (stdout.includes('"msg":"cluster ready"')) (clearTimeout(timer), resolve());
+        if (stdout.includes('"msg":"cluster ready"')) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
       void exited.then((code) => (clearTimeout(timer), reject(new Error(`gateworker start exited (${code}); stderr: ${stderr.slice(-3000)}`))));
     });

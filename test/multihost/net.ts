@@ -72,10 +72,10 @@ export function netUnavailableReason(): string | null {
   }
   const probe = `gwmh-${randomBytes(3).toString('hex')}-probe`;
   const added = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
-  if (added.status !== 0) return `\`ip netns add\` is not permitted here: ${String(added.stderr).trim()}`;
+  if (added.status !== 0) return `\`ip netns add\` is not permitted here: ${added.stderr.trim()}`;
   const nft = spawnSync('ip', ['netns', 'exec', probe, 'nft', 'list', 'tables'], { encoding: 'utf8' });
   spawnSync('ip', ['netns', 'del', probe], { stdio: 'ignore' });
-  if (nft.status !== 0) return `nft does not work in a namespace here: ${String(nft.stderr).trim()}`;
+  if (nft.status !== 0) return `nft does not work in a namespace here: ${nft.stderr.trim()}`;
   return null;
 }
 

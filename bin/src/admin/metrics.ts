@@ -86,10 +86,11 @@ export class ProcessMetrics {
       help: family.help,
       type: family.type,
       aggregator: 'sum',
-      get: async () => ({
-        name: family.name, help: family.help, type: family.type, aggregator: 'sum',
-        values: this.current === null ? [] : family.values(this.current),
-      }),
+      get: () =>
+        Promise.resolve({
+          name: family.name, help: family.help, type: family.type, aggregator: 'sum' as const,
+          values: this.current === null ? [] : family.values(this.current),
+        }),
     };
     this.registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
   }

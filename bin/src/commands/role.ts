@@ -27,7 +27,7 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
     admin?.drain();
     void (handle?.close() ?? Promise.resolve()).then(
       () => process.exit(0),
-      (err: Error) => {
+      (err: unknown) => {
         logger.error({ err }, 'error while stopping');
         process.exit(1);
       },

@@ -63,7 +63,7 @@ export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig 
       await stop('gateworker stop');
       return { ok: true, message: 'stopped' };
     },
-    pids: async () => ({ ok: true, message: 'running', data: { pid: process.pid, children: supervisor.pids() } }),
+    pids: () => Promise.resolve({ ok: true, message: 'running', data: { pid: process.pid, children: supervisor.pids() } }),
   });
   installSignals(
     logger,

@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { nodeIdOf } from '../roles/run.js';
 import { registersOf } from '../roles/options.js';
 import { runDirFor, sendControl } from '../supervisor/control.js';
+import { ControlErrorCode } from '../supervisor/errors.js';
 import { formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
 
 /**
@@ -22,7 +23,7 @@ export const STATUS_WATCH_INTERVAL_MS = 1_000;
 type Found = { source: 'supervisor'; tree: TreeSnapshot } | { source: 'register'; status: ClusterStatus };
 
 export class NoClusterError extends Error {
-  readonly code = 'GW_ERR_NO_CLUSTER';
+  readonly code = ControlErrorCode.NoCluster;
 }
 
 /** Through `start`'s control channel when one runs for this config, else the register the config names. */
@@ -91,7 +92,7 @@ export async function runStatus(loaded: LoadedConfig, options: { json: boolean; 
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const tty = process.stdout.isTTY === true;
+  const tty = process.stdout.isTTY;
   try {
     while (!stop) {
       const started = Date.now();

@@ -174,7 +174,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   let tree: Record<string, unknown>;
   const source: Source = { doc: null, lines: new LineCounter(), file, overrides: [], centre: null };
   if (file === null) {
-    tree = structuredClone(options.base ?? DEFAULT_CONFIG) as Record<string, unknown>;
+    tree = structuredClone(options.base ?? DEFAULT_CONFIG);
   } else {
     const read = readFile(file);
     tree = read.tree;

@@ -53,6 +53,7 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
     try {
       checkRunDir(runDir);
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- checkRunDir throws Errors; the cast states it for prefer-promise-reject-errors
       reject(err as Error);
       return;
     }
@@ -61,6 +62,7 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
     try {
       token = readToken(runDir);
     } catch (err) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- readToken throws Errors; the cast states it for prefer-promise-reject-errors
       reject(err as Error);
       return;
     }
@@ -206,7 +208,7 @@ function serveOne(socket: Socket, token: Buffer, handlers: ControlHandlers): voi
       const handle = handlers[cmd as ControlCommand] as (r: unknown) => Promise<ControlReply>;
       handle(request).then(
         (reply) => answer(reply),
-        (err: Error) => answer({ ok: false, message: err.message }),
+        (err: unknown) => answer({ ok: false, message: err instanceof Error ? err.message : String(err) }),
       );
       function answer(reply: ControlReply): void {
         const text = JSON.stringify(reply);

@@ -117,7 +117,7 @@ export class Supervisor {
         if (!slot.ready) return { ...base, error: 'starting' };
         try {
           const result = await current.request(what, slot.restarts, timeoutMs, query);
-          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String((result as { error: unknown }).error) };
+          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String((result).error) };
           return { ...base, result };
         } catch (err) {
           return { ...base, error: (err as Error).message };
@@ -176,7 +176,7 @@ export class Supervisor {
         slot.generation++;
         this.launch(slot).then(
           (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
-          (err: Error) => this.logger.error({ child: slot.name, err: err.message }, `${slot.name} failed to restart`),
+          (err: unknown) => this.logger.error({ child: slot.name, err: err instanceof Error ? err.message : String(err) }, `${slot.name} failed to restart`),
         );
       }, delay);
     });

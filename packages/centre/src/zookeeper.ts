@@ -193,6 +193,7 @@ export class ZooKeeperCentre implements ConfigCentre {
         const timer = setTimeout(() => reject(new Error(`no answer within ${this.callTimeoutMs} ms`)), this.callTimeoutMs);
         op(client, (err, value) => {
           clearTimeout(timer);
+          // eslint-disable-next-line @typescript-eslint/no-base-to-string -- node-zookeeper-client's Exception has a descriptive toString() its typings do not declare
           if (err) reject(err instanceof Error ? err : new Error(String(err)));
           else resolve(value as T);
         });

@@ -45,7 +45,7 @@ export class Counters {
   linksFailed = 0;
 
   snapshot(): Record<string, number> {
-    return Object.fromEntries(Object.entries(this)) as Record<string, number>;
+    return Object.fromEntries(Object.entries(this));
   }
 }
 

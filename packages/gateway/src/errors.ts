@@ -1,10 +1,10 @@
 /**
- * Gateway errors. Matched by `code`, never by message text.
+ * Gateway errors. Matched by `code`, never by message text. Codes shared across packages
+ * (`GW_ERR_INVALID_OPTIONS`) are defined once in @gateworker/protocol's `ErrorCode`.
  */
+import { ErrorCode } from '@gateworker/protocol';
 
 export const GatewayErrorCode = {
-  InvalidOptions: 'GW_ERR_INVALID_OPTIONS',
-  NotStarted: 'GW_ERR_NOT_STARTED',
   AlreadyStarted: 'GW_ERR_ALREADY_STARTED',
   Closed: 'GW_ERR_GATEWAY_CLOSED',
   ListenFailed: 'GW_ERR_LISTEN_FAILED',
@@ -12,7 +12,7 @@ export const GatewayErrorCode = {
   InvalidSession: 'GW_ERR_INVALID_SESSION',
   MessageTooLarge: 'GW_ERR_MESSAGE_TOO_LARGE',
 } as const;
-export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
+export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode] | typeof ErrorCode.InvalidOptions;
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
@@ -24,7 +24,7 @@ export class GatewayError extends Error {
   }
 
   static invalidOptions(key: string, problem: string): GatewayError {
-    return new GatewayError(GatewayErrorCode.InvalidOptions, `invalid gateway option ${key}: ${problem}`);
+    return new GatewayError(ErrorCode.InvalidOptions, `invalid gateway option ${key}: ${problem}`);
   }
 }
 

@@ -122,14 +122,14 @@ export interface ResolvedGatewayOptions {
 function int(key: string, value: number | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw GatewayError.invalidOptions(key, `expected an integer ≥ ${min}, got ${String(value)}`);
+    throw GatewayError.invalidOptions(key, `expected an integer ≥ ${min}, got ${value}`);
   }
   return value;
 }
 
 function oneOf<T extends string>(key: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value)) throw GatewayError.invalidOptions(key, `expected one of ${allowed.join(', ')}, got ${String(value)}`);
+  if (!allowed.includes(value)) throw GatewayError.invalidOptions(key, `expected one of ${allowed.join(', ')}, got ${value}`);
   return value;
 }
 
@@ -143,7 +143,7 @@ function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions
   try {
     url = new URL(l.url);
   } catch {
-    throw GatewayError.invalidOptions(`${key}.url`, `not a URL: "${String(l.url)}"`);
+    throw GatewayError.invalidOptions(`${key}.url`, `not a URL: "${l.url}"`);
   }
   const kind = url.protocol.slice(0, -1);
   if (kind !== 'ws' && kind !== 'wss' && kind !== 'tcp') {

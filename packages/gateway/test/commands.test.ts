@@ -165,8 +165,8 @@ describe('command handlers', () => {
     const { ws, add, run } = setup();
     add(1, ws);
     add(2, ws);
-    run({ op: Op.CloseClient, client: 1, data: null, binary: false, code: 4001, reason: 'rejected' } as Message);
-    run({ op: Op.CloseClient, client: 2, data: null, binary: false, code: 1005, reason: 'reserved' } as Message);
+    run({ op: Op.CloseClient, client: 1, data: null, binary: false, code: 4001, reason: 'rejected' });
+    run({ op: Op.CloseClient, client: 2, data: null, binary: false, code: 1005, reason: 'reserved' });
     expect(ws.closed.map((c) => [c.client, c.why.code, c.why.reason])).toEqual([[1, 4001, 'rejected'], [2, 1000, '']]);
   });
 

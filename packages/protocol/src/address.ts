@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { ErrorCode } from './errors.js';
 
 /**
  * The one parser for internal addresses (register `listen`, gateway `internal` / `advertise`,
@@ -20,7 +21,7 @@ export interface HostPort {
 /** A malformed address; `message` says what is accepted. */
 export class AddressError extends RangeError {
   override readonly name = 'AddressError';
-  readonly code = 'GW_ERR_INVALID_ADDRESS';
+  readonly code = ErrorCode.InvalidAddress;
 }
 
 export interface ParseAddressOptions {
@@ -53,6 +54,7 @@ function checkHost(text: string, host: string, portImplied: boolean): string {
 export function parseAddress(text: string, options: ParseAddressOptions = {}): HostPort {
   const implied = options.defaultPort;
   const portImplied = implied !== undefined;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- callers pass untyped config values; String() keeps the message readable
   if (typeof text !== 'string' || text === '' || /\s/.test(text)) fail(String(text), 'empty or contains whitespace', portImplied);
   if (text.startsWith('[')) {
     const close = text.indexOf(']');

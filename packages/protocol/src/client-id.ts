@@ -29,7 +29,7 @@ function encodeBase32(value: number): string {
   let out = '';
   let v = value;
   do {
-    out = ALPHABET[v % 32] + out;
+    out = ALPHABET.charAt(v % 32) + out;
     v = Math.floor(v / 32);
   } while (v > 0);
   return out;

@@ -531,7 +531,7 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     decode: (body) => {
       const { args, binary, payload } = decodePackedArgs(body, 'SendToUids');
       if (!Array.isArray(args) || !args.every((u) => typeof u === 'string')) throw ProtocolError.invalid('SendToUids', 'uids is not a list of strings');
-      return { op: Op.SendToUids, uids: args as string[], binary, payload };
+      return { op: Op.SendToUids, uids: args, binary, payload };
     },
   },
   [Op.SendToGroups]: {

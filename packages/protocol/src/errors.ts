@@ -16,7 +16,12 @@ export const ErrorCode = {
   PeerError: 'GW_ERR_PEER',
   HeartbeatTimeout: 'GW_ERR_HEARTBEAT_TIMEOUT',
   LinkClosed: 'GW_ERR_LINK_CLOSED',
+  /** A string that is not a gateworker client id was given where one is needed (worker API). */
   InvalidClientId: 'GW_ERR_INVALID_CLIENT_ID',
+  /** Options that cannot work; the message names the option. Shared by the packages that take options. */
+  InvalidOptions: 'GW_ERR_INVALID_OPTIONS',
+  /** A malformed host:port address (`parseAddress`). */
+  InvalidAddress: 'GW_ERR_INVALID_ADDRESS',
   ClusterMismatch: 'GW_ERR_CLUSTER_MISMATCH',
   WrongGateway: 'GW_ERR_WRONG_GATEWAY',
 } as const;

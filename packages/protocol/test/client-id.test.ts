@@ -81,7 +81,7 @@ describe('client ids', () => {
       `${gw}1`.toUpperCase(), // upper case
       `${gw}u`, `${gw}i`, `${gw}l`, `${gw}o`, // letters Crockford leaves out
       `${gw}1-`, `${gw} 1`, `${gw}1é`, `${gw}1\u0000`, // other characters
-      `0ghpn3a5vq1${'1'}`, // 11-character gateway part + counter is only 12 characters
+      `0ghpn3a5vq11`, // 11-character gateway part + counter is only 12 characters
     ];
     for (const id of bad) expect(parseClientId(id), JSON.stringify(id)).toBeNull();
     expect(parseClientId(123 as unknown as string)).toBeNull();

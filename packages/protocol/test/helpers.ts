@@ -155,7 +155,7 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
 };
 
 /** Every sample, in opcode order. */
-export const allSamples: Message[] = Object.values(samples).flat() as Message[];
+export const allSamples: Message[] = Object.values(samples).flat();
 
 /** Every value of ErrorCode. */
 export const errorCodes = new Set<string>(Object.values(ErrorCode));

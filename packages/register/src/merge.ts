@@ -42,7 +42,7 @@ export class GatewayView<S> {
 
   up(source: S, gateway: GatewayInfo): ViewChange[] {
     let known = this.bySource.get(source);
-    if (known === undefined) this.bySource.set(source, (known = new Map()));
+    if (known === undefined) this.bySource.set(source, (known = new Map<string, GatewayInfo>()));
     known.set(gateway.gatewayId, gateway);
     return this.settle(gateway.gatewayId, gateway, []);
   }

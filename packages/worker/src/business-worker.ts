@@ -3,7 +3,7 @@ import type { WorkerInfo } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type { ClientEnv } from './client.js';
 import { ClusterApiImpl } from './cluster-api.js';
-import type { ClusterApi, Session } from './cluster-api-types.js';
+import type { ClusterApi } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { Dispatcher } from './dispatch.js';
 import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
@@ -62,7 +62,7 @@ export class BusinessWorker {
   private readonly queries = new QueryManager();
   private readonly dispatcher: Dispatcher;
   private readonly context: WorkerContext;
-  private readonly handler: Handler<Session>;
+  private readonly handler: Handler;
   /** onWorkerStart is done: links send WorkerReady as soon as they connect. */
   private activated = false;
   private starting: Promise<void> | null = null;
@@ -73,7 +73,7 @@ export class BusinessWorker {
     this.options = resolveWorkerOptions(options);
     const o = this.options;
     this.logger = o.logger.child({ workerId: o.workerId });
-    this.handler = o.handler as Handler<Session>;
+    this.handler = o.handler as Handler;
     this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
     this.links = new GatewayLinks(
       this.directory,

@@ -65,7 +65,7 @@ function readInt(v: unknown): number {
 }
 
 function readStrings(v: unknown): string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v as string[]) : fail('a list of strings');
+  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v) : fail('a list of strings');
 }
 
 /** Client numbers (or, tolerated, ids) → ids. */
@@ -292,7 +292,7 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     const missing = new Set<string>();
     let partial = false;
     answers.forEach((answer, i) => {
-      const value = answer as boolean | PartialResult<boolean>;
+      const value = answer;
       if (typeof value === 'object') {
         partial = true;
         value.missing.forEach((m) => missing.add(m));
@@ -344,7 +344,7 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     const { gatewayId, client } = parseId(id);
     await this.usable();
     const peer = this.transport.links.peer(gatewayId);
-    if (peer === undefined) return unknownGateway as QueryAnswer<T, O>; // the gateway is gone, so is the client
+    if (peer === undefined) return unknownGateway; // the gateway is gone, so is the client
     const merge = (answers: readonly Answer[]): T => (answers[0] === undefined ? unknownGateway : read(answers[0].result));
     return this.run(name, [targetOf(peer)], kind, { client }, merge, options);
   }

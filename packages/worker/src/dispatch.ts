@@ -3,7 +3,6 @@ import { clientIdFor, Op } from '@gateworker/protocol';
 import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { ClientContext, type ClientEnv } from './client.js';
-import type { Session } from './cluster-api-types.js';
 import type { Handler } from './handler.js';
 import type { ClientEvent, LinkSession } from './link-session.js';
 import { callbackStatsTable, nowMs, type CallbackName } from './stats.js';
@@ -57,7 +56,7 @@ export class Dispatcher implements LocalClients {
   private idleWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly handler: Handler<Session>,
+    private readonly handler: Handler,
     private readonly env: ClientEnv,
     private readonly logger: Logger,
   ) {}

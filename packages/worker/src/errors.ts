@@ -1,11 +1,11 @@
 /**
  * Errors of @gateworker/worker. Every error has a stable `code` (match on it, never on the
- * message text) and passes its `cause` through.
+ * message text) and passes its `cause` through. Codes shared across packages (`GW_ERR_INVALID_OPTIONS`,
+ * `GW_ERR_INVALID_CLIENT_ID`) are defined once in @gateworker/protocol's `ErrorCode`.
  */
+import { ErrorCode } from '@gateworker/protocol';
 
 export const WorkerErrorCode = {
-  InvalidOptions: 'GW_ERR_INVALID_OPTIONS',
-  InvalidClientId: 'GW_ERR_INVALID_CLIENT_ID',
   QueryTimeout: 'GW_ERR_QUERY_TIMEOUT',
   QueryFailed: 'GW_ERR_QUERY_FAILED',
   HandlerLoad: 'GW_ERR_HANDLER_LOAD',
@@ -13,7 +13,10 @@ export const WorkerErrorCode = {
   ReadyTimeout: 'GW_ERR_READY_TIMEOUT',
   Closed: 'GW_ERR_CLOSED',
 } as const;
-export type WorkerErrorCode = (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode];
+export type WorkerErrorCode =
+  | (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode]
+  | typeof ErrorCode.InvalidOptions
+  | typeof ErrorCode.InvalidClientId;
 
 export class WorkerError extends Error {
   override name = 'WorkerError';
@@ -29,7 +32,7 @@ export class WorkerError extends Error {
 export class InvalidOptionsError extends WorkerError {
   override name = 'InvalidOptionsError';
   constructor(message: string) {
-    super(WorkerErrorCode.InvalidOptions, message);
+    super(ErrorCode.InvalidOptions, message);
   }
 }
 
@@ -38,7 +41,7 @@ export class InvalidClientIdError extends WorkerError {
   override name = 'InvalidClientIdError';
   readonly clientId: string;
   constructor(clientId: unknown) {
-    super(WorkerErrorCode.InvalidClientId, `not a client id: ${JSON.stringify(clientId) ?? String(clientId)}`);
+    super(ErrorCode.InvalidClientId, `not a client id: ${JSON.stringify(clientId) ?? String(clientId)}`);
     this.clientId = String(clientId);
   }
 }

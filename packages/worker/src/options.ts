@@ -107,7 +107,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError(`${what} options must be an object`);
   if (typeof options.secret !== 'string') throw new InvalidOptionsError(`${what}: secret must be a string`);
   const registers = options.registers ?? [];
-  if (!Array.isArray(registers) || !registers.every((r) => typeof r === 'string' && r.length > 0)) {
+  if (!isAddressList(registers)) {
     throw new InvalidOptionsError(`${what}: registers must be a list of host:port strings`);
   }
   const gateways = options.gateways ?? null;
@@ -177,4 +177,9 @@ export function linkOptionsOf(link: Readonly<LinkTuning>): { pingIntervalMs?: nu
   if (link.maxFrameBytes !== undefined) out.maxFrameBytes = link.maxFrameBytes;
   if (link.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = link.handshakeTimeoutMs;
   return out;
+}
+
+/** A list of non-empty strings. A type guard rather than `Array.isArray`, which would widen the type to `any[]`. */
+function isAddressList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((r) => typeof r === 'string' && r.length > 0);
 }

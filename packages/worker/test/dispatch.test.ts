@@ -8,7 +8,7 @@ import { captureLogger, close, connect, deferred, fakeEnv, fakeSession, flushMic
 
 const GW = '000000000001';
 
-function setup(handler: Handler<Session>) {
+function setup(handler: Handler) {
   const logger = captureLogger();
   const source = fakeSession(GW);
   const d = new Dispatcher(handler, fakeEnv(logger, new Map([[GW, source]])), logger);
@@ -199,7 +199,7 @@ describe('sessions', () => {
   });
 
   it('keeps the local copy in step with setSession/updateSession from the cluster API', () => {
-    let client: Client<Session> | null = null;
+    let client: Client | null = null;
     const { d, source } = setup({
       onMessage(c) {
         client = c;

@@ -27,7 +27,7 @@ describe('GatewayClient with a static gateway list', () => {
     link.answer = () => ['u1'];
     const err = await client.getAllUids().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'GW_ERR_QUERY_TIMEOUT', missing: [`${deadId}@127.0.0.1:1`] });
-    expect(String((err as Error).message)).toContain(deadId);
+    expect((err as Error).message).toContain(deadId);
     expect(await client.getAllUids({ partial: true })).toEqual({ partial: true, missing: [`${deadId}@127.0.0.1:1`], result: ['u1'] });
   });
 

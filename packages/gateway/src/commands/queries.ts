@@ -49,7 +49,7 @@ function uidsArg(args: unknown, kind: string): string[] {
   if (v === undefined) v = field(args, 'uid');
   if (typeof v === 'string') return [v];
   if (!Array.isArray(v) || !v.every((u) => typeof u === 'string')) throw badArgs(kind, '{ uids: string[] }');
-  return v as string[];
+  return v;
 }
 
 function sessionOf(client: Client, ctx: CommandContext): PlainObject {

@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import { isGatewayError } from '../errors.js';
 import type { ResolvedListenerOptions } from '../options.js';
@@ -37,7 +37,7 @@ export class TcpListener implements ClientTransport {
       this.server = createTlsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, (socket) =>
         this.connection(socket),
       );
-      this.server.on('tlsClientError', (err, socket) => {
+      this.server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
         host.log.debug({ err, listener: this.url, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
       });
     }
