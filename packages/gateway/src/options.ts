@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import type { GatewayInfo, GatewayStats } from '@gateworker/protocol';
 import { silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
 
@@ -58,7 +59,22 @@ export interface GatewayOptions {
   link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
   /** Internal links: time to complete the authentication handshake. */
   handshakeTimeoutMs?: number;
+  /**
+   * Other places to announce this gateway besides the registers (a discovery backend such as etcd
+   * or ZooKeeper, or the supervisor relaying to one). Each gets the record at start, live stats,
+   * and close() when the gateway closes.
+   */
+  announcers?: GatewayAnnouncer[];
   logger?: Logger;
+}
+
+/** Somewhere this gateway's record is published (see GatewayOptions.announcers). */
+export interface GatewayAnnouncer {
+  announce(info: GatewayInfo): void;
+  /** Called at the stats interval; the announcer decides how often to publish. */
+  updateStats(stats: GatewayStats): void;
+  /** Withdraws the record. */
+  close(): Promise<void>;
 }
 
 export type ListenerKind = 'ws' | 'wss' | 'tcp';
@@ -93,6 +109,7 @@ export interface ResolvedGatewayOptions {
   readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
   readonly handshakeTimeoutMs: number | undefined;
   readonly statsIntervalMs: number;
+  readonly announcers: readonly GatewayAnnouncer[];
   readonly logger: Logger;
 }
 
@@ -193,6 +210,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     link,
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
+    announcers: [...(options.announcers ?? [])],
     logger: options.logger ?? silentLogger,
   };
 }

@@ -1,0 +1,106 @@
+import { EventEmitter } from 'node:events';
+import type { GatewayInfo } from '@gateworker/protocol';
+import { GatewayView, type ViewChange } from '@gateworker/register';
+import type { DiscoveryBackend } from './backend.js';
+import { DiscoveryError } from './errors.js';
+
+/** The events a worker's GatewayDirectory emits (the worker package's interface, structurally). */
+export interface DirectoryEvents {
+  'gateway-up': [info: GatewayInfo];
+  'gateway-down': [gatewayId: string];
+}
+
+/**
+ * A worker's / GatewayClient's gateway list read from a discovery backend this process holds
+ * (standalone roles). `owns`: close() ends the backend's session too.
+ */
+export class DiscoveryDirectory extends EventEmitter<DirectoryEvents> {
+  private readonly onUp = (info: GatewayInfo): void => void this.emit('gateway-up', info);
+  private readonly onDown = (id: string): void => void this.emit('gateway-down', id);
+
+  constructor(
+    readonly backend: DiscoveryBackend,
+    private readonly owns = true,
+  ) {
+    super();
+    backend.on('gateway-up', this.onUp);
+    backend.on('gateway-down', this.onDown);
+  }
+
+  start(): void {
+    this.backend.start();
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    return this.backend.ready(timeoutMs);
+  }
+
+  gateways(): ReadonlyMap<string, GatewayInfo> {
+    return this.backend.gateways();
+  }
+
+  async close(): Promise<void> {
+    this.backend.off('gateway-up', this.onUp);
+    this.backend.off('gateway-down', this.onDown);
+    this.removeAllListeners();
+    if (this.owns) await this.backend.close();
+  }
+}
+
+/**
+ * A gateway list fed with whole snapshots from elsewhere: under `gateworker start` the
+ * supervisor holds the one backend session of the machine and sends each child the view over
+ * IPC. Until the first snapshot, ready() waits.
+ */
+export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
+  private readonly view = new GatewayView<string>();
+  private listed = false;
+  private closed = false;
+  private readonly waiters = new Set<() => void>();
+
+  start(): void {}
+
+  /** The full current list (replaces the previous one; emits the differences). */
+  apply(list: readonly GatewayInfo[]): void {
+    if (this.closed) return;
+    this.emitChanges(this.view.replace('relay', list));
+    if (!this.listed) {
+      this.listed = true;
+      for (const done of [...this.waiters]) done();
+    }
+  }
+
+  ready(timeoutMs: number): Promise<void> {
+    if (this.listed) return Promise.resolve();
+    if (this.closed) return Promise.reject(DiscoveryError.closed('the relayed gateway list'));
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(done);
+        reject(DiscoveryError.unavailable('the supervisor\'s discovery view', timeoutMs));
+      }, timeoutMs);
+      this.waiters.add(done);
+    });
+  }
+
+  gateways(): ReadonlyMap<string, GatewayInfo> {
+    return this.view.gateways;
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.removeAllListeners();
+    return Promise.resolve();
+  }
+
+  private emitChanges(changes: ViewChange[]): void {
+    for (const c of changes) {
+      if (c.kind === 'down') this.emit('gateway-down', c.gatewayId);
+      else if (c.kind === 'up') this.emit('gateway-up', c.gateway);
+    }
+  }
+}
