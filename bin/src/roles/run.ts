@@ -5,6 +5,7 @@ import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Config } from '../config/schema.js';
 import { listenerOptions, registersOf, splitHostPort } from './options.js';
+import { enableTypeScriptFor } from './typescript.js';
 
 /** A running role inside this process. */
 export interface RoleHandle {
@@ -52,6 +53,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
 export async function runWorker(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
   const w = config.worker;
   if (w === undefined) throw new Error('the config has no worker section');
+  await enableTypeScriptFor(w.handler);
   const handler = await loadHandler(w.handler);
   const worker = new BusinessWorker({
     handler,

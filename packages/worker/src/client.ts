@@ -26,7 +26,7 @@ export interface QueuedEvent {
  * per-client state (session cache, event queue). Created at ClientConnect or lazily at the first
  * event for an unknown client; dropped once its ClientClose is handled or its link is gone.
  */
-export class ClientContext<S extends Session = Session> implements Client<S> {
+export class ClientContext<S extends object = Session> implements Client<S> {
   readonly id: string;
   listener = '';
   remoteAddress = '';
@@ -61,8 +61,9 @@ export class ClientContext<S extends Session = Session> implements Client<S> {
     this.current = {} as S;
   }
 
-  get gateway(): ClusterApi {
-    return this.env.api;
+  get gateway(): ClusterApi<S> {
+    // One untyped API object per worker; `S` only narrows what the handler sees.
+    return this.env.api as unknown as ClusterApi<S>;
   }
 
   get session(): S {

@@ -42,13 +42,22 @@ export type QueryAnswer<T, O> = 'partial' extends keyof O ? (true extends O['par
 
 export type NoOptions = Record<never, never>;
 
+/**
+ * A client's session as the gateway stores it: a plain object (msgpack-encoded on the wire). The
+ * cluster API, `Client` and `defineHandler` take the session type as a parameter `S`; a
+ * TypeScript `interface` works as well as a type alias.
+ */
 export type Session = Record<string, unknown>;
+
+/** A patch for `updateSession`: any part of the session, nested objects merged key by key. */
+export type SessionPatch<S> = { [K in keyof S]?: S[K] extends Record<string, unknown> ? SessionPatch<S[K]> | S[K] : S[K] };
 
 export function isPartialResult<T>(value: T | PartialResult<T>): value is PartialResult<T> {
   return typeof value === 'object' && value !== null && (value as { partial?: unknown }).partial === true && 'missing' in value;
 }
 
-export interface ClusterApi {
+/** `S`: the session type (see Session); the default is an untyped plain object. */
+export interface ClusterApi<S extends object = Session> {
   // Sends
   sendToClient(id: OneOrMany<string>, data: SendData): Promise<void>;
   sendToAll(data: SendData, options?: ExcludeOptions): Promise<void>;
@@ -62,9 +71,9 @@ export interface ClusterApi {
   bindUid(id: string, uid: Key): Promise<void>;
   unbindUid(id: string): Promise<void>;
   closeClient(id: string, data?: SendData): Promise<void>;
-  setSession(id: string, session: Session): Promise<void>;
+  setSession(id: string, session: S): Promise<void>;
   /** Deep merge (plain objects only) into the stored session. */
-  updateSession(id: string, patch: Session): Promise<void>;
+  updateSession(id: string, patch: SessionPatch<S>): Promise<void>;
 
   // Queries
   isOnline<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<boolean, O>>;
@@ -72,13 +81,13 @@ export interface ClusterApi {
   getClientIdsByUid<const O extends QueryOptions = NoOptions>(uid: Key, options?: O): Promise<QueryAnswer<string[], O>>;
   getUidByClientId<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<string | null, O>>;
   /** null when the client is not connected. */
-  getSession<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<Session | null, O>>;
+  getSession<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<S | null, O>>;
   getAllClientCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>>;
   getClientCountByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<number, O>>;
   getClientIdsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<string[], O>>;
   getAllGroupIds<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<string[], O>>;
   getAllUids<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<string[], O>>;
   getUidCountByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<number, O>>;
-  getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, Session>, O>>;
-  getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, Session>, O>>;
+  getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, S>, O>>;
+  getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, S>, O>>;
 }

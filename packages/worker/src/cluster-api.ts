@@ -5,7 +5,7 @@ import {
 import type { Message } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type {
-  ClusterApi, ExcludeOptions, Key, NoOptions, OneOrMany, PartialResult, QueryAnswer, QueryOptions, SendData, Session,
+  ClusterApi, ExcludeOptions, Key, NoOptions, OneOrMany, PartialResult, QueryAnswer, QueryOptions, SendData, Session, SessionPatch,
 } from './cluster-api-types.js';
 import type { LocalClients } from './dispatch.js';
 import { InvalidClientIdError } from './errors.js';
@@ -103,7 +103,7 @@ const sessions = (answers: readonly Answer[]): Record<string, Session> => {
  * A malformed client id rejects with InvalidClientIdError; a client of an unknown or
  * unconnected gateway is skipped with a debug log (isOnline answers false).
  */
-export class ClusterApiImpl implements ClusterApi {
+export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S> {
   constructor(private readonly transport: ClusterTransport) {}
 
   // ---- sends ----
@@ -194,14 +194,14 @@ export class ClusterApiImpl implements ClusterApi {
     await this.command(id, 'closeClient', (client) => ({ op: Op.CloseClient, client, data: p?.payload ?? null, binary: p?.binary ?? false }));
   }
 
-  async setSession(id: string, session: Session): Promise<void> {
+  async setSession(id: string, session: S): Promise<void> {
     if (!isPlainObject(session)) throw new TypeError('setSession: the session must be a plain object');
     const bytes = encodeSession(session);
     const sent = await this.command(id, 'setSession', (client) => ({ op: Op.SetSession, client, session: bytes }));
     if (sent !== null) this.transport.local?.sessionSet(sent.gatewayId, sent.client, bytes);
   }
 
-  async updateSession(id: string, patch: Session): Promise<void> {
+  async updateSession(id: string, patch: SessionPatch<S>): Promise<void> {
     if (!isPlainObject(patch)) throw new TypeError('updateSession: the patch must be a plain object');
     const bytes = Buffer.from(packValue(patch));
     const sent = await this.command(id, 'updateSession', (client) => ({ op: Op.UpdateSession, client, patch: bytes }));
@@ -228,8 +228,8 @@ export class ClusterApiImpl implements ClusterApi {
     return this.askOne('getUidByClientId', id, QueryKind.GetUidByClientId, null, (v) => (typeof v === 'string' ? v : null), options);
   }
 
-  getSession<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<Session | null, O>> {
-    return this.askOne('getSession', id, QueryKind.GetSession, null, readSession, options);
+  getSession<const O extends QueryOptions = NoOptions>(id: string, options?: O): Promise<QueryAnswer<S | null, O>> {
+    return this.askOne('getSession', id, QueryKind.GetSession, null, readSession as (v: unknown) => S | null, options);
   }
 
   getAllClientCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>> {
@@ -260,13 +260,13 @@ export class ClusterApiImpl implements ClusterApi {
     return this.askAll('getUidCountByGroup', QueryKind.UidsByGroup, { group: g }, (a) => union(a).length, options);
   }
 
-  async getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, Session>, O>> {
+  async getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, S>, O>> {
     const g = keyOf(group, 'group');
-    return this.askAll('getClientSessionsByGroup', QueryKind.ClientSessionsByGroup, { group: g }, sessions, options);
+    return this.askAll('getClientSessionsByGroup', QueryKind.ClientSessionsByGroup, { group: g }, sessions as (a: readonly Answer[]) => Record<string, S>, options);
   }
 
-  getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, Session>, O>> {
-    return this.askAll('getAllClientSessions', QueryKind.AllClientSessions, null, sessions, options);
+  getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, S>, O>> {
+    return this.askAll('getAllClientSessions', QueryKind.AllClientSessions, null, sessions as (a: readonly Answer[]) => Record<string, S>, options);
   }
 
   // ---- plumbing ----

@@ -1,6 +1,7 @@
 import { ErrorCode, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { ClusterApiImpl } from './cluster-api.js';
+import type { Session } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
@@ -14,8 +15,11 @@ import { createDirectory } from './register-directory.js';
  * client events), follows the list and reconnects. Connects on first use or on `ready()`; every
  * method waits for readiness itself, at most queryTimeoutMs, then goes ahead with the gateways
  * it has (queries name the others as missing).
+ *
+ * `S` types the sessions its queries return (`new GatewayClient<ChatSession>({...})`).
+ * A script that is done with it calls `close()`: the open links keep Node's event loop alive.
  */
-export class GatewayClient extends ClusterApiImpl {
+export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S> {
   readonly options: ResolvedClientOptions;
   private readonly logger: Logger;
   private readonly directory: GatewayDirectory;
@@ -44,8 +48,8 @@ export class GatewayClient extends ClusterApiImpl {
         onSessionClosed: (session) => queries.sessionClosed(session),
       },
     );
-    let self: GatewayClient | null = null;
-    super({ links, queries, logger: o.logger, queryTimeoutMs: o.queryTimeoutMs, whenUsable: () => (self as GatewayClient).whenUsable(), local: null });
+    let self: GatewayClient<S> | null = null;
+    super({ links, queries, logger: o.logger, queryTimeoutMs: o.queryTimeoutMs, whenUsable: () => (self as GatewayClient<S>).whenUsable(), local: null });
     self = this;
     this.options = o;
     this.logger = o.logger;

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '@gateworker/protocol/node';
-import type { ClusterApi } from './cluster-api-types.js';
+import type { ClusterApi, Session } from './cluster-api-types.js';
 import { HandlerLoadError } from './errors.js';
 
 /** The WebSocket upgrade request, as `onWebSocketConnect` receives it. */
@@ -12,8 +12,11 @@ export interface UpgradeRequest {
   remoteAddress: string;
 }
 
-/** A connected client, as handlers see it. One object per client for as long as it is connected. */
-export interface Client<S = Record<string, unknown>> {
+/**
+ * A connected client, as handlers see it. One object per client for as long as it is connected.
+ * `S` is the session type: any object type, a TypeScript `interface` included.
+ */
+export interface Client<S extends object = Session> {
   /** Cluster-wide client id: routable, never reused. */
   readonly id: string;
   /** '' and 0 when this worker did not see the client connect (it learns them from ClientConnect). */
@@ -25,7 +28,7 @@ export interface Client<S = Record<string, unknown>> {
   session: S;
   /** The bound uid as far as this worker knows it (bound through this worker), else null. */
   readonly uid: string | null;
-  readonly gateway: ClusterApi;
+  readonly gateway: ClusterApi<S>;
   send(data: string | Uint8Array): void;
   /** Sends `data` (if given) and closes the client. */
   close(data?: string | Uint8Array): void;
@@ -35,17 +38,17 @@ export interface Client<S = Record<string, unknown>> {
   leaveGroup(group: string | number): void;
 }
 
-export interface WorkerContext {
+export interface WorkerContext<S extends object = Session> {
   readonly id: string;
-  readonly gateway: ClusterApi;
+  readonly gateway: ClusterApi<S>;
   readonly logger: Logger;
 }
 
 export type Awaitable<T> = T | Promise<T>;
 
-export interface Handler<S = Record<string, unknown>> {
+export interface Handler<S extends object = Session> {
   /** Once per worker process, before it takes events. */
-  onWorkerStart?(worker: WorkerContext): Awaitable<void>;
+  onWorkerStart?(worker: WorkerContext<S>): Awaitable<void>;
   /** A client connected (any listener). */
   onConnect?(client: Client<S>): Awaitable<void>;
   /**
@@ -58,11 +61,14 @@ export interface Handler<S = Record<string, unknown>> {
   /** The client is gone; its session and uid are still readable, session changes are not written back. */
   onClose?(client: Client<S>): Awaitable<void>;
   /** Before a drained worker exits. */
-  onWorkerStop?(worker: WorkerContext): Awaitable<void>;
+  onWorkerStop?(worker: WorkerContext<S>): Awaitable<void>;
 }
 
-/** Identity function that gives a handler module its types. */
-export function defineHandler<S extends Record<string, unknown> = Record<string, unknown>>(handler: Handler<S>): Handler<S> {
+/**
+ * Identity function that gives a handler module its types. `S` is the session type; an
+ * `interface` works (`defineHandler<ChatSession>({...})`), and so does a type alias.
+ */
+export function defineHandler<S extends object = Session>(handler: Handler<S>): Handler<S> {
   return handler;
 }
 

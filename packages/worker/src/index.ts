@@ -6,7 +6,7 @@ export { defineHandler, loadHandler, HANDLER_CALLBACKS } from './handler.js';
 export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable } from './handler.js';
 export { isPartialResult } from './cluster-api-types.js';
 export type {
-  ClusterApi, SendData, OneOrMany, Key, ExcludeOptions, QueryOptions, PartialResult, QueryAnswer, NoOptions, Session,
+  ClusterApi, SendData, OneOrMany, Key, ExcludeOptions, QueryOptions, PartialResult, QueryAnswer, NoOptions, Session, SessionPatch,
 } from './cluster-api-types.js';
 export { StaticGatewayDirectory } from './directory.js';
 export type { GatewayDirectory, StaticGateway } from './directory.js';
