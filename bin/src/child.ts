@@ -1,4 +1,6 @@
+import { RelayedDirectory } from '@gateworker/discovery';
 import { createLogger } from './logging.js';
+import { relayedDiscovery } from './roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
 import { installSignals } from './signals.js';
 import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
@@ -41,15 +43,30 @@ async function main(): Promise<void> {
   // Ctrl-C reaches the whole process group: a supervised child leaves the order of shutdown to
   // the supervisor (gateways first, then workers drain, then the register) and ignores SIGINT.
   installSignals(logger, (signal) => void stop(signal), undefined, { ignoreSigint: true });
+  // With `discovery:` the supervisor holds the machine's one etcd / ZooKeeper session: records
+  // go to it, the gateway list comes from it.
+  const relayed = spec.config.discovery === undefined ? null : new RelayedDirectory(logger);
+  const discovery =
+    relayed === null
+      ? null
+      : relayedDiscovery(
+          {
+            publish: (info) => send({ type: 'discovery-publish', info }),
+            unpublish: (gatewayId) => send({ type: 'discovery-unpublish', gatewayId }),
+          },
+          relayed,
+        );
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
+    else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
   });
+  if (relayed !== null) send({ type: 'discovery-subscribe' });
   process.on('disconnect', () => void stop('supervisor gone'));
 
   try {
     if (spec.role === 'register') handle = await runRegister(spec.config, logger);
-    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger);
-    else handle = await runWorker(spec.config, spec.index, logger);
+    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger, discovery);
+    else handle = await runWorker(spec.config, spec.index, logger, discovery);
   } catch (err) {
     const e = err as Error & { code?: string };
     logger.error({ err }, `failed to start: ${e.message}`);

@@ -26,7 +26,7 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', logLevel: 'logLevel', nodeId: 'nodeId' },
+  common: { secret: 'secret', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
@@ -70,6 +70,9 @@ function withCommon(cmd: Command): Command {
     .option('-c, --config <file>', `config file (default: ./${DEFAULT_CONFIG_FILE} if present)`)
     .option('--secret <secret>', 'shared secret for internal links')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
+    .option('--cluster <name>', 'cluster name (handshake, discovery keys)')
+    .option('--etcd <endpoints>', 'discover gateways on etcd instead of a register (comma-separated URLs)')
+    .option('--zookeeper <servers>', 'discover gateways on ZooKeeper instead of a register (host:port,...)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
 }
@@ -102,7 +105,7 @@ export function buildProgram(): Command {
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('cluster topology from the register'))
+  withCommon(program.command('status').description('cluster topology from the register, or from etcd / ZooKeeper with discovery'))
     .option('--json', 'print JSON')
     .action(async (o: CommonOptions & { json?: boolean }) => runStatus(configFor('status', o), o.json === true));
   return program;

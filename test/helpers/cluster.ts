@@ -62,6 +62,9 @@ export interface ClusterOptions {
   gateway?: Record<string, unknown>;
   worker?: Record<string, unknown>;
   logLevel?: string;
+  /** A `discovery:` section (etcd / ZooKeeper) instead of the register; `cluster` names the cluster. */
+  discovery?: Record<string, unknown>;
+  cluster?: string;
 }
 
 export interface Cluster {
@@ -95,7 +98,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const config = {
     secret,
     logLevel: options.logLevel ?? 'info',
-    register: { listen: `127.0.0.1:${registerPort}` },
+    ...(options.cluster !== undefined && { cluster: options.cluster }),
+    ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: `127.0.0.1:${registerPort}` } }),
     gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
     worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
   };

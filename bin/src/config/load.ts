@@ -124,6 +124,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     source.lines = read.lines;
   }
   source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
+  // Without a file, discovery from env or flags takes the built-in register's place.
+  if (file === null && source.overrides.some((o) => o.key.startsWith('discovery.'))) delete tree['register'];
   for (const o of source.overrides) setPath(tree, o.key, o.value);
 
   const parsed = configSchema.safeParse(tree);
@@ -133,6 +135,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   // Relative paths in the file are relative to the file; from env or flags, to the working directory.
   const rel = (key: string, p: string) => (isAbsolute(p) ? p : resolve(source.overrides.some((o) => o.key === key) ? cwd : baseDir, p));
   if (config.worker !== undefined) config.worker.handler = rel('worker.handler', config.worker.handler);
+  const tls = config.discovery?.etcd?.tls;
+  if (tls !== undefined) {
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const value = tls[k];
+      if (value !== undefined) tls[k] = rel(`discovery.etcd.tls.${k}`, value);
+    }
+  }
   config.gateway?.listen.forEach((l) => {
     if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
     if (l.key !== undefined) l.key = rel('gateway.listen', l.key);

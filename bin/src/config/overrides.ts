@@ -31,6 +31,18 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  cluster: 'string',
+  'discovery.etcd.endpoints': 'list',
+  'discovery.etcd.prefix': 'string',
+  'discovery.etcd.ttl': 'string',
+  'discovery.etcd.username': 'string',
+  'discovery.etcd.password': 'string',
+  'discovery.etcd.tls.ca': 'string',
+  'discovery.etcd.tls.cert': 'string',
+  'discovery.etcd.tls.key': 'string',
+  'discovery.zookeeper.servers': 'string',
+  'discovery.zookeeper.path': 'string',
+  'discovery.zookeeper.sessionTimeout': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

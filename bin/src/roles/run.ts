@@ -4,6 +4,7 @@ import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Config } from '../config/schema.js';
+import type { RoleDiscovery } from './discovery.js';
 import { listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
 
@@ -26,7 +27,8 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close() };
 }
 
-export async function runGateway(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
+/** `discovery`: how this process publishes and reads the gateway list when the config has `discovery:` (null: registers). */
+export async function runGateway(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const g = config.gateway;
   if (g === undefined) throw new Error('the config has no gateway section');
   const internal = splitHostPort(g.internal);
@@ -42,6 +44,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     routing: g.routing,
     pendingEvents: { max: g.pendingEvents.max, policy: g.pendingEvents.policy },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
+    ...(discovery !== null && { announcers: [discovery.announcer()] }),
     logger,
   });
   await gateway.start();
@@ -50,7 +53,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
   return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close() };
 }
 
-export async function runWorker(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
+export async function runWorker(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const w = config.worker;
   if (w === undefined) throw new Error('the config has no worker section');
   await enableTypeScriptFor(w.handler);
@@ -58,6 +61,7 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
   const worker = new BusinessWorker({
     handler,
     registers: registersOf(config, 'worker'),
+    ...(discovery !== null && { directory: discovery.directory() }),
     secret: config.secret,
     nodeId: nodeIdOf(config),
     workerId: `${nodeIdOf(config)}/w${index}/${process.pid}`,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { ChildSpec } from './ipc.js';
+import { DiscoveryRelay } from './discovery-relay.js';
+import type { ChildMessage, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
 /** Time a new process has to report ready, in milliseconds. */
@@ -47,11 +48,14 @@ export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
   private reloading: Promise<ReloadResult> | null = null;
+  /** With `discovery:`: the machine's one etcd / ZooKeeper session, relayed to the children. */
+  readonly discovery: DiscoveryRelay | null;
 
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
   ) {
+    this.discovery = config.discovery === undefined ? null : new DiscoveryRelay(config, logger);
     if (config.register !== undefined) this.slots.push(new Slot('register', 0));
     for (let i = 0; i < (config.gateway?.processes ?? 0); i++) this.slots.push(new Slot('gateway', i));
     for (let i = 0; i < (config.worker?.processes ?? 0); i++) this.slots.push(new Slot('worker', i));
@@ -60,6 +64,7 @@ export class Supervisor {
   /** Starts every role in order; rejects (after stopping what started) if any fails to come up. */
   async start(): Promise<string[]> {
     const summaries: string[] = [];
+    this.discovery?.start();
     for (const role of ['register', 'gateway', 'worker'] as const) {
       const slots = this.slots.filter((s) => s.role === role);
       try {
@@ -82,11 +87,23 @@ export class Supervisor {
 
   /** Fills a slot with a fresh process and waits until it is ready. */
   private async launch(slot: Slot): Promise<string> {
-    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const spawned = this.spawn(slot);
     slot.current = spawned;
     slot.startedAt = Date.now();
     this.watch(slot, spawned);
     return spawned.ready;
+  }
+
+  /** Starts a process for the slot and, with discovery, relays the gateway list and records for it. */
+  private spawn(slot: Slot): Spawned {
+    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const relay = this.discovery;
+    if (relay !== null) {
+      relay.attach(spawned);
+      spawned.process.on('message', (m: ChildMessage) => relay.onMessage(spawned, m));
+      void spawned.exited.then(() => relay.detach(spawned));
+    }
+    return spawned;
   }
 
   /** Restarts the slot's process if it exits while it is still the slot's current one. */
@@ -132,7 +149,7 @@ export class Supervisor {
       if (this.stopping) return { ok: false, message: 'stopping', durationMs: Date.now() - started };
       const old = slot.current;
       slot.generation++;
-      const fresh = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+      const fresh = this.spawn(slot);
       try {
         await fresh.ready;
       } catch (err) {
@@ -182,6 +199,7 @@ export class Supervisor {
           .map((s) => this.retire(s.current as Spawned, s.name).then(() => (s.current = null))),
       );
     }
+    await this.discovery?.close();
   }
 
   /** Kills every child at once (second signal). */

@@ -65,6 +65,11 @@ export abstract class DiscoveryBackend extends EventEmitter<DiscoveryBackendEven
     return this.view.gateways;
   }
 
+  /** True once the list was read (it may be stale while disconnected). */
+  get hasList(): boolean {
+    return this.listed;
+  }
+
   /** True while the backend answers. */
   get connected(): boolean {
     return this.isConnected;
@@ -151,17 +156,22 @@ export abstract class DiscoveryBackend extends EventEmitter<DiscoveryBackendEven
     this.emitSafely('disconnected', reason);
   }
 
-  /** The next retry delay: doubling from DEFAULT_RETRY_MIN_MS up to DEFAULT_RETRY_MAX_MS. */
-  protected nextRetryDelay(): number {
-    const d = this.retryDelayMs;
+  /** The next retry delay: doubling from DEFAULT_RETRY_MIN_MS up to `maxMs` (default DEFAULT_RETRY_MAX_MS). */
+  protected nextRetryDelay(maxMs = DEFAULT_RETRY_MAX_MS): number {
+    const d = Math.min(this.retryDelayMs, maxMs);
     this.retryDelayMs = Math.min(DEFAULT_RETRY_MAX_MS, this.retryDelayMs * 2);
     return d;
   }
 
   private apply(changes: ViewChange[]): void {
     for (const c of changes) {
-      if (c.kind === 'down') this.emitSafely('gateway-down', c.gatewayId);
-      else this.emitSafely(c.kind === 'up' ? 'gateway-up' : 'gateway-update', c.gateway);
+      if (c.kind === 'down') {
+        this.log.info({ gatewayId: c.gatewayId }, 'gateway left the discovery view');
+        this.emitSafely('gateway-down', c.gatewayId);
+      } else {
+        if (c.kind === 'up') this.log.info({ gatewayId: c.gateway.gatewayId, address: c.gateway.address }, 'gateway joined the discovery view');
+        this.emitSafely(c.kind === 'up' ? 'gateway-up' : 'gateway-update', c.gateway);
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayInfo } from '@gateworker/protocol';
+import { silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayView, type ViewChange } from '@gateworker/register';
 import type { DiscoveryBackend } from './backend.js';
 import { DiscoveryError } from './errors.js';
@@ -58,6 +59,10 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
   private closed = false;
   private readonly waiters = new Set<() => void>();
 
+  constructor(private readonly log: Logger = silentLogger) {
+    super();
+  }
+
   start(): void {}
 
   /** The full current list (replaces the previous one; emits the differences). */
@@ -99,8 +104,13 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
 
   private emitChanges(changes: ViewChange[]): void {
     for (const c of changes) {
-      if (c.kind === 'down') this.emit('gateway-down', c.gatewayId);
-      else if (c.kind === 'up') this.emit('gateway-up', c.gateway);
+      if (c.kind === 'down') {
+        this.log.info({ gatewayId: c.gatewayId }, 'gateway left the discovery view');
+        this.emit('gateway-down', c.gatewayId);
+      } else if (c.kind === 'up') {
+        this.log.info({ gatewayId: c.gateway.gatewayId, address: c.gateway.address }, 'gateway joined the discovery view');
+        this.emit('gateway-up', c.gateway);
+      }
     }
   }
 }

@@ -251,7 +251,9 @@ export class EtcdBackend extends DiscoveryBackend {
       if (this.lease !== lease || this.closed) return;
       this.lease = null;
       for (const id of this.own.keys()) this.dirty.add(id);
-      const delay = this.nextRetryDelay();
+      // Retry well within a TTL: after an outage etcd gives old leases one more TTL, and our records
+      // must be re-put under the new lease before the old one expires them.
+      const delay = this.nextRetryDelay(Math.max(100, (this.etcd.ttlSeconds * 1000) / 3));
       this.log.warn({ err: err.message, retryInMs: delay }, 'etcd lease lost; re-publishing under a new one');
       this.leaseTimer = setTimeout(() => {
         this.leaseTimer = null;
