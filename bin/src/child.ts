@@ -2,7 +2,10 @@ import { RelayedDirectory } from '@gateworker/discovery';
 import { createLogger } from './logging.js';
 import { relayedDiscovery } from './roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
+import { ChildAdmin } from './admin/child-admin.js';
+import { LocalProcess } from './admin/local.js';
 import { installSignals } from './signals.js';
+import { roleTitle, setTitle } from './title.js';
 import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
 
 /**
@@ -22,12 +25,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   delete process.env[CHILD_ENV];
+  setTitle(roleTitle(spec.role, spec.index, spec.config));
   const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index });
   let handle: RoleHandle | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
-      logger.info({ why }, 'stopping');
+      logger.debug({ why }, 'stopping');
       try {
         await handle?.close();
         process.exitCode = 0;
@@ -56,9 +60,17 @@ async function main(): Promise<void> {
           },
           relayed,
         );
+  const local = new LocalProcess(spec.role, spec.index);
+  const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
     else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
+    else if (m.type === 'request') {
+      admin.answer(m).then(
+        (result) => send({ type: 'reply', id: m.id, result }),
+        (err: Error) => send({ type: 'reply', id: m.id, result: { error: err.message } }),
+      );
+    }
   });
   if (relayed !== null) send({ type: 'discovery-subscribe' });
   process.on('disconnect', () => void stop('supervisor gone'));
@@ -73,7 +85,9 @@ async function main(): Promise<void> {
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }
-  logger.info({ generation: spec.generation }, handle.summary);
+  local.attach(handle);
+  // The role's own start line says the same at info; the supervisor prints every summary.
+  logger.debug({ generation: spec.generation }, handle.summary);
   send({ type: 'ready', summary: handle.summary });
 }
 

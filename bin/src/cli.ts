@@ -4,10 +4,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
-import { runStart } from './commands/start.js';
-import { runRole } from './commands/role.js';
-import { runReload, runStop } from './commands/control.js';
-import { runStatus } from './commands/status.js';
+
+// Commands load their modules when run: `status` and `stop` start fast, without the roles' code.
+const runStart: typeof import('./commands/start.js').runStart = async (...a) => (await import('./commands/start.js')).runStart(...a);
+const runRole: typeof import('./commands/role.js').runRole = async (...a) => (await import('./commands/role.js')).runRole(...a);
+const runReload: typeof import('./commands/control.js').runReload = async (...a) => (await import('./commands/control.js')).runReload(...a);
+const runStop: typeof import('./commands/control.js').runStop = async (...a) => (await import('./commands/control.js')).runStop(...a);
+const runStatus: typeof import('./commands/status.js').runStatus = async (...a) => (await import('./commands/status.js')).runStatus(...a);
 
 /**
  * The `gateworker` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
@@ -105,9 +108,10 @@ export function buildProgram(): Command {
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('cluster topology from the register, or from etcd / ZooKeeper with discovery'))
-    .option('--json', 'print JSON')
-    .action(async (o: CommonOptions & { json?: boolean }) => runStatus(configFor('status', o), o.json === true));
+  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'))
+    .option('--json', 'print JSON (everything shown, and more)')
+    .option('--watch', 'refresh every second, in place')
+    .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));
   return program;
 }
 

@@ -136,4 +136,16 @@ describe('loadConfig', () => {
     const path = file('register: {}\ngateway:\n  listen: [{ url: "wss://127.0.0.1:443/" }]\n');
     expect(failure(() => loadConfig({ file: path, env: {} })).key).toBe('gateway.listen[0].cert');
   });
+
+  it('admin is off by default; off loopback it needs a token (the error names admin.token)', () => {
+    expect(loadConfig({ file: file('register: {}\n'), env: {} }).config.admin).toBeUndefined();
+    const on = loadConfig({ file: file('register: {}\nadmin: {}\n'), env: {} }).config.admin;
+    expect(on).toEqual({ listen: '127.0.0.1:9464' });
+    const open = file('register: {}\nadmin:\n  listen: 0.0.0.0:9464\n');
+    const err = failure(() => loadConfig({ file: open, env: {} }));
+    expect(err.key).toBe('admin.token');
+    expect(err.message).toContain('0.0.0.0:9464');
+    expect(loadConfig({ file: open, env: { GATEWORKER_ADMIN_TOKEN: 't0ken' } }).config.admin).toEqual({ listen: '0.0.0.0:9464', token: 't0ken' });
+    expect(loadConfig({ file: file('register: {}\n'), env: { GATEWORKER_ADMIN_LISTEN: '127.0.0.1:0' } }).config.admin?.listen).toBe('127.0.0.1:0');
+  });
 });

@@ -61,6 +61,8 @@ export interface ClusterOptions {
   /** Extra keys merged into the gateway / worker sections. */
   gateway?: Record<string, unknown>;
   worker?: Record<string, unknown>;
+  /** Extra top-level config sections, e.g. { admin: { listen: '127.0.0.1:0' } }. */
+  sections?: Record<string, unknown>;
   logLevel?: string;
   /** A `discovery:` section (etcd / ZooKeeper) instead of the register; `cluster` names the cluster. */
   discovery?: Record<string, unknown>;
@@ -78,6 +80,8 @@ export interface Cluster {
   pid: number;
   /** Every JSON log line seen so far, from every process (stdout is shared). */
   logs: LogLine[];
+  /** The same lines as printed (for checks JSON.parse cannot make, such as duplicate keys). */
+  rawLines: string[];
   /** Resolves with the first log line matching, or rejects after timeoutMs. */
   waitForLog(match: (line: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
   /** Runs a CLI command against this cluster (same config and run dir). */
@@ -102,6 +106,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: `127.0.0.1:${registerPort}` } }),
     gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
     worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
+    ...options.sections,
   };
   const configFile = join(dir, 'gateworker.yaml');
   writeFileSync(configFile, stringify(config));
@@ -111,6 +116,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: LogLine[] = [];
+  const rawLines: string[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   let stderr = '';
   let buffer = '';
@@ -121,6 +127,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     while ((nl = buffer.indexOf('\n')) >= 0) {
       const text = buffer.slice(0, nl);
       buffer = buffer.slice(nl + 1);
+      rawLines.push(text);
       let line: LogLine;
       try {
         line = JSON.parse(text) as LogLine;
@@ -211,6 +218,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     secret,
     pid: child.pid as number,
     logs,
+    rawLines,
     waitForLog,
     cli,
     writeHandler: (source) => writeFileSync(join(dir, 'handler.mjs'), source),

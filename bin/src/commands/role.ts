@@ -3,17 +3,25 @@ import { createLogger } from '../logging.js';
 import { standaloneDiscovery } from '../roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '../roles/run.js';
 import { installSignals } from '../signals.js';
+import { LocalBackend } from '../admin/local-backend.js';
+import { LocalProcess } from '../admin/local.js';
+import { serveAdmin } from '../admin/serve.js';
+import { roleTitle, setTitle } from '../title.js';
 
 /** `gateworker register|gateway|worker`: one role in this process, for multi-machine deployments. */
 export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: LoadedConfig, index: number): Promise<void> {
   const { config } = loaded;
+  setTitle(roleTitle(role, index, config));
   const logger = createLogger(role, nodeIdOf(config), config.logLevel, { index });
   let handle: RoleHandle | null = null;
   let stopping = false;
+  const local = new LocalProcess(role, index);
+  const admin = await serveAdmin(config, new LocalBackend(local, loaded.file), logger);
   installSignals(logger, (signal) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    admin?.drain();
     void (handle?.close() ?? Promise.resolve()).then(
       () => process.exit(0),
       (err: Error) => {
@@ -25,5 +33,6 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
   if (role === 'register') handle = await runRegister(config, logger);
   else if (role === 'gateway') handle = await runGateway(config, index, logger, standaloneDiscovery(config, logger));
   else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
-  logger.info(handle.summary);
+  local.attach(handle);
+  logger.debug(handle.summary);
 }

@@ -4,10 +4,15 @@ import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl } from '../supervisor/control.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { serveAdmin } from '../admin/serve.js';
+import type { AdminServer } from '../admin/server.js';
+import { SupervisorBackend } from '../admin/supervisor-backend.js';
+import { setTitle, supervisorTitle } from '../title.js';
 
 /** `gateworker start`: supervise every role of the config in the foreground. */
 export async function runStart(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
+  setTitle(supervisorTitle(loaded.file));
   // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
   // at any level but `silent`: a quieter logLevel is for the roles' chatter.
   const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
@@ -15,18 +20,22 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   const supervisor = new Supervisor(config, logger);
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
+  let admin: AdminServer | null = null;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
+      admin?.drain();
       await supervisor.stop();
       logger.info('stopped');
       stopped();
     })();
     return stopping;
   };
+  const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
   const control = await serveControl(runDir, async (request) => {
+    if (request.cmd === 'status') return { ok: true, message: 'status', data: await backend.tree() };
     if (request.cmd === 'reload') {
       const result = await supervisor.reload();
       return { ok: result.ok, message: result.message, data: result };
@@ -45,23 +54,36 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
 
   logger.info({ config: loaded.file ?? 'built-in default', runDir }, 'starting');
   try {
+    admin = await serveAdmin(config, backend, logger);
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'the admin endpoint failed to start');
+    control.close();
+    backend.close();
+    process.exitCode = 1;
+    return;
+  }
+  try {
     const summaries = await supervisor.start();
     logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'the cluster failed to start');
     control.close();
+    await admin?.close();
+    backend.close();
     process.exitCode = 1;
     return;
   }
   const ws = config.gateway?.listen.find((l) => l.url.startsWith('ws'));
   if (loaded.file === null && ws !== undefined) {
     process.stdout.write(
-      `\ngateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
+      `gateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
         `  try it:   node -e "const ws=new (require('ws'))('${ws.url}');ws.on('open',()=>ws.send('hello'));ws.on('message',m=>{console.log(String(m));ws.close()})"\n` +
-        `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n\n`,
+        `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n`,
     );
   }
   // The supervisor stays up while its children do; stop() ends them, then this returns.
   await done;
   control.close();
+  await admin?.close();
+  backend.close();
 }

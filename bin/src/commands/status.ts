@@ -1,75 +1,124 @@
 import { readClusterView, type ClusterView } from '@gateworker/discovery';
 import type { ClusterStatus } from '@gateworker/protocol';
 import { RegisterClient } from '@gateworker/register';
+import type { TreeSnapshot } from '../admin/snapshot.js';
 import type { LoadedConfig } from '../config/load.js';
 import { nodeIdOf } from '../roles/run.js';
 import { discoveryOptionsOf } from '../roles/discovery.js';
 import { registersOf } from '../roles/options.js';
+import { runDirFor, sendControl } from '../supervisor/control.js';
+import { formatClusterView, formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
 
-const STATUS_TIMEOUT_MS = 5_000;
+/**
+ * `status` gives up finding a cluster this long after the process started, in ms (node's own
+ * start-up included), so "no cluster running" comes within a second.
+ */
+export const STATUS_FIND_DEADLINE_MS = 950;
+/** …but the register always gets at least this long to answer, in ms (a slow start on a loaded machine). */
+export const STATUS_REGISTER_MIN_WAIT_MS = 200;
+/** A supervisor that runs answers status within this, in ms (its children have 800 ms). */
+export const STATUS_CONTROL_TIMEOUT_MS = 2_000;
+/** `--watch` refresh period, in ms. */
+export const STATUS_WATCH_INTERVAL_MS = 1_000;
 
-function table(rows: (string | number)[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((cell, c) => String(cell).padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+type Found =
+  | { source: 'supervisor'; tree: TreeSnapshot }
+  | { source: 'register'; status: ClusterStatus }
+  | { source: 'discovery'; view: ClusterView };
+
+/** Bound on reading the gateway list from etcd / ZooKeeper, in ms. */
+export const STATUS_DISCOVERY_TIMEOUT_MS = 5_000;
+
+export class NoClusterError extends Error {
+  readonly code = 'GW_ERR_NO_CLUSTER';
 }
 
-export function formatStatus(status: ClusterStatus): string {
-  const gateways = [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...status.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
-  ];
-  const workers = [
-    ['WORKER', 'STATE', 'PID', 'IN-FLIGHT', 'HANDLED', 'GATEWAYS'],
-    ...status.workers.map((w) => [w.workerId, w.state, w.pid, w.inflight, w.handled, w.gateways]),
-  ];
-  const r = status.register;
-  return [
-    `register ${r.nodeId} (pid ${r.pid}, up ${Math.round(r.uptimeMs / 1000)} s)`,
-    '',
-    status.gateways.length === 0 ? 'no gateways' : table(gateways),
-    '',
-    status.workers.length === 0 ? 'no workers' : table(workers),
-    '',
-  ].join('\n');
-}
-
-function gatewayRows(gateways: ClusterStatus['gateways']): (string | number)[][] {
-  return [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
-  ];
-}
-
-/** The gateways as a discovery backend lists them (etcd / ZooKeeper keep no worker records). */
-export function formatClusterView(view: ClusterView): string {
-  return [
-    `cluster ${view.cluster} on ${view.backend}`,
-    '',
-    view.gateways.length === 0 ? 'no gateways' : table(gatewayRows(view.gateways)),
-    '',
-    'workers: not listed by discovery backends (see each gateway\'s WORKERS column)',
-    '',
-  ].join('\n');
-}
-
-/** `gateworker status`: the topology as the registers (or the discovery backend) see it. */
-export async function runStatus(loaded: LoadedConfig, json: boolean): Promise<void> {
-  const { config } = loaded;
-  const discovery = discoveryOptionsOf(config);
-  if (discovery !== null) {
-    const view = await readClusterView(discovery, STATUS_TIMEOUT_MS);
-    process.stdout.write(json ? JSON.stringify(view, null, 2) + '\n' : formatClusterView(view));
-    return;
+/** Through `start`'s control channel when one runs for this config, else the register the config names. */
+async function find(loaded: LoadedConfig): Promise<Found> {
+  // With discovery the backend holds the whole cluster (every machine's gateways): read it.
+  const discovery = discoveryOptionsOf(loaded.config);
+  if (discovery !== null) return { source: 'discovery', view: await readClusterView(discovery, STATUS_DISCOVERY_TIMEOUT_MS) };
+  const runDir = runDirFor(loaded.file);
+  try {
+    const reply = await sendControl(runDir, { cmd: 'status' }, STATUS_CONTROL_TIMEOUT_MS);
+    if (reply.ok) return { source: 'supervisor', tree: reply.data as TreeSnapshot };
+  } catch {
+    // No supervisor here (no socket: the answer is immediate): ask the register below.
   }
+  // performance.now() counts from the process start.
+  const status = await askRegister(loaded, Math.max(STATUS_REGISTER_MIN_WAIT_MS, STATUS_FIND_DEADLINE_MS - performance.now()));
+  if (status !== null) return { source: 'register', status };
+  throw new NoClusterError(`no cluster running for ${loaded.file ?? 'the built-in default config'}`);
+}
+
+async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<ClusterStatus | null> {
+  const { config } = loaded;
   const registers = registersOf(config, config.worker !== undefined ? 'worker' : 'gateway');
-  if (registers.length === 0) throw new Error('the config names no register to ask');
+  if (registers.length === 0) return null;
   const client = new RegisterClient({ registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status` });
+  const started = Date.now();
   client.start();
   try {
-    await client.ready(STATUS_TIMEOUT_MS);
-    const status = await client.status(STATUS_TIMEOUT_MS);
-    process.stdout.write(json ? JSON.stringify(status, null, 2) + '\n' : formatStatus(status));
+    await client.ready(timeoutMs);
+    return await client.status(Math.max(100, timeoutMs - (Date.now() - started)));
+  } catch {
+    return null;
   } finally {
     await client.close();
+  }
+}
+
+function render(found: Found, json: boolean): string {
+  if (found.source === 'discovery') return json ? JSON.stringify({ source: found.source, ...found.view }, null, 2) + '\n' : formatClusterView(found.view);
+  if (json) {
+    const body = found.source === 'supervisor' ? treeJson(found.tree) : { source: found.source, ...found.status };
+    return JSON.stringify(body, null, 2) + '\n';
+  }
+  return found.source === 'supervisor' ? formatTree(found.tree) : formatRegisterStatus(found.status);
+}
+
+/**
+ * `--json` under `start`: the whole tree (every process's snapshot), the totals, and the
+ * gateways and workers on their own (with pid and index) for scripts.
+ */
+function treeJson(tree: TreeSnapshot): unknown {
+  return {
+    source: 'supervisor',
+    ...tree,
+    totals: totalsOf(tree),
+    gateways: tree.processes.flatMap((p) => (p.gateway === undefined ? [] : [{ index: p.index, pid: p.process.pid, ...p.gateway }])),
+    workers: tree.processes.flatMap((p) => (p.worker === undefined ? [] : [{ index: p.index, pid: p.process.pid, ...p.worker }])),
+  };
+}
+
+/** `gateworker status [--json] [--watch]`. */
+export async function runStatus(loaded: LoadedConfig, options: { json: boolean; watch: boolean }): Promise<void> {
+  if (!options.watch) {
+    process.stdout.write(render(await find(loaded), options.json));
+    return;
+  }
+  let stop = false;
+  const onSignal = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const tty = process.stdout.isTTY === true;
+  try {
+    while (!stop) {
+      const started = Date.now();
+      let text: string;
+      try {
+        text = render(await find(loaded), options.json);
+      } catch (err) {
+        text = `gateworker: ${(err as Error).message}\n`;
+      }
+      // On a terminal, repaint in place (cursor home, clear below); piped, one block per refresh.
+      process.stdout.write(tty && !options.json ? `\x1b[H\x1b[2J${text}` : text);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, STATUS_WATCH_INTERVAL_MS - (Date.now() - started))));
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

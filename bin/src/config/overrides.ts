@@ -43,6 +43,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'discovery.zookeeper.servers': 'string',
   'discovery.zookeeper.path': 'string',
   'discovery.zookeeper.sessionTimeout': 'string',
+  'admin.listen': 'string',
+  'admin.token': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

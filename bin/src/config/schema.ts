@@ -114,6 +114,13 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    admin: z
+      .object({
+        listen: hostPort.default('127.0.0.1:9464'),
+        token: z.string().min(1).optional(),
+      })
+      .strict()
+      .optional(),
     worker: z
       .object({
         processes: positiveInt.max(256).default(2),
@@ -141,6 +148,13 @@ export const configSchema = z
     }
     if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'required when the config has no register section' });
+    }
+    if (c.admin !== undefined && c.admin.token === undefined) {
+      // /metrics and the topology page show client addresses and uids: off loopback they need a token.
+      const host = c.admin.listen.slice(0, c.admin.listen.lastIndexOf(':'));
+      if (!LOOPBACK.test(host)) {
+        ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `required because admin.listen (${c.admin.listen}) is not a loopback address` });
+      }
     }
     if (c.secret === '') {
       // Guarantee 7: an empty secret only where nothing leaves the machine.

@@ -14,6 +14,14 @@ export interface RoleHandle {
   readonly summary: string;
   /** Graceful stop (drain for a worker). */
   close(): Promise<void>;
+  /** The role's object, for snapshots (metrics, status, readiness). */
+  readonly parts: RoleParts;
+}
+
+export interface RoleParts {
+  register?: RegisterServer;
+  gateway?: Gateway;
+  worker?: BusinessWorker;
 }
 
 export function nodeIdOf(config: Config): string {
@@ -24,7 +32,7 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   if (config.register === undefined) throw new Error('the config has no register section');
   const server = new RegisterServer({ listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger });
   const address = await server.start();
-  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close() };
+  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
 }
 
 /** `discovery`: how this process publishes and reads the gateway list when the config has `discovery:` (null: registers). */
@@ -50,7 +58,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
   await gateway.start();
   const listening = gateway.listenerAddresses().map((l) => l.url).join(', ');
   const i = gateway.internalAddress();
-  return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close() };
+  return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close(), parts: { gateway } };
 }
 
 export async function runWorker(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
@@ -70,5 +78,5 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
     logger,
   });
   await worker.start();
-  return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain() };
+  return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain(), parts: { worker } };
 }

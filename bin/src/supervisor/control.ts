@@ -10,7 +10,7 @@ import { join } from 'node:path';
  * not meet), one JSON request and one JSON reply per connection.
  */
 
-export type ControlRequest = { cmd: 'reload' } | { cmd: 'stop' } | { cmd: 'pids' };
+export type ControlRequest = { cmd: 'reload' } | { cmd: 'stop' } | { cmd: 'pids' } | { cmd: 'status' };
 export interface ControlReply {
   ok: boolean;
   message: string;

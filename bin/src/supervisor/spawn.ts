@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './ipc.js';
+import { CHILD_ENV, type ChildMessage, type ChildRequest, type ChildSpec, type SupervisorMessage } from './ipc.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('../child.js', import.meta.url));
 
@@ -13,6 +13,8 @@ export interface Spawned {
   /** Resolves with the exit code (or signal name) when the process has exited. */
   readonly exited: Promise<number | string>;
   send(message: SupervisorMessage): void;
+  /** Asks the child for a snapshot, its metrics or a client lookup; rejects after `timeoutMs` or if it exits first. */
+  request(what: ChildRequest['what'], restarts: number, timeoutMs: number, query?: string): Promise<unknown>;
 }
 
 /**
@@ -22,12 +24,15 @@ export interface Spawned {
  */
 export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
   const env = { ...process.env, [CHILD_ENV]: JSON.stringify(spec) };
+  // Role and index as arguments: visible in `ps` before the child sets its title, and room on
+  // the command line for that title (Linux writes it over the original arguments).
+  const args = [spec.role, String(spec.index)];
   let proc: ChildProcess;
   if (spec.role === 'gateway') {
-    cluster.setupPrimary({ exec: CHILD_ENTRY, args: [], silent: false });
+    cluster.setupPrimary({ exec: CHILD_ENTRY, args, silent: false });
     proc = cluster.fork(env).process;
   } else {
-    proc = fork(CHILD_ENTRY, [], { env, stdio: 'inherit' });
+    proc = fork(CHILD_ENTRY, args, { env, stdio: 'inherit' });
   }
   const exited = new Promise<number | string>((resolve) => {
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
@@ -50,6 +55,17 @@ export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
     });
   });
   ready.catch(() => {}); // observed by the caller; never an unhandled rejection
+  const replies = new Map<number, { resolve: (result: unknown) => void; reject: (err: Error) => void }>();
+  let nextRequestId = 1;
+  proc.on('message', (m: ChildMessage) => {
+    if (m.type !== 'reply') return;
+    replies.get(m.id)?.resolve(m.result);
+    replies.delete(m.id);
+  });
+  void exited.then((code) => {
+    for (const r of replies.values()) r.reject(new Error(`${spec.role} ${spec.index} exited (${code})`));
+    replies.clear();
+  });
   return {
     process: proc,
     ready,
@@ -57,5 +73,25 @@ export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
     send: (message) => {
       if (proc.connected) proc.send(message);
     },
+    request: (what, restarts, timeoutMs, query) =>
+      new Promise((resolve, reject) => {
+        if (!proc.connected) return reject(new Error(`${spec.role} ${spec.index} is not connected`));
+        const id = nextRequestId++;
+        const timer = setTimeout(() => {
+          replies.delete(id);
+          reject(new Error(`${spec.role} ${spec.index} did not answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+        replies.set(id, {
+          resolve: (result) => (clearTimeout(timer), resolve(result)),
+          reject: (err) => (clearTimeout(timer), reject(err)),
+        });
+        const request: ChildRequest = { type: 'request', id, what, restarts, ...(query !== undefined && { query }) };
+        proc.send(request, (err) => {
+          if (err !== null && replies.delete(id)) {
+            clearTimeout(timer);
+            reject(err);
+          }
+        });
+      }),
   };
 }

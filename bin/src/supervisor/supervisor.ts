@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { DiscoveryRelay } from './discovery-relay.js';
-import type { ChildMessage, ChildSpec } from './ipc.js';
+import type { ChildMessage, ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
 /** Time a new process has to report ready, in milliseconds. */
@@ -21,6 +21,10 @@ class Slot {
   current: Spawned | null = null;
   generation = 0;
   crashes = 0;
+  /** Restarts after a crash since `start` (for status and metrics; never reset). */
+  restarts = 0;
+  /** The current process reported ready. */
+  ready = false;
   startedAt = 0;
   restartTimer: NodeJS.Timeout | null = null;
   constructor(
@@ -30,6 +34,15 @@ class Slot {
   get name(): string {
     return `${this.role} ${this.index}`;
   }
+}
+
+/** One position's answer to `gather`: `result` when it answered, else `error` saying why not. */
+export interface GatherResult {
+  role: Role;
+  index: number;
+  restarts: number;
+  result?: unknown;
+  error?: string;
 }
 
 export interface ReloadResult {
@@ -50,6 +63,8 @@ export class Supervisor {
   private reloading: Promise<ReloadResult> | null = null;
   /** With `discovery:`: the machine's one etcd / ZooKeeper session, relayed to the children. */
   readonly discovery: DiscoveryRelay | null;
+  /** Rolling reloads by result, for metrics. */
+  readonly reloads = { ok: 0, failed: 0 };
 
   constructor(
     private readonly config: Config,
@@ -81,6 +96,29 @@ export class Supervisor {
     return this.slots.map((s) => ({ role: s.role, index: s.index, pid: s.current?.process.pid }));
   }
 
+  /**
+   * Asks every supervised position for a snapshot, its metrics or a lookup, in parallel. A
+   * position with no process, or one that does not answer within `timeoutMs`, is reported with
+   * `error` and no result.
+   */
+  async gather(what: ChildRequest['what'], timeoutMs: number, query?: string): Promise<GatherResult[]> {
+    return Promise.all(
+      this.slots.map(async (slot): Promise<GatherResult> => {
+        const base = { role: slot.role, index: slot.index, restarts: slot.restarts };
+        const current = slot.current;
+        if (current === null) return { ...base, error: this.stopping ? 'stopped' : 'no process (restarting)' };
+        if (!slot.ready) return { ...base, error: 'starting' };
+        try {
+          const result = await current.request(what, slot.restarts, timeoutMs, query);
+          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String((result as { error: unknown }).error) };
+          return { ...base, result };
+        } catch (err) {
+          return { ...base, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+
   private spec(slot: Slot): ChildSpec {
     return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config };
   }
@@ -89,8 +127,15 @@ export class Supervisor {
   private async launch(slot: Slot): Promise<string> {
     const spawned = this.spawn(slot);
     slot.current = spawned;
+    slot.ready = false;
     slot.startedAt = Date.now();
     this.watch(slot, spawned);
+    void spawned.ready.then(
+      () => {
+        if (slot.current === spawned) slot.ready = true;
+      },
+      () => {},
+    );
     return spawned.ready;
   }
 
@@ -111,17 +156,19 @@ export class Supervisor {
     void spawned.exited.then((code) => {
       if (slot.current !== spawned || this.stopping) return;
       slot.current = null;
+      slot.ready = false;
+      slot.restarts++;
       const ranMs = Date.now() - slot.startedAt;
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
-      this.logger.warn({ role: slot.role, index: slot.index, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
+      this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = null;
         if (this.stopping) return;
         slot.generation++;
         this.launch(slot).then(
-          (summary) => this.logger.info({ role: slot.role, index: slot.index }, `${slot.name} restarted: ${summary}`),
-          (err: Error) => this.logger.error({ role: slot.role, index: slot.index, err: err.message }, `${slot.name} failed to restart`),
+          (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
+          (err: Error) => this.logger.error({ child: slot.name, err: err.message }, `${slot.name} failed to restart`),
         );
       }, delay);
     });
@@ -134,7 +181,11 @@ export class Supervisor {
    * reports the error.
    */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.roll().finally(() => {
+    this.reloading ??= this.roll().then((result) => {
+      if (result.ok) this.reloads.ok++;
+      else this.reloads.failed++;
+      return result;
+    }).finally(() => {
       this.reloading = null;
     });
     return this.reloading;
@@ -157,10 +208,11 @@ export class Supervisor {
         fresh.process.kill('SIGTERM');
         await Promise.all(draining);
         const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
-        this.logger.error({ role: 'worker', index: slot.index }, message);
+        this.logger.error({ child: slot.name }, message);
         return { ok: false, message, durationMs: Date.now() - started };
       }
       slot.current = fresh;
+      slot.ready = true;
       slot.startedAt = Date.now();
       slot.crashes = 0;
       this.watch(slot, fresh);

@@ -1,4 +1,5 @@
 import type { WebSocket } from 'ws';
+import type { ListenerCounters } from './counters.js';
 import type { Inbound } from './listeners/framing.js';
 import type { WorkerLink } from './worker-link.js';
 
@@ -50,6 +51,8 @@ export interface ClientTransport {
   readonly framing: Framing;
   /** The listener URL as configured (ConnectInfo.listener). */
   readonly url: string;
+  /** The listener's counters (messages and bytes in, accepted, refused). */
+  readonly counters: ListenerCounters;
   /** The bytes that deliver `payload` as one message on this framing (built once per broadcast). */
   frame(payload: Uint8Array, binary: boolean): Buffer;
   /** Sends `data` first (already framed, may be null), then closes the client. */

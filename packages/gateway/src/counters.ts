@@ -9,8 +9,12 @@ export class Counters {
   clientsClosed = 0;
   /** Client messages received (each forwarded as a ClientMessage event). */
   messagesIn = 0;
+  /** Payload bytes of the client messages received (framing excluded). */
+  bytesIn = 0;
   /** Messages written to client sockets (a broadcast to n clients counts n). */
   messagesOut = 0;
+  /** Bytes written to client sockets, framing included (a broadcast to n clients counts n times). */
+  bytesOut = 0;
   /** Events dropped because the pending buffer was full (policy 'drop'). */
   eventsDroppedNoWorker = 0;
   /** Clients closed because the pending buffer was full (policy 'close'). */
@@ -33,4 +37,44 @@ export class Counters {
   snapshot(): Record<string, number> {
     return Object.fromEntries(Object.entries(this)) as Record<string, number>;
   }
+}
+
+/** Why a listener refused a connection (the `reason` label of the refused counter). */
+export type RefusalReason = 'max_connections' | 'max_connections_per_ip' | 'shutting_down';
+
+/** Monotonic counters of one client listener; its open-connection count lives in its limits. */
+export class ListenerCounters {
+  accepted = 0;
+  refusedMaxConnections = 0;
+  refusedPerIp = 0;
+  refusedShuttingDown = 0;
+  messagesIn = 0;
+  bytesIn = 0;
+
+  refused(reason: RefusalReason): void {
+    if (reason === 'max_connections') this.refusedMaxConnections++;
+    else if (reason === 'max_connections_per_ip') this.refusedPerIp++;
+    else this.refusedShuttingDown++;
+  }
+}
+
+/** What `Gateway.snapshot()` reports about one listener. */
+export interface ListenerSnapshot {
+  url: string;
+  clients: number;
+  accepted: number;
+  refused: Record<RefusalReason, number>;
+  messagesIn: number;
+  bytesIn: number;
+}
+
+export function listenerSnapshot(url: string, clients: number, c: ListenerCounters): ListenerSnapshot {
+  return {
+    url,
+    clients,
+    accepted: c.accepted,
+    refused: { max_connections: c.refusedMaxConnections, max_connections_per_ip: c.refusedPerIp, shutting_down: c.refusedShuttingDown },
+    messagesIn: c.messagesIn,
+    bytesIn: c.bytesIn,
+  };
 }

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
-  ErrorCode, newGatewayId, Op, ProtocolError, WireErrorCode,
+  clientIdFor, ErrorCode, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
   type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
@@ -8,7 +8,7 @@ import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
 import { handleInbound, type CommandContext } from './commands/index.js';
-import { Counters } from './counters.js';
+import { Counters, type ListenerSnapshot } from './counters.js';
 import { EventDispatcher } from './dispatch.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 import { Heartbeat } from './heartbeat.js';
@@ -26,6 +26,42 @@ import { Router } from './router.js';
 import { LogThrottle } from './throttle.js';
 import { WorkerLink } from './worker-link.js';
 import { WorkerPool } from './worker-pool.js';
+
+/** One internal link as `Gateway.snapshot()` reports it. */
+export interface GatewayLinkSnapshot {
+  id: number;
+  role: PeerRole;
+  nodeId: string;
+  workerId: string | null;
+  state: 'connecting' | 'ready' | 'draining' | 'closed';
+  unacked: number;
+}
+
+/** What `Gateway.snapshot()` reports. */
+export interface GatewaySnapshot {
+  gatewayId: string;
+  state: string;
+  /** Connected to at least one register (so workers can find it). */
+  announced: boolean;
+  /** Registers configured (0: workers find it some other way). */
+  registers: number;
+  stats: GatewayStats;
+  counters: Record<string, number>;
+  listeners: ListenerSnapshot[];
+  links: GatewayLinkSnapshot[];
+}
+
+/** One client as the topology page's lookup shows it. */
+export interface ClientDescription {
+  clientId: string;
+  gatewayId: string;
+  listener: string;
+  remoteAddress: string;
+  remotePort: number;
+  uid: string | null;
+  groups: string[];
+  sessionBytes: number;
+}
 
 export interface GatewayEvents {
   /** A worker link sent WorkerReady: events are routed to it. */
@@ -186,6 +222,51 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return this.counterSet.snapshot();
   }
 
+  /**
+   * Everything an operator sees of this gateway (metrics, status, the topology page), read from
+   * plain fields: cheap enough to call every second.
+   */
+  snapshot(): GatewaySnapshot {
+    const links: GatewayLinkSnapshot[] = [];
+    for (const w of this.pool.all()) {
+      links.push({
+        id: w.id, role: w.role, nodeId: w.peerNodeId, workerId: w.workerId,
+        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked,
+      });
+    }
+    return {
+      gatewayId: this.gatewayId,
+      state: this.state,
+      announced: this.register !== null && this.register.connectedRegisters > 0,
+      registers: this.options.registers.length,
+      stats: this.stats(),
+      counters: this.counterSet.snapshot(),
+      listeners: this.clientListeners.map((l) => l.snapshot()),
+      links,
+    };
+  }
+
+  /** A client by id (of this gateway) or every client bound to a uid: what the topology page's lookup shows. */
+  describeClients(idOrUid: string): ClientDescription[] {
+    const parsed = parseClientId(idOrUid);
+    const found: Client[] = [];
+    if (parsed !== null && parsed.gatewayId === this.gatewayId) {
+      const client = this.table.get(parsed.client);
+      if (client !== undefined) found.push(client);
+    }
+    for (const client of this.table.clientsOfUid(idOrUid)) if (!found.includes(client)) found.push(client);
+    return found.map((c) => ({
+      clientId: clientIdFor(this.gatewayId, c.num),
+      gatewayId: this.gatewayId,
+      listener: c.transport.url,
+      remoteAddress: c.socket.remoteAddress ?? '',
+      remotePort: c.socket.remotePort ?? 0,
+      uid: c.uid,
+      groups: c.groups === null ? [] : [...c.groups],
+      sessionBytes: c.session?.length ?? 0,
+    }));
+  }
+
   /** Graceful and idempotent; see the package README for the steps. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
@@ -312,11 +393,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         const client = new Client(this.nextClientNumber++, transport, socket);
         this.table.add(client);
         this.counterSet.clientsAccepted++;
+        transport.counters.accepted++;
         this.dispatcher.connect(client, info);
         return client;
       },
       message: (client: Client, payload: Buffer, binary: boolean): void => {
-        this.counterSet.messagesIn++;
+        const counters = this.counterSet;
+        counters.messagesIn++;
+        counters.bytesIn += payload.length;
+        const perListener = client.transport.counters;
+        perListener.messagesIn++;
+        perListener.bytesIn += payload.length;
         if (client.isOpen) this.dispatcher.message(client, payload, binary);
       },
       closed: (client: Client): void => {
@@ -354,7 +441,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId);
     this.pool.add(w);
     this.counterSet.linksAccepted++;
-    this.log.info({ link: w.id, role: peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
+    this.log.debug({ link: w.id, peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
     link.onMessage = (message) => this.linkMessage(w, message);
     link.onClose = (err) => this.linkClosed(w, err);
   }
@@ -378,7 +465,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.pool.remove(w);
     if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
-    else this.log.info({ link: w.id, workerId: w.workerId }, 'internal link closed');
+    else this.log.debug({ link: w.id, workerId: w.workerId }, 'internal link closed');
     if (this.state === 'closed' || this.linksClosing) w.takeUnacked();
     else this.dispatcher.linkLost(w);
     this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
@@ -392,7 +479,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     w.workerId = workerId;
     w.ready = true;
     this.pool.refresh();
-    this.log.info({ link: w.id, workerId, nodeId: w.peerNodeId }, 'worker ready');
+    this.log.debug({ link: w.id, workerId, nodeId: w.peerNodeId }, 'worker ready');
     this.dispatcher.linkReady();
     this.emit('worker-ready', { linkId: w.id, workerId, nodeId: w.peerNodeId });
   }

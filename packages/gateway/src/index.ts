@@ -1,6 +1,7 @@
 /** @gateworker/gateway: client listeners (ws, wss, tcp), the client table, worker links, cluster commands. */
 export { Gateway } from './gateway.js';
-export type { GatewayEvents } from './gateway.js';
+export type { GatewayEvents, GatewaySnapshot, GatewayLinkSnapshot, ClientDescription } from './gateway.js';
+export type { ListenerSnapshot, RefusalReason } from './counters.js';
 export {
   resolveGatewayOptions,
   DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_PENDING_EVENTS_MAX, DEFAULT_SEND_BUFFER_MAX_BYTES,

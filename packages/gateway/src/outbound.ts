@@ -64,7 +64,9 @@ export class Outbound {
       }
     }
     socket.write(bytes);
-    this.deps.counters.messagesOut++;
+    const counters = this.deps.counters;
+    counters.messagesOut++;
+    counters.bytesOut += bytes.length;
     return true;
   }
 

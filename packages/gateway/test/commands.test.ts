@@ -2,6 +2,7 @@ import { clientIdFor, newGatewayId, Op, packValue, QueryKind, unpackValue, type 
 import type { Link } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import { describe, expect, it } from 'vitest';
+import { ListenerCounters } from '../src/counters.js';
 import { Client, ClientState, Framing, type ClientSocket, type ClientTransport, type CloseReason } from '../src/client.js';
 import { ClientTable } from '../src/client-table.js';
 import { handleInbound, type CommandContext } from '../src/commands/index.js';
@@ -34,6 +35,7 @@ class FakeTransport implements ClientTransport {
   closed: { client: number; why: CloseReason; data: string | null }[] = [];
   constructor(readonly framing: Framing, private readonly suffix: string) {}
   readonly url = 'fake://';
+  readonly counters = new ListenerCounters();
   frame(payload: Uint8Array, binary: boolean): Buffer {
     this.frames++;
     return Buffer.from(`${binary ? 'B' : 'T'}:${Buffer.from(payload).toString()}${this.suffix}`);

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { ListenerCounters } from '../src/counters.js';
 import { Client, Framing, type ClientSocket, type ClientTransport } from '../src/client.js';
 import { Heartbeat } from '../src/heartbeat.js';
 
 function fakeClient(num: number, pings: number[]): { client: Client; socket: { bytesRead: number } } {
   const socket = { writableLength: 0, writable: true, destroyed: false, bytesRead: 0, writableCorked: 0, cork: () => {}, uncork: () => {}, write: () => true };
-  const transport: ClientTransport = { framing: Framing.Ws, url: 'x', frame: () => Buffer.alloc(0), close: () => {}, ping: (c) => pings.push(c.num) };
+  const transport: ClientTransport = { framing: Framing.Ws, url: 'x', counters: new ListenerCounters(), frame: () => Buffer.alloc(0), close: () => {}, ping: (c) => pings.push(c.num) };
   return { client: new Client(num, transport, socket as ClientSocket), socket };
 }
 

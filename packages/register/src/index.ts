@@ -1,5 +1,6 @@
 /** @gateworker/register: the directory of live gateways (RegisterServer) and its client (RegisterClient). */
 export { RegisterServer } from './register-server.js';
+export type { RegisterSnapshot } from './register-server.js';
 export { RegisterClient } from './register-client.js';
 export type { RegisterClientEvents } from './register-client.js';
 export { Registry } from './registry.js';

@@ -197,6 +197,13 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     await Promise.all(this.connections.map((c) => c.close()));
   }
 
+  /** How many of the listed registers are connected now (for readiness and status). */
+  get connectedRegisters(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.isConnected) n++;
+    return n;
+  }
+
   private isReady(): boolean {
     const subscriber = this.options.role !== 'gateway';
     return this.connections.some((c) => c.isConnected && (!subscriber || c.listed));
@@ -237,10 +244,10 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
   private apply(changes: ViewChange[]): void {
     for (const change of changes) {
       if (change.kind === 'down') {
-        this.log.info({ gatewayId: change.gatewayId }, 'gateway down');
+        this.log.debug({ gatewayId: change.gatewayId }, 'gateway down');
         this.emitSafely('gateway-down', change.gatewayId);
       } else {
-        this.log.info({ gatewayId: change.gateway.gatewayId, address: change.gateway.address }, `gateway ${change.kind}`);
+        this.log.debug({ gatewayId: change.gateway.gatewayId, address: change.gateway.address }, `gateway ${change.kind}`);
         this.emitSafely(change.kind === 'up' ? 'gateway-up' : 'gateway-update', change.gateway);
       }
     }

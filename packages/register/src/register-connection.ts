@@ -115,7 +115,7 @@ export class RegisterConnection {
     this.attemptedOnce = true;
     link.onMessage = (message) => this.hooks.onMessage(this, message);
     void link.closed.then((err) => this.onClosed(link, err));
-    this.log.info({ register: this.address }, `connected to register ${this.address}`);
+    this.log.debug({ register: this.address }, `connected to register ${this.address}`);
     this.hooks.onUp(this);
   }
 

@@ -35,6 +35,14 @@ type State = 'new' | 'starting' | 'listening' | 'closed';
  * registry of live gateways and workers, and pushes gateway changes to subscribers. A gateway is
  * removed as soon as its link closes or stops answering pings (link timeout).
  */
+/** What `RegisterServer.snapshot()` reports. */
+export interface RegisterSnapshot {
+  listening: boolean;
+  gateways: number;
+  workers: number;
+  links: number;
+}
+
 export class RegisterServer {
   private readonly options: ResolvedRegisterServerOptions;
   private readonly log: Logger;
@@ -83,6 +91,11 @@ export class RegisterServer {
       register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.startedAt },
       ...this.registry.snapshot(),
     };
+  }
+
+  /** Counts for metrics and status: gateways announced, workers subscribed, authenticated links. */
+  snapshot(): RegisterSnapshot {
+    return { listening: this.state === 'listening', gateways: this.registry.gatewayCount, workers: this.registry.workerCount, links: this.peers.size };
   }
 
   /** Stops accepting, closes every link (flushing what is queued). Idempotent. */
@@ -165,7 +178,7 @@ export class RegisterServer {
     this.peers.add(peer);
     peer.link.onMessage = (message) => this.dispatch(peer, message);
     void peer.link.closed.then((err) => this.onPeerClosed(peer, err));
-    this.log.debug({ remote, role: peer.role, peerNodeId: peer.nodeId }, 'peer authenticated');
+    this.log.debug({ remote, peerRole: peer.role, peerNodeId: peer.nodeId }, 'peer authenticated');
   }
 
   private dispatch(peer: Peer, message: Message): void {
@@ -183,7 +196,7 @@ export class RegisterServer {
 
   /** Tells the peer why (Error frame) and closes its link; its state goes when the link closes. */
   private refuse(peer: Peer, err: ProtocolError): void {
-    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
+    this.log.warn({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
     peer.link.fail(err);
   }
 
@@ -218,7 +231,7 @@ export class RegisterServer {
     this.noteReplaced(this.registry.subscribe(peer, worker).replaced, peer);
     // A repeated Subscribe is answered with a fresh list, so it is harmless.
     peer.link.send({ op: Op.GatewayList, gateways: this.registry.gatewayList() });
-    this.log.debug({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, workerId: worker?.workerId, again }, 'subscribed');
+    this.log.debug({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, workerId: worker?.workerId, again }, 'subscribed');
   }
 
   private onWorkerStats(peer: Peer, { worker }: MessageOf<typeof Op.WorkerStats>): void {
@@ -234,7 +247,7 @@ export class RegisterServer {
   }
 
   private onPeerError(peer: Peer, { code, message }: MessageOf<typeof Op.Error>): void {
-    this.log.warn({ remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId, wireCode: code }, `peer reported an error: ${message}`);
+    this.log.warn({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, wireCode: code }, `peer reported an error: ${message}`);
     void peer.link.close();
   }
 
@@ -242,7 +255,7 @@ export class RegisterServer {
     this.peers.delete(peer);
     const { gatewaysDown, workersGone } = this.registry.remove(peer);
     if (this.state === 'closed') return;
-    const fields = { remote: peer.remote, role: peer.role, peerNodeId: peer.nodeId };
+    const fields = { remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId };
     if (err === null) this.log.debug(fields, 'peer disconnected');
     else this.log.warn({ ...fields, code: (err as { code?: unknown }).code }, `link to ${peer.role} ${peer.nodeId} (${peer.remote}) lost: ${describeError(err)}`);
     for (const gatewayId of gatewaysDown) {

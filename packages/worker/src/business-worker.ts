@@ -13,8 +13,33 @@ import type { LinkSession } from './link-session.js';
 import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
 import { createDirectory } from './register-directory.js';
+import { snapshotCallbacks, type CallbackName, type CallbackSnapshot, type HistogramSnapshot } from './stats.js';
 
 export type BusinessWorkerState = 'starting' | 'ready' | 'draining' | 'closed';
+
+/** One gateway of the worker's list and the state of its link. */
+export interface WorkerGatewaySnapshot {
+  gatewayId: string;
+  address: string;
+  /** connecting: no link yet; linked: handshake done, WorkerReady not sent; ready: events flow. */
+  state: 'connecting' | 'linked' | 'ready';
+}
+
+/** What `BusinessWorker.snapshot()` reports. */
+export interface WorkerSnapshot {
+  workerId: string;
+  state: BusinessWorkerState;
+  inflight: number;
+  handled: number;
+  /** Clients this worker holds state for. */
+  clients: number;
+  /** Gateways the directory lists now. */
+  gatewaysListed: number;
+  gateways: WorkerGatewaySnapshot[];
+  callbacks: Record<CallbackName, CallbackSnapshot>;
+  /** Query durations per cluster-API method. */
+  queries: Record<string, HistogramSnapshot>;
+}
 
 /**
  * The business worker: runs the handler module against every gateway in the register's list.
@@ -98,6 +123,29 @@ export class BusinessWorker {
       inflight: this.dispatcher?.inflight ?? 0,
       handled: this.dispatcher?.handled ?? 0,
       gateways,
+    };
+  }
+
+  /**
+   * Everything an operator sees of this worker (metrics, status, the topology page), read from
+   * plain fields: cheap enough to call every second.
+   */
+  snapshot(): WorkerSnapshot {
+    const gateways: WorkerGatewaySnapshot[] = [];
+    for (const p of this.links.all()) {
+      const session = p.session;
+      gateways.push({ gatewayId: p.gatewayId, address: p.address, state: session === null ? 'connecting' : session.readySent ? 'ready' : 'linked' });
+    }
+    return {
+      workerId: this.options.workerId,
+      state: this.currentState,
+      inflight: this.dispatcher.inflight,
+      handled: this.dispatcher.handled,
+      clients: this.dispatcher.clientCount,
+      gatewaysListed: this.directory.gateways().size,
+      gateways,
+      callbacks: snapshotCallbacks(this.dispatcher.callbackStats),
+      queries: this.queries.snapshot(),
     };
   }
 

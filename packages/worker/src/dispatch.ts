@@ -5,6 +5,7 @@ import { ClientContext, type ClientEnv } from './client.js';
 import type { Session } from './cluster-api-types.js';
 import type { Handler } from './handler.js';
 import type { ClientEvent, LinkSession } from './link-session.js';
+import { callbackStatsTable, nowMs, type CallbackName } from './stats.js';
 import { bytesEqual, changedSessionBytes, decodeSession, encodeSession, mergeSession } from './session.js';
 
 /** Hooks through which the cluster API keeps this worker's copies of its clients current. */
@@ -44,6 +45,8 @@ export class Dispatcher implements LocalClients {
   inflight = 0;
   /** Events finished since start. */
   handled = 0;
+  /** Durations and failures per handler callback (for metrics and status). */
+  readonly callbackStats = callbackStatsTable();
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -160,23 +163,32 @@ export class Dispatcher implements LocalClients {
   runMessage(c: ClientContext, source: LinkSession, event: ClientMessageMsg): void {
     const fn = this.handler.onMessage;
     if (fn === undefined || c.rejected) return this.complete(c, source, event.seq, false);
+    const stats = this.callbackStats.onMessage;
+    const started = nowMs();
     let result: unknown;
     try {
       result = fn.call(this.handler, c, event.binary ? event.payload : event.payload.toString('utf8'));
     } catch (err) {
+      stats.errors++;
       this.report(c, 'onMessage', err);
     }
     if (isThenable(result)) {
       const seq = event.seq;
       result.then(
-        () => this.completeAsync(c, source, seq, true),
+        () => {
+          stats.duration.observe((nowMs() - started) / 1000);
+          this.completeAsync(c, source, seq, true);
+        },
         (err: unknown) => {
+          stats.duration.observe((nowMs() - started) / 1000);
+          stats.errors++;
           this.report(c, 'onMessage', err);
           this.completeAsync(c, source, seq, true);
         },
       );
       return;
     }
+    stats.duration.observe((nowMs() - started) / 1000);
     this.complete(c, source, event.seq, true);
   }
 
@@ -217,22 +229,34 @@ export class Dispatcher implements LocalClients {
    */
   private step(
     c: ClientContext,
-    name: string,
+    name: CallbackName,
     call: () => unknown,
     async: boolean,
     next: (value: unknown, failed: boolean, async: boolean) => void,
   ): void {
+    const stats = this.callbackStats[name];
+    const started = nowMs();
     let result: unknown;
     try {
       result = call();
     } catch (err) {
+      stats.duration.observe((nowMs() - started) / 1000);
+      stats.errors++;
       this.report(c, name, err);
       return next(undefined, true, async);
     }
-    if (!isThenable(result)) return next(result, false, async);
+    if (!isThenable(result)) {
+      stats.duration.observe((nowMs() - started) / 1000);
+      return next(result, false, async);
+    }
     result.then(
-      (value) => next(value, false, true),
+      (value) => {
+        stats.duration.observe((nowMs() - started) / 1000);
+        next(value, false, true);
+      },
       (err: unknown) => {
+        stats.duration.observe((nowMs() - started) / 1000);
+        stats.errors++;
         this.report(c, name, err);
         next(undefined, true, true);
       },

@@ -177,7 +177,7 @@ export class GatewayLinks {
     this.peers.delete(gatewayId);
     this.clearRetry(peer);
     if (peer.session !== null) {
-      this.options.logger.info({ gateway: peer.label }, 'gateway went down: closing its link');
+      this.options.logger.debug({ gateway: peer.label }, 'gateway went down: closing its link');
       void peer.session.link.close();
     }
     this.changed();
@@ -229,7 +229,10 @@ export class GatewayLinks {
     if (peer.session === session) peer.session = null;
     this.hooks.onSessionClosed(session);
     if (this.accepting && peer.listed) {
-      this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
+      // A clean close is a gateway stopping (an ordered stop, a restart): not a fault, and the
+      // register reports the gateway down; only a broken link is worth a warning.
+      if (err === null) this.options.logger.debug({ gateway: peer.label }, 'gateway closed the link; reconnecting');
+      else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
     } else {
       this.options.logger.debug({ gateway: peer.label, err }, 'link to gateway closed');

@@ -1,6 +1,8 @@
 /** @gateworker/worker: the handler runtime (BusinessWorker), the cluster API, and GatewayClient. */
 export { BusinessWorker } from './business-worker.js';
-export type { BusinessWorkerState } from './business-worker.js';
+export type { BusinessWorkerState, WorkerSnapshot, WorkerGatewaySnapshot } from './business-worker.js';
+export { DURATION_BUCKETS_S, CALLBACK_NAMES } from './stats.js';
+export type { HistogramSnapshot, CallbackName, CallbackSnapshot } from './stats.js';
 export { GatewayClient } from './gateway-client.js';
 export { defineHandler, loadHandler, HANDLER_CALLBACKS } from './handler.js';
 export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable } from './handler.js';

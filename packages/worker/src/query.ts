@@ -2,6 +2,7 @@ import { Op } from '@gateworker/protocol';
 import type { QueryKind, QueryReplyMsg } from '@gateworker/protocol';
 import type { PartialResult } from './cluster-api-types.js';
 import { QueryFailedError, QueryTimeoutError } from './errors.js';
+import { DurationHistogram, nowMs, type HistogramSnapshot } from './stats.js';
 
 /** Where a query can be sent: a gateway of the list and its link (null when not connected). */
 export interface QueryTarget {
@@ -54,8 +55,21 @@ interface Pending {
 export class QueryManager {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  /** Round-trip durations per API method (every gateway answered, or the timeout), for metrics. */
+  readonly durations = new Map<string, DurationHistogram>();
+
+  /** Durations per API method. */
+  snapshot(): Record<string, HistogramSnapshot> {
+    const out: Record<string, HistogramSnapshot> = {};
+    for (const [name, h] of this.durations) out[name] = h.snapshot();
+    return out;
+  }
 
   ask<T>(targets: readonly QueryTarget[], kind: QueryKind, args: unknown, options: AskOptions, merge: (answers: readonly Answer[]) => T): Promise<T | PartialResult<T>> {
+    const started = nowMs();
+    let histogram = this.durations.get(options.name);
+    if (histogram === undefined) this.durations.set(options.name, (histogram = new DurationHistogram()));
+    const measured = histogram;
     return new Promise((resolve, reject) => {
       const ids: number[] = [];
       const round: Round = {
@@ -65,6 +79,7 @@ export class QueryManager {
         failure: null,
         finish: () => {
           clearTimeout(timer);
+          measured.observe((nowMs() - started) / 1000);
           for (const id of ids) {
             const p = this.pending.get(id);
             if (p !== undefined && p.round === round) {

@@ -2,7 +2,7 @@ import type { Server } from 'node:net';
 import type { ConnectInfo } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type { Client, ClientSocket, ClientTransport } from '../client.js';
-import type { Counters } from '../counters.js';
+import type { Counters, RefusalReason } from '../counters.js';
 import type { LogThrottle } from '../throttle.js';
 
 /** What a listener needs from the gateway. */
@@ -20,6 +20,13 @@ export interface ListenerHost {
   closed(client: Client): void;
 }
 
+export interface Refusal {
+  reason: RefusalReason;
+  text: string;
+}
+
+export const SHUTTING_DOWN: Refusal = { reason: 'shutting_down', text: 'the gateway is shutting down' };
+
 /** Per-listener connection accounting: max connections and per-IP limit. */
 export class ConnectionLimits {
   count = 0;
@@ -33,9 +40,11 @@ export class ConnectionLimits {
   }
 
   /** Why a new connection from `ip` must be refused, or null if it may come in. */
-  refusal(ip: string): string | null {
-    if (this.count >= this.max) return `max connections (${this.max}) reached`;
-    if (this.perIp !== null && (this.perIp.get(ip) ?? 0) >= this.maxPerIp) return `max connections per IP (${this.maxPerIp}) reached for ${ip}`;
+  refusal(ip: string): Refusal | null {
+    if (this.count >= this.max) return { reason: 'max_connections', text: `max connections (${this.max}) reached` };
+    if (this.perIp !== null && (this.perIp.get(ip) ?? 0) >= this.maxPerIp) {
+      return { reason: 'max_connections_per_ip', text: `max connections per IP (${this.maxPerIp}) reached for ${ip}` };
+    }
     return null;
   }
 

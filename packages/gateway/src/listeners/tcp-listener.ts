@@ -4,7 +4,8 @@ import { Framing, type Client, type ClientTransport, type CloseReason } from '..
 import { isGatewayError } from '../errors.js';
 import type { ResolvedListenerOptions } from '../options.js';
 import { encodeLengthPrefixed, encodeLine, encodeRaw, pushLengthPrefixed, pushLine, pushRaw } from './framing.js';
-import { boundAddress, ConnectionLimits, listenOn, type ListenerHost } from './host.js';
+import { ListenerCounters, listenerSnapshot, type ListenerSnapshot } from '../counters.js';
+import { boundAddress, ConnectionLimits, listenOn, SHUTTING_DOWN, type ListenerHost } from './host.js';
 
 /** The client record hangs off its socket under this key, so event handlers are shared functions. */
 const kClient = Symbol('gateworker.client');
@@ -21,6 +22,7 @@ export class TcpListener implements ClientTransport {
   readonly url: string;
   private readonly server: Server;
   private readonly limits: ConnectionLimits;
+  readonly counters = new ListenerCounters();
 
   constructor(
     readonly options: ResolvedListenerOptions,
@@ -43,6 +45,10 @@ export class TcpListener implements ClientTransport {
 
   get connections(): number {
     return this.limits.count;
+  }
+
+  snapshot(): ListenerSnapshot {
+    return listenerSnapshot(this.url, this.limits.count, this.counters);
   }
 
   listen(): Promise<void> {
@@ -90,10 +96,11 @@ export class TcpListener implements ClientTransport {
   private connection(socket: Socket): void {
     const { host } = this;
     const ip = socket.remoteAddress ?? '';
-    const refusal = host.accepting ? this.limits.refusal(ip) : 'the gateway is shutting down';
+    const refusal = host.accepting ? this.limits.refusal(ip) : SHUTTING_DOWN;
     if (refusal !== null) {
       host.counters.clientsRejected++;
-      host.throttle.warn(`refuse:${this.url}`, { listener: this.url, remoteAddress: ip, reason: refusal }, 'client connection refused');
+      this.counters.refused(refusal.reason);
+      host.throttle.warn(`refuse:${this.url}`, { listener: this.url, remoteAddress: ip, reason: refusal.text }, 'client connection refused');
       socket.destroy();
       return;
     }

@@ -6,7 +6,8 @@ import * as wsModule from 'ws';
 import { WebSocket, WebSocketServer } from 'ws';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import type { ResolvedListenerOptions } from '../options.js';
-import { boundAddress, ConnectionLimits, listenOn, type ListenerHost } from './host.js';
+import { ListenerCounters, listenerSnapshot, type ListenerSnapshot } from '../counters.js';
+import { boundAddress, ConnectionLimits, listenOn, SHUTTING_DOWN, type ListenerHost } from './host.js';
 
 /** ws's frame builder (not in @types/ws): returns [header, payload] for one unmasked frame. */
 interface SenderStatic {
@@ -89,6 +90,7 @@ export class WsListener implements ClientTransport {
   private readonly server: HttpServer;
   private readonly wss: WebSocketServer;
   private readonly limits: ConnectionLimits;
+  readonly counters = new ListenerCounters();
   /** Sockets accepted and not yet upgraded, with their accept time; swept for the handshake timeout. */
   private readonly handshaking = new Map<Duplex, number>();
   private handshakeTimer: NodeJS.Timeout | null = null;
@@ -120,6 +122,10 @@ export class WsListener implements ClientTransport {
 
   get connections(): number {
     return this.limits.count;
+  }
+
+  snapshot(): ListenerSnapshot {
+    return listenerSnapshot(this.url, this.limits.count, this.counters);
   }
 
   async listen(): Promise<void> {
@@ -187,10 +193,11 @@ export class WsListener implements ClientTransport {
       }
     }
     const ip = req.socket.remoteAddress ?? '';
-    const refusal = host.accepting ? this.limits.refusal(ip) : 'the gateway is shutting down';
+    const refusal = host.accepting ? this.limits.refusal(ip) : SHUTTING_DOWN;
     if (refusal !== null) {
       host.counters.clientsRejected++;
-      host.throttle.warn(`refuse:${this.url}`, { listener: this.url, remoteAddress: ip, reason: refusal }, 'client connection refused');
+      this.counters.refused(refusal.reason);
+      host.throttle.warn(`refuse:${this.url}`, { listener: this.url, remoteAddress: ip, reason: refusal.text }, 'client connection refused');
       rejectUpgrade(socket, 503, 'Service Unavailable');
       return;
     }

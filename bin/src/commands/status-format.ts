@@ -1,0 +1,168 @@
+import type { ClusterView } from '@gateworker/discovery';
+import type { ClusterStatus } from '@gateworker/protocol';
+import type { ProcessSnapshot, TreeSnapshot } from '../admin/snapshot.js';
+
+/** How `gateworker status` prints what it found. */
+
+export function table(rows: (string | number)[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => String(cell ?? '').padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+}
+
+function duration(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor(s / 60) % 60).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86400)}d${String(Math.floor(s / 3600) % 24).padStart(2, '0')}h`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function sumWhere(counters: Record<string, number>, test: (key: string) => boolean): number {
+  let n = 0;
+  for (const [k, v] of Object.entries(counters)) if (test(k)) n += v;
+  return n;
+}
+
+/** The per-gateway counters status shows; "dropped" and "poison" sum every counter so named (later work adds some). */
+export interface GatewayCounterView {
+  clients: number;
+  uids: number;
+  groups: number;
+  listeners: number;
+  pending: number;
+  dropped: number;
+  slowClientCloses: number;
+  refused: number;
+  redelivered: number;
+  heartbeatTimeouts: number;
+  poison: number;
+}
+
+export function gatewayView(p: ProcessSnapshot): GatewayCounterView | null {
+  const g = p.gateway;
+  if (g === undefined) return null;
+  const c = g.counters;
+  return {
+    clients: g.stats.clients,
+    uids: g.stats.uids,
+    groups: g.stats.groups,
+    listeners: g.listeners.length,
+    pending: g.stats.pending,
+    dropped: sumWhere(c, (k) => /Dropped|Drops/.test(k)),
+    slowClientCloses: c['slowClientCloses'] ?? 0,
+    refused: c['clientsRejected'] ?? 0,
+    redelivered: c['redeliveredEvents'] ?? 0,
+    heartbeatTimeouts: c['heartbeatTimeouts'] ?? 0,
+    poison: sumWhere(c, (k) => /poison/i.test(k)),
+  };
+}
+
+export interface Totals {
+  processes: number;
+  rssBytes: number;
+  cpuPercent: number;
+  restarts: number;
+  gateways: GatewayCounterView;
+  workers: { inflight: number; handled: number };
+}
+
+export function totalsOf(tree: TreeSnapshot): Totals {
+  const zero: GatewayCounterView = {
+    clients: 0, uids: 0, groups: 0, listeners: 0, pending: 0, dropped: 0, slowClientCloses: 0, refused: 0, redelivered: 0, heartbeatTimeouts: 0, poison: 0,
+  };
+  const totals: Totals = { processes: tree.processes.length, rssBytes: 0, cpuPercent: 0, restarts: 0, gateways: zero, workers: { inflight: 0, handled: 0 } };
+  for (const p of tree.processes) {
+    totals.rssBytes += p.process.rssBytes;
+    totals.cpuPercent = Math.round((totals.cpuPercent + p.process.cpuPercent) * 10) / 10;
+    totals.restarts += p.process.restarts;
+    const g = gatewayView(p);
+    if (g !== null) for (const k of Object.keys(zero) as (keyof GatewayCounterView)[]) totals.gateways[k] += g[k];
+    if (p.worker !== undefined) {
+      totals.workers.inflight += p.worker.inflight;
+      totals.workers.handled += p.worker.handled;
+    }
+  }
+  return totals;
+}
+
+function detail(p: ProcessSnapshot): string {
+  if (p.gateway !== undefined) return `${p.gateway.gatewayId} ${p.gateway.listeners.map((l) => l.url).join(' ')}`;
+  if (p.worker !== undefined) return `${p.worker.state}, ${p.worker.inflight} in flight, ${p.worker.handled} handled, ${p.worker.gateways.filter((g) => g.state === 'ready').length}/${p.worker.gatewaysListed} gateways`;
+  if (p.register !== undefined) return `${p.register.gateways} gateways, ${p.register.workers} workers`;
+  if (p.supervisor !== undefined) return `reloads ${p.supervisor.reloadsOk} ok, ${p.supervisor.reloadsFailed} failed`;
+  return '';
+}
+
+/** The tree as `gateworker start` reports it: processes, gateways, totals, readiness. */
+export function formatTree(tree: TreeSnapshot): string {
+  const totals = totalsOf(tree);
+  const processes = [
+    ['PROCESS', 'PID', 'UPTIME', 'RSS', 'CPU%', 'RESTARTS', 'READY', 'DETAIL'],
+    ...tree.processes.map((p) => [
+      p.role === 'supervisor' ? 'supervisor' : `${p.role} ${p.index}`, p.process.pid, duration(p.process.uptimeMs), mib(p.process.rssBytes),
+      p.process.cpuPercent.toFixed(1), p.role === 'supervisor' ? '-' : p.process.restarts, p.readiness.ready ? 'yes' : 'no', detail(p),
+    ]),
+    ...tree.silent.map((s) => [`${s.role} ${s.index}`, '-', '-', '-', '-', '-', 'no', s.why]),
+    ['TOTAL', `${totals.processes} processes`, '', mib(totals.rssBytes), totals.cpuPercent.toFixed(1), totals.restarts, '', ''],
+  ];
+  const gatewayRows = tree.processes.flatMap((p) => {
+    const g = gatewayView(p);
+    return g === null ? [] : [[`gateway ${p.index}`, g.clients, g.uids, g.groups, g.listeners, g.pending, g.dropped, g.slowClientCloses, g.refused, g.redelivered, g.heartbeatTimeouts, g.poison]];
+  });
+  const t = totals.gateways;
+  const gateways = [
+    ['GATEWAY', 'CLIENTS', 'UIDS', 'GROUPS', 'LISTENERS', 'PENDING', 'DROPPED', 'SLOW-CLOSES', 'REFUSED', 'REDELIVERED', 'HB-TIMEOUTS', 'POISON'],
+    ...gatewayRows,
+    ['TOTAL', t.clients, t.uids, t.groups, t.listeners, t.pending, t.dropped, t.slowClientCloses, t.refused, t.redelivered, t.heartbeatTimeouts, t.poison],
+  ];
+  const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
+  return [
+    `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
+    '',
+    table(processes),
+    '',
+    gatewayRows.length === 0 ? 'no gateways' : table(gateways),
+    '',
+  ].join('\n');
+}
+
+/** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */
+export function formatRegisterStatus(status: ClusterStatus): string {
+  const gateways = [
+    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
+    ...status.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+  ];
+  const workers = [
+    ['WORKER', 'STATE', 'PID', 'IN-FLIGHT', 'HANDLED', 'GATEWAYS'],
+    ...status.workers.map((w) => [w.workerId, w.state, w.pid, w.inflight, w.handled, w.gateways]),
+  ];
+  const r = status.register;
+  return [
+    `register ${r.nodeId} (pid ${r.pid}, up ${duration(r.uptimeMs)}) — no \`gateworker start\` on this machine for this config: the register's view`,
+    '',
+    status.gateways.length === 0 ? 'no gateways' : table(gateways),
+    '',
+    status.workers.length === 0 ? 'no workers' : table(workers),
+    '',
+  ].join('\n');
+}
+
+/** The gateways as a discovery backend (etcd / ZooKeeper) lists them, every machine's; it keeps no worker records. */
+export function formatClusterView(view: ClusterView): string {
+  const gateways = [
+    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
+    ...view.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+  ];
+  return [
+    `cluster ${view.cluster} on ${view.backend} (stats as last published)`,
+    '',
+    view.gateways.length === 0 ? 'no gateways' : table(gateways),
+    '',
+    "workers: not listed by discovery backends (each gateway's WORKERS column counts its links)",
+    '',
+  ].join('\n');
+}
