@@ -51,24 +51,28 @@ function waitReady(proc: ChildProcess, timeoutMs: number): Promise<void> {
   });
 }
 
-export async function startEtcd(): Promise<EtcdServer> {
+/** `host`/`ports`/`wrap` put it elsewhere, e.g. inside a network namespace (`wrap: ['ip', 'netns', 'exec', name]`). */
+export async function startEtcd(options: { host?: string; ports?: [number, number]; wrap?: string[] } = {}): Promise<EtcdServer> {
   const root = mkdtempSync(join(tmpdir(), 'gw-etcd-'));
-  const [clientPort, peerPort] = (await freePorts(2)) as [number, number];
+  const host = options.host ?? '127.0.0.1';
+  const [clientPort, peerPort] = options.ports ?? ((await freePorts(2)) as [number, number]);
+  const wrap = options.wrap ?? [];
   let dataDir = join(root, 'data');
   let generation = 0;
   let proc: ChildProcess | null = null;
-  const endpoint = `http://127.0.0.1:${clientPort}`;
+  const endpoint = `http://${host}:${clientPort}`;
   const launch = async (): Promise<void> => {
     const p = spawn(
-      ETCD_BIN,
+      wrap[0] ?? ETCD_BIN,
       [
+        ...(wrap.length > 0 ? [...wrap.slice(1), ETCD_BIN] : []),
         '--name', 'gw-test',
         '--data-dir', dataDir,
         '--listen-client-urls', endpoint,
         '--advertise-client-urls', endpoint,
-        '--listen-peer-urls', `http://127.0.0.1:${peerPort}`,
-        '--initial-advertise-peer-urls', `http://127.0.0.1:${peerPort}`,
-        '--initial-cluster', `gw-test=http://127.0.0.1:${peerPort}`,
+        '--listen-peer-urls', `http://${host}:${peerPort}`,
+        '--initial-advertise-peer-urls', `http://${host}:${peerPort}`,
+        '--initial-cluster', `gw-test=http://${host}:${peerPort}`,
         '--initial-cluster-state', 'new',
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
