@@ -4,27 +4,51 @@ import { relayedDiscovery } from './roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
 import { ChildAdmin } from './admin/child-admin.js';
 import { LocalProcess } from './admin/local.js';
-import { installSignals } from './signals.js';
+import { installChildSignals } from './signals.js';
 import { roleTitle, setTitle } from './title.js';
-import { CHILD_ENV, type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
+import { type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
 
 /**
- * Entry point of a process started by `gateworker start`: runs one role, reports `ready` (or
- * `failed`) over IPC, and stops gracefully on `stop`, SIGTERM or SIGINT, or when the supervisor
- * goes away (IPC disconnect), so no orphan outlives it.
+ * Entry point of a process started by `gateworker start`: asks for its spec (role and config, over
+ * IPC, never in the environment), runs the role, reports `ready` (or `failed`), and stops
+ * gracefully on `stop` or when the supervisor goes away (IPC disconnect), so no orphan outlives it.
+ * Signals: see installChildSignals.
  */
+
+/** Time to wait for the spec after asking, in ms (the supervisor answers at once). */
+const SPEC_TIMEOUT_MS = 30_000;
 
 function send(message: ChildMessage): void {
   if (process.send !== undefined && process.connected) process.send(message);
 }
 
+function receiveSpec(): Promise<ChildSpec> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no spec from the supervisor within ${SPEC_TIMEOUT_MS} ms`)), SPEC_TIMEOUT_MS);
+    const onMessage = (m: SupervisorMessage) => {
+      if (m.type !== 'spec') return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      resolve(m.spec);
+    };
+    process.on('message', onMessage);
+    send({ type: 'hello' });
+  });
+}
+
 async function main(): Promise<void> {
-  const spec = JSON.parse(process.env[CHILD_ENV] ?? 'null') as ChildSpec | null;
-  if (spec === null) {
+  // Started by the supervisor = an IPC channel to it; the spec comes over that channel.
+  if (process.send === undefined) {
     process.stderr.write('gateworker: this entry point is started by `gateworker start`\n');
     process.exit(2);
   }
-  delete process.env[CHILD_ENV];
+  let spec: ChildSpec;
+  try {
+    spec = await receiveSpec();
+  } catch (err) {
+    process.stderr.write(`gateworker: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
   setTitle(roleTitle(spec.role, spec.index, spec.config));
   const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index });
   let handle: RoleHandle | null = null;
@@ -44,9 +68,11 @@ async function main(): Promise<void> {
     })();
     return stopping;
   };
-  // Ctrl-C reaches the whole process group: a supervised child leaves the order of shutdown to
-  // the supervisor (gateways first, then workers drain, then the register) and ignores SIGINT.
-  installSignals(logger, (signal) => void stop(signal), undefined, { ignoreSigint: true });
+  installChildSignals(logger, {
+    supervised: () => process.connected,
+    forward: (signal) => send({ type: 'signal', signal }),
+    onStop: (signal) => void stop(signal),
+  });
   // With `discovery:` the supervisor holds the machine's one etcd / ZooKeeper session: records
   // go to it, the gateway list comes from it.
   const relayed = spec.config.discovery === undefined ? null : new RelayedDirectory(logger);

@@ -29,13 +29,24 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
+  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
 };
 
+/** A secret on the command line is in every `ps` listing and /proc/<pid>/cmdline of the machine. */
+function warnIfSecretOnCommandLine(options: CommonOptions): void {
+  const viaSet = (options.set ?? []).some((pair) => pair.startsWith('secret='));
+  if (typeof options.secret !== 'string' && !viaSet) return;
+  process.stderr.write(
+    `gateworker: warning: ${viaSet ? '--set secret=…' : '--secret'} is visible to other users of this machine (ps, /proc/<pid>/cmdline); ` +
+      'prefer --secret-file <path> (secretFile) or the GATEWORKER_SECRET environment variable\n',
+  );
+}
+
 function flagOverrides(options: CommonOptions, command: string): Override[] {
+  warnIfSecretOnCommandLine(options);
   const out: Override[] = [];
   const table = { ...ROLE_FLAGS['common'], ...ROLE_FLAGS[command] };
   for (const [flag, key] of Object.entries(table)) {
@@ -71,9 +82,10 @@ export function configFor(command: string, options: CommonOptions): LoadedConfig
 function withCommon(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', `config file (default: ./${DEFAULT_CONFIG_FILE} if present)`)
-    .option('--secret <secret>', 'shared secret for internal links')
+    .option('--secret <secret>', 'shared secret for internal links (visible to other users in ps: prefer --secret-file)')
+    .option('--secret-file <path>', 'file holding the shared secret (trailing newline ignored)')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
-    .option('--cluster <name>', 'cluster name (handshake, discovery keys)')
+    .option('--cluster <name>', 'cluster name; peers of another cluster are refused; part of discovery keys')
     .option('--etcd <endpoints>', 'discover gateways on etcd instead of a register (comma-separated URLs)')
     .option('--zookeeper <servers>', 'discover gateways on ZooKeeper instead of a register (host:port,...)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
@@ -96,7 +108,7 @@ export function buildProgram(): Command {
   withCommon(program.command('gateway').description('run one gateway process'))
     .option('--listen <urls>', 'client listeners, comma-separated (ws://, wss://, tcp://)')
     .option('--internal <host:port>', 'worker-link listener (process k uses port + k)')
-    .option('--advertise <host>', 'address workers should dial')
+    .option('--advertise <address>', 'address workers should dial: host, [ipv6], bare ipv6, or with :port')
     .option('--registers <list>', 'register addresses, comma-separated')
     .option('--process-index <k>', 'process index on this machine', '0')
     .action(async (o: CommonOptions & { processIndex: string }) => runRole('gateway', configFor('gateway', o), Number(o.processIndex)));

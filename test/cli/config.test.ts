@@ -46,6 +46,9 @@ worker:
   handler: ./app.js
 `;
 
+/** FULL with a secret long enough for addresses off loopback. */
+const LONG_SECRET = FULL.replace('secret: s3cret', 'secret: a-long-enough-secret-4-tests');
+
 describe('loadConfig', () => {
   it('reads a full file, applies defaults, converts units and resolves paths against the file', () => {
     const path = file(FULL);
@@ -124,7 +127,7 @@ describe('loadConfig', () => {
     const err = failure(() => loadConfig({ file: path, env: {} }));
     expect(err.key).toBe('secret');
     expect(err.message).toContain('register.listen');
-    expect(loadConfig({ file: path, env: { GATEWORKER_SECRET: 'x' } }).config.secret).toBe('x');
+    expect(loadConfig({ file: path, env: { GATEWORKER_SECRET: 'a-secret-of-20-chars' } }).config.secret).toBe('a-secret-of-20-chars');
   });
 
   it('requires registers for a gateway when there is no register section', () => {
@@ -135,6 +138,53 @@ describe('loadConfig', () => {
   it('needs cert and key for wss', () => {
     const path = file('register: {}\ngateway:\n  listen: [{ url: "wss://127.0.0.1:443/" }]\n');
     expect(failure(() => loadConfig({ file: path, env: {} })).key).toBe('gateway.listen[0].cert');
+  });
+
+  it('takes an optional cluster name from file, env or flag, and refuses a malformed one', () => {
+    const path = file(FULL.replace('secret: s3cret', 'secret: s3cret\ncluster: prod'));
+    expect(loadConfig({ file: path, env: {} }).config.cluster).toBe('prod');
+    expect(loadConfig({ file: path, env: { GATEWORKER_CLUSTER: 'staging-2' } }).config.cluster).toBe('staging-2');
+    expect(loadConfig({ file: path, env: {}, flags: [{ key: 'cluster', value: 'eu.1', source: 'flag --cluster' }] }).config.cluster).toBe('eu.1');
+    expect(loadConfig({ file: file(FULL), env: {} }).config.cluster).toBeUndefined();
+    const bad = failure(() => loadConfig({ file: path, env: { GATEWORKER_CLUSTER: 'no spaces' } }));
+    expect(bad.key).toBe('cluster');
+    expect(bad.message).toContain('env GATEWORKER_CLUSTER');
+  });
+
+  it('links.heartbeat: defaults 5s / 15s, settable, timeout must exceed interval', () => {
+    expect(loadConfig({ file: file(FULL), env: {} }).config.links.heartbeat).toEqual({ interval: 5_000, timeout: 15_000 });
+    const env = { GATEWORKER_LINKS_HEARTBEAT_INTERVAL: '1s', GATEWORKER_LINKS_HEARTBEAT_TIMEOUT: '3s' };
+    expect(loadConfig({ file: file(FULL), env }).config.links.heartbeat).toEqual({ interval: 1_000, timeout: 3_000 });
+    const bad = failure(() => loadConfig({ file: file(FULL), env: { GATEWORKER_LINKS_HEARTBEAT_TIMEOUT: '2s' } }));
+    expect(bad.key).toBe('links.heartbeat.timeout');
+  });
+
+  it('validates every internal address with the one parser, naming the key', () => {
+    const cases: Array<[string, string, string]> = [
+      ['internal: 127.0.0.1:2900', 'internal: fd77::22:2900', 'gateway.internal'],
+      ['internal: 127.0.0.1:2900', 'internal: "127.0.0.1:99999"', 'gateway.internal'],
+      ['listen: 127.0.0.1:1236', 'listen: "[::1"', 'register.listen'],
+      ['advertise: 127.0.0.1', 'advertise: "[[fd77::22]]"', 'gateway.advertise'],
+      ['advertise: 127.0.0.1', 'advertise: "bad host"', 'gateway.advertise'],
+      ['advertise: 127.0.0.1', 'advertise: 0.0.0.0', 'gateway.advertise'],
+    ];
+    for (const [from, to, key] of cases) {
+      const err = failure(() => loadConfig({ file: file(LONG_SECRET.replace(from, to)), env: {} }));
+      expect(err.key, to).toBe(key);
+    }
+    for (const ok of ['advertise: "[fd77::22]"', 'advertise: fd77::22', 'advertise: "10.0.0.6:3900"', 'advertise: gw1.example.com']) {
+      expect(loadConfig({ file: file(LONG_SECRET.replace('advertise: 127.0.0.1', ok)), env: {} }).config.gateway?.advertise, ok).toBeDefined();
+    }
+  });
+
+  it('refuses a wildcard internal bind without advertise, saying what to set', () => {
+    const text = LONG_SECRET.replace('internal: 127.0.0.1:2900', 'internal: 0.0.0.0:2900').replace('  advertise: 127.0.0.1\n', '');
+    const err = failure(() => loadConfig({ file: file(text), env: {} }));
+    expect(err.key).toBe('gateway.advertise');
+    expect(err.message).toContain('set gateway.advertise');
+    const v6 = failure(() => loadConfig({ file: file(text.replace('0.0.0.0:2900', '"[::]:2900"')), env: {} }));
+    expect(v6.key).toBe('gateway.advertise');
+    expect(loadConfig({ file: file(text), env: { GATEWORKER_GATEWAY_ADVERTISE: '10.0.0.6' } }).config.gateway?.advertise).toBe('10.0.0.6');
   });
 
   it('admin is off by default; off loopback it needs a token (the error names admin.token)', () => {

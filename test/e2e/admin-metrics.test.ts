@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminUrlOf, childPids, scrape, sum } from '../helpers/admin.js';
 import { connectWs, eventually, type WsClient } from '../helpers/clients.js';
@@ -7,8 +9,9 @@ import { startCluster, type Cluster } from '../helpers/cluster.js';
 const HANDLER = `
 export default {
   onConnect(client) { client.session.seen = 0; },
-  onMessage(client, message) {
+  async onMessage(client, message) {
     if (message === 'boom') throw new Error('boom on purpose');
+    if (message === 'count') return client.send(String(await client.gateway.getAllClientCount()));
     client.send(message);
   },
   onClose() {},
@@ -42,24 +45,28 @@ describe('admin endpoint under `gateworker start`', () => {
     for (const c of clients) for (let m = 0; m < MESSAGES; m++) await c.next();
     // The throwing messages are sent last on one client; a final echo on that client proves they were handled.
     for (let b = 0; b < BOOMS; b++) clients[0]!.send('boom');
+    clients[0]!.send('count');
+    expect(await clients[0]!.next()).toBe(String(CLIENTS));
     clients[0]!.send('after');
     expect(await clients[0]!.next()).toBe('after');
-    bytes += BOOMS * 4 + 5;
+    bytes += BOOMS * 4 + 5 + 5;
+    const EXTRA = 2; // 'count' and 'after', each answered once
 
     const series = await scrape(base);
     const gw = { role: 'gateway', index: '0', listener: cluster.wsUrl };
     expect(sum(series, 'gateworker_connections_total', gw)).toBe(CLIENTS);
     expect(sum(series, 'gateworker_clients', gw)).toBe(CLIENTS);
-    expect(sum(series, 'gateworker_client_messages_received_total', gw)).toBe(CLIENTS * MESSAGES + BOOMS + 1);
-    expect(sum(series, 'gateworker_client_messages_sent_total', { role: 'gateway' })).toBe(CLIENTS * MESSAGES + 1);
+    expect(sum(series, 'gateworker_client_messages_received_total', gw)).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);
+    expect(sum(series, 'gateworker_client_messages_sent_total', { role: 'gateway' })).toBe(CLIENTS * MESSAGES + EXTRA);
     expect(sum(series, 'gateworker_client_bytes_received_total', { role: 'gateway' })).toBe(bytes);
     expect(sum(series, 'gateworker_connections_refused_total', gw)).toBe(0);
     // Over both workers: every event handled once.
     expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onConnect' })).toBe(CLIENTS);
-    expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onMessage' })).toBe(CLIENTS * MESSAGES + BOOMS + 1);
-    expect(sum(series, 'gateworker_handler_duration_seconds_bucket', { role: 'worker', callback: 'onMessage', le: '+Inf' })).toBe(CLIENTS * MESSAGES + BOOMS + 1);
+    expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onMessage' })).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);
+    expect(sum(series, 'gateworker_handler_duration_seconds_bucket', { role: 'worker', callback: 'onMessage', le: '+Inf' })).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);
     expect(sum(series, 'gateworker_handler_errors_total', { role: 'worker', callback: 'onMessage' })).toBe(BOOMS);
-    expect(sum(series, 'gateworker_events_handled_total', { role: 'worker' })).toBe(CLIENTS + CLIENTS * MESSAGES + BOOMS + 1);
+    expect(sum(series, 'gateworker_query_duration_seconds_count', { role: 'worker', kind: 'getAllClientCount' })).toBe(1);
+    expect(sum(series, 'gateworker_events_handled_total', { role: 'worker' })).toBe(CLIENTS + CLIENTS * MESSAGES + BOOMS + EXTRA);
     expect(sum(series, 'gateworker_worker_links', { role: 'gateway', state: 'ready', peer: 'worker' })).toBe(2);
     expect(sum(series, 'gateworker_gateways', { role: 'register' })).toBe(1);
     expect(sum(series, 'gateworker_up')).toBe(5);
@@ -68,6 +75,11 @@ describe('admin endpoint under `gateworker start`', () => {
       expect(s.labels['role'], s.name).toMatch(/^(supervisor|register|gateway|worker)$/);
       expect(s.labels['index'], s.name).toMatch(/^\d+$/);
     }
+    // The Grafana dashboard in docs/ only queries series that exist.
+    const dashboard = readFileSync(resolve(import.meta.dirname, '../../docs/grafana-dashboard.json'), 'utf8');
+    const queried = new Set([...dashboard.matchAll(/\b((?:gateworker|process|nodejs)_[a-z0-9_]+)/g)].map((m) => m[1] as string));
+    const names = new Set(series.map((s) => s.name));
+    expect([...queried].filter((n) => !names.has(n))).toEqual([]);
 
     for (const c of clients.splice(0)) await c.close();
     const after = await eventually(async () => {

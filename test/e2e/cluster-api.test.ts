@@ -19,10 +19,11 @@ async function connect(): Promise<RpcClient> {
 
 beforeAll(async () => {
   cluster = await startCluster({ gateways: 2, workers: 2, handler: OPS_HANDLER });
-  // The supervisor hands connections to the gateway processes round-robin; connect until both
-  // gateways hold two of ours.
+  // Each gateway process accepts from the shared listening socket itself, so which one gets a
+  // connection is up to the kernel (and often uneven): connect until both gateways hold two of
+  // ours, then keep just those four (the others would receive the broadcasts below).
   const byGateway = new Map<string, RpcClient[]>();
-  for (let i = 0; i < 12 && [...byGateway.values()].filter((l) => l.length >= 2).length < 2; i++) {
+  for (let i = 0; i < 60 && [...byGateway.values()].filter((l) => l.length >= 2).length < 2; i++) {
     const client = await connect();
     const list = byGateway.get(gatewayOf(client.id)) ?? [];
     list.push(client);
@@ -32,6 +33,9 @@ beforeAll(async () => {
   if (first === undefined || second === undefined) throw new Error('clients did not spread over both gateways');
   [a, c] = first as [RpcClient, RpcClient];
   [b, d] = second as [RpcClient, RpcClient];
+  const kept = [a, b, c, d];
+  await Promise.all(clients.filter((cl) => !kept.includes(cl)).map((cl) => cl.close()));
+  clients.splice(0, clients.length, ...kept);
 }, 60_000);
 
 afterAll(async () => {

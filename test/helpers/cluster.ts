@@ -58,6 +58,8 @@ export interface ClusterOptions {
   /** Extra client listeners besides the ws one, e.g. { url: 'tcp://127.0.0.1:PORT', framing: 'line' } (PORT is filled in). */
   tcp?: { framing: 'line' | 'length' | 'raw' } | null;
   secret?: string;
+  /** Put the secret in a file (0600) named by `secretFile` instead of in the config. */
+  secretInFile?: boolean;
   /** Extra keys merged into the gateway / worker sections. */
   gateway?: Record<string, unknown>;
   worker?: Record<string, unknown>;
@@ -67,6 +69,12 @@ export interface ClusterOptions {
   /** A `discovery:` section (etcd / ZooKeeper) instead of the register; `cluster` names the cluster. */
   discovery?: Record<string, unknown>;
   cluster?: string;
+  /** Extra environment of `gateworker start` and of `cli()` (applied after GATEWORKER_* are cleared). */
+  env?: Record<string, string>;
+  /** Set GATEWORKER_RUN_DIR to the temp dir (default true); false: the default run directory. */
+  runDirInTempDir?: boolean;
+  /** Start the supervisor in a process group of its own (pgid = its pid), as a service manager would. */
+  detached?: boolean;
 }
 
 export interface Cluster {
@@ -100,7 +108,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const listen: Record<string, unknown>[] = [{ url: `ws://127.0.0.1:${wsPort}/` }];
   if (options.tcp) listen.push({ url: `tcp://127.0.0.1:${tcpPort}`, framing: options.tcp.framing });
   const config = {
-    secret,
+    ...(options.secretInFile === true ? { secretFile: './secret' } : { secret }),
     logLevel: options.logLevel ?? 'info',
     ...(options.cluster !== undefined && { cluster: options.cluster }),
     ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: `127.0.0.1:${registerPort}` } }),
@@ -111,10 +119,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const configFile = join(dir, 'gateworker.yaml');
   writeFileSync(configFile, stringify(config));
   writeFileSync(join(dir, 'handler.mjs'), options.handler);
+  if (options.secretInFile === true) writeFileSync(join(dir, 'secret'), secret + '\n', { mode: 0o600 });
   const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
   for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  if (options.runDirInTempDir === false) delete env['GATEWORKER_RUN_DIR'];
+  Object.assign(env, options.env);
 
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
   const logs: LogLine[] = [];
   const rawLines: string[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();

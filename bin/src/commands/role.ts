@@ -15,11 +15,15 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
   const logger = createLogger(role, nodeIdOf(config), config.logLevel, { index });
   let handle: RoleHandle | null = null;
   let stopping = false;
+  // Every timer and socket of the roles is unref'd or may close (all peers gone): without this the
+  // process would end with code 0 when the last link dropped. Only a requested stop exits 0.
+  const keepAlive = setInterval(() => {}, 2 ** 30);
   const local = new LocalProcess(role, index);
   const admin = await serveAdmin(config, new LocalBackend(local, loaded.file), logger);
   installSignals(logger, (signal) => {
     if (stopping) return;
     stopping = true;
+    clearInterval(keepAlive);
     logger.info({ signal }, 'stopping');
     admin?.drain();
     void (handle?.close() ?? Promise.resolve()).then(
@@ -30,9 +34,17 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
       },
     );
   });
-  if (role === 'register') handle = await runRegister(config, logger);
-  else if (role === 'gateway') handle = await runGateway(config, index, logger, standaloneDiscovery(config, logger));
-  else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
+  try {
+    if (role === 'register') handle = await runRegister(config, logger);
+    else if (role === 'gateway') handle = await runGateway(config, index, logger, standaloneDiscovery(config, logger));
+    else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
+  } catch (err) {
+    clearInterval(keepAlive);
+    admin?.drain();
+    const code = (err as { code?: unknown }).code;
+    logger.fatal({ err, ...(typeof code === 'string' && { code }) }, `cannot run the ${role}: ${(err as Error).message}`);
+    throw err;
+  }
   local.attach(handle);
   logger.debug(handle.summary);
 }

@@ -2,7 +2,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
-import { runDirFor, serveControl } from '../supervisor/control.js';
+import { runDirFor, serveControl, type ControlServer } from '../supervisor/control.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { serveAdmin } from '../admin/serve.js';
 import type { AdminServer } from '../admin/server.js';
@@ -23,28 +23,31 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   let admin: AdminServer | null = null;
   let stopped!: () => void;
   const done = new Promise<void>((resolve) => (stopped = resolve));
+  // The control channel comes up before any child, so an unsafe or busy run directory costs nothing.
+  let control: ControlServer | null = null;
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
       admin?.drain();
       await supervisor.stop();
+      control?.close();
       logger.info('stopped');
       stopped();
     })();
     return stopping;
   };
   const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
-  const control = await serveControl(runDir, async (request) => {
-    if (request.cmd === 'status') return { ok: true, message: 'status', data: await backend.tree() };
-    if (request.cmd === 'reload') {
+  control = await serveControl(runDir, {
+    status: async () => ({ ok: true, message: 'status', data: await backend.tree() }),
+    reload: async () => {
       const result = await supervisor.reload();
       return { ok: result.ok, message: result.message, data: result };
-    }
-    if (request.cmd === 'stop') {
+    },
+    stop: async () => {
       await stop('gateworker stop');
       return { ok: true, message: 'stopped' };
-    }
-    return { ok: true, message: 'running', data: { pid: process.pid, children: supervisor.pids() } };
+    },
+    pids: async () => ({ ok: true, message: 'running', data: { pid: process.pid, children: supervisor.pids() } }),
   });
   installSignals(
     logger,

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { envOverrides, setPath, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
+import { checkSecretStrength, readSecretFile } from './secret.js';
 
 /**
  * Configuration loading, shared by every role: YAML file, then `GATEWORKER_*` env, then CLI flags
@@ -142,6 +143,15 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
       if (value !== undefined) tls[k] = rel(`discovery.etcd.tls.${k}`, value);
     }
   }
+  const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
+  if (config.secretFile !== undefined) {
+    if (tree['secret'] !== undefined) {
+      throw new ConfigError('secretFile', `${locate(source, ['secretFile'])}: secretFile and secret are exclusive: set one of them (${locate(source, ['secret'])} sets secret)`);
+    }
+    config.secretFile = rel('secretFile', config.secretFile);
+    config.secret = readSecretFile(config.secretFile, locate(source, ['secretFile']));
+  }
+  checkSecretStrength(config, secretKey, locate(source, [secretKey]));
   config.gateway?.listen.forEach((l) => {
     if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
     if (l.key !== undefined) l.key = rel('gateway.listen', l.key);

@@ -11,8 +11,12 @@ type Kind = 'string' | 'int' | 'list' | 'listeners';
 /** Every key settable from env or flags, with how its text is read. */
 export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   secret: 'string',
+  secretFile: 'string',
   nodeId: 'string',
   logLevel: 'string',
+  cluster: 'string',
+  'links.heartbeat.interval': 'string',
+  'links.heartbeat.timeout': 'string',
   'register.listen': 'string',
   'gateway.processes': 'int',
   'gateway.listen': 'listeners',
@@ -31,7 +35,6 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
-  cluster: 'string',
   'discovery.etcd.endpoints': 'list',
   'discovery.etcd.prefix': 'string',
   'discovery.etcd.ttl': 'string',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CLUSTER_NAME_PATTERN, isLoopbackHost, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 /**
@@ -6,7 +7,8 @@ import { parseDurationMs, parseSizeBytes } from './units.js';
  * same tree first). Unknown keys are errors. Durations and sizes accept units.
  */
 
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+/** Hosts that never leave the machine. */
+export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
 
 export const duration = z
   .union([z.number(), z.string()])
@@ -30,7 +32,34 @@ export const size = z
     return bytes;
   });
 
-export const hostPort = z.string().regex(/^(?:\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port (IPv6 in brackets)');
+/** An internal address: `host:port` or `[ipv6]:port`, checked by the one parser (@gateworker/protocol parseAddress). */
+export const hostPort = z.string().superRefine((v, ctx) => {
+  try {
+    parseAddress(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** An address where the port is implied (advertise): also `host`, `[ipv6]` and a bare ipv6. */
+export const hostMaybePort = z.string().superRefine((v, ctx) => {
+  try {
+    const { host } = parseAddress(v, { defaultPort: 0 });
+    if (isUnspecifiedHost(host)) ctx.addIssue({ code: 'custom', message: `"${v}" is a wildcard address: announce one other machines can dial` });
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** Heartbeat of the internal links (register, gateway and worker links): ping period and dead-link silence. */
+const linkHeartbeat = z
+  .object({ interval: duration.default(5_000), timeout: duration.default(15_000) })
+  .strict()
+  .prefault({})
+  .superRefine((h, ctx) => {
+    if (h.interval < 1) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be at least 1ms' });
+    if (h.timeout <= h.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be longer than links.heartbeat.interval (${h.interval} ms)` });
+  });
 
 const positiveInt = z.number().int().positive();
 
@@ -95,17 +124,19 @@ export const discoverySchema = z
 export const configSchema = z
   .object({
     secret: z.string().default(''),
-    cluster: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
     discovery: discoverySchema.optional(),
+    secretFile: z.string().min(1).optional(),
     nodeId: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
+    links: z.object({ heartbeat: linkHeartbeat }).strict().prefault({}),
     register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
         listen: z.array(listenerSchema).min(1),
         internal: hostPort.default('127.0.0.1:2900'),
-        advertise: z.string().min(1).optional(),
+        advertise: hostMaybePort.optional(),
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
@@ -146,35 +177,36 @@ export const configSchema = z
     if (c.gateway !== undefined && c.gateway.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'required when the config has no register section' });
     }
+    if (c.gateway !== undefined && c.gateway.advertise === undefined) {
+      const internal = tryParse(c.gateway.internal);
+      if (internal !== null && isUnspecifiedHost(internal.host)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['gateway', 'advertise'],
+          message: `required because gateway.internal (${c.gateway.internal}) binds every interface: set gateway.advertise to the address workers on other machines dial to reach this gateway (e.g. 10.0.0.6 or [fd77::22])`,
+        });
+      }
+    }
     if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'required when the config has no register section' });
     }
     if (c.admin !== undefined && c.admin.token === undefined) {
       // /metrics and the topology page show client addresses and uids: off loopback they need a token.
-      const host = c.admin.listen.slice(0, c.admin.listen.lastIndexOf(':'));
-      if (!LOOPBACK.test(host)) {
+      const parsed = tryParse(c.admin.listen);
+      if (parsed !== null && !isLoopbackHost(parsed.host)) {
         ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `required because admin.listen (${c.admin.listen}) is not a loopback address` });
       }
     }
-    if (c.secret === '') {
-      // Guarantee 7: an empty secret only where nothing leaves the machine.
-      const hosts: [string[], string][] = [];
-      if (c.register !== undefined) hosts.push([['register', 'listen'], c.register.listen]);
-      if (c.gateway !== undefined) {
-        hosts.push([['gateway', 'internal'], c.gateway.internal]);
-        c.gateway.registers?.forEach((r, i) => hosts.push([['gateway', 'registers', String(i)], r]));
-        if (c.gateway.advertise !== undefined) hosts.push([['gateway', 'advertise'], `${c.gateway.advertise}:0`]);
-      }
-      c.worker?.registers?.forEach((r, i) => hosts.push([['worker', 'registers', String(i)], r]));
-      for (const [path, address] of hosts) {
-        const host = address.slice(0, address.lastIndexOf(':'));
-        if (!LOOPBACK.test(host)) {
-          ctx.addIssue({ code: 'custom', path: ['secret'], message: `required because ${path.join('.')} (${address}) is not a loopback address` });
-          break;
-        }
-      }
-    }
+    // The secret's strength is checked after secretFile is read (load.ts, secret.ts).
   });
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+
+function tryParse(address: string): { host: string; port: number } | null {
+  try {
+    return parseAddress(address, { defaultPort: 0 });
+  } catch {
+    return null;
+  }
+}

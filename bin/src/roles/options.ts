@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseAddress } from '@gateworker/protocol';
 import type { Config, ListenerConfig } from '../config/schema.js';
 
 /**
@@ -6,10 +7,25 @@ import type { Config, ListenerConfig } from '../config/schema.js';
  * the packages never see YAML keys, file paths for certificates, or env.
  */
 
+/** Host and port of a validated internal address (the config schema checked it with the same parser). */
 export function splitHostPort(address: string): { host: string; port: number } {
-  const i = address.lastIndexOf(':');
-  const host = address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
-  return { host, port: Number(address.slice(i + 1)) };
+  return parseAddress(address);
+}
+
+/** Heartbeat of every internal link, as the packages' link options. */
+export function linkTiming(config: Config): { pingIntervalMs: number; timeoutMs: number } {
+  return { pingIntervalMs: config.links.heartbeat.interval, timeoutMs: config.links.heartbeat.timeout };
+}
+
+/**
+ * What gateway process `index` announces: the advertise address as written; an explicit port
+ * is shifted by the process index like the internal port (process k binds internal port + k).
+ */
+export function advertiseOf(advertise: string | undefined, index: number): string | undefined {
+  if (advertise === undefined) return undefined;
+  const { host, port } = parseAddress(advertise, { defaultPort: -1 });
+  if (port === -1) return advertise;
+  return host.includes(':') ? `[${host}]:${port + index}` : `${host}:${port + index}`;
 }
 
 export function registersOf(config: Config, role: 'gateway' | 'worker'): string[] {

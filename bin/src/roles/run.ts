@@ -5,7 +5,7 @@ import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Config } from '../config/schema.js';
 import type { RoleDiscovery } from './discovery.js';
-import { listenerOptions, registersOf, splitHostPort } from './options.js';
+import { advertiseOf, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
 
 /** A running role inside this process. */
@@ -30,7 +30,10 @@ export function nodeIdOf(config: Config): string {
 
 export async function runRegister(config: Config, logger: PinoLogger): Promise<RoleHandle> {
   if (config.register === undefined) throw new Error('the config has no register section');
-  const server = new RegisterServer({ listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger });
+  const server = new RegisterServer({
+    listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger,
+    link: linkTiming(config), ...(config.cluster !== undefined && { cluster: config.cluster }),
+  });
   const address = await server.start();
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
 }
@@ -46,7 +49,9 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     secret: config.secret,
     listeners: g.listen.map(listenerOptions),
     internal: { host: internal.host, port: internal.port === 0 ? 0 : internal.port + index },
-    ...(g.advertise !== undefined && { advertise: g.advertise }),
+    ...(g.advertise !== undefined && { advertise: advertiseOf(g.advertise, index) as string }),
+    ...(config.cluster !== undefined && { cluster: config.cluster }),
+    link: linkTiming(config),
     registers: registersOf(config, 'gateway'),
     heartbeat: { intervalMs: g.heartbeat.interval, timeoutMs: g.heartbeat.timeout },
     routing: g.routing,
@@ -61,12 +66,68 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
   return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close(), parts: { gateway } };
 }
 
+/** Errors retrying cannot fix: the process exits non-zero at once, naming them. */
+const FATAL_LINK_CODES: ReadonlySet<string> = new Set(['GW_ERR_AUTH_FAILED', 'GW_ERR_CLUSTER_MISMATCH', 'GW_ERR_VERSION_MISMATCH', 'GW_ERR_ROLE_REFUSED']);
+/** First and largest wait between two worker start attempts while no register answers, in milliseconds. */
+const START_RETRY_MIN_MS = 500;
+const START_RETRY_MAX_MS = 10_000;
+/** While no register answers, at most one warn line per this many milliseconds. */
+const START_RETRY_LOG_MS = 30_000;
+
+function codeOf(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : '';
+}
+
+/** A register refused us for a reason that retrying cannot fix (wrong secret, other cluster). */
+function refusedForGood(err: unknown): boolean {
+  const errors = (err as { registerErrors?: ReadonlyMap<string, Error | null> } | null)?.registerErrors;
+  if (errors === undefined || errors.size === 0) return false;
+  return [...errors.values()].every((e) => e !== null && FATAL_LINK_CODES.has(codeOf(e)));
+}
+
+/**
+ * A worker process never exits because a peer is gone: while no register answers, start is
+ * retried forever (backoff with jitter, one warn line per 30 s); a gateway that cannot be linked
+ * yet is retried by the worker itself. Fatal: a refusal retrying cannot fix, a failing onWorkerStart.
+ */
 export async function runWorker(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const w = config.worker;
   if (w === undefined) throw new Error('the config has no worker section');
   await enableTypeScriptFor(w.handler);
   const handler = await loadHandler(w.handler);
-  const worker = new BusinessWorker({
+  let loggedAt = -Infinity;
+  for (let attempt = 1; ; attempt++) {
+    const worker = newWorker(config, index, handler, logger, discovery);
+    try {
+      await worker.start();
+      if (attempt > 1) logger.info({ attempts: attempt }, 'a register answers again: worker started');
+    } catch (err) {
+      if (codeOf(err) === 'GW_ERR_READY_TIMEOUT') {
+        // Running and reconnecting: the missing gateways are linked as soon as they answer.
+        logger.warn({ err: (err as Error).message }, 'worker running without a link to every listed gateway yet; it keeps reconnecting');
+      } else if ((codeOf(err) === 'GW_ERR_REGISTER_NOT_READY' && !refusedForGood(err)) || codeOf(err) === 'GW_ERR_DISCOVERY_UNAVAILABLE') {
+        worker.destroy();
+        const now = performance.now();
+        if (now - loggedAt >= START_RETRY_LOG_MS) {
+          loggedAt = now;
+          logger.warn({ attempt, err: (err as Error).message }, `no ${discovery === null ? 'register answers' : 'gateway list from discovery'} yet (attempt ${attempt}); retrying`);
+        }
+        const ceiling = Math.min(START_RETRY_MAX_MS, START_RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
+        await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
+        continue;
+      } else {
+        worker.destroy();
+        throw err;
+      }
+    }
+    return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain(), parts: { worker } };
+  }
+}
+
+function newWorker(config: Config, index: number, handler: Awaited<ReturnType<typeof loadHandler>>, logger: PinoLogger, discovery: RoleDiscovery | null): BusinessWorker {
+  const w = config.worker as NonNullable<Config['worker']>;
+  return new BusinessWorker({
     handler,
     registers: registersOf(config, 'worker'),
     ...(discovery !== null && { directory: discovery.directory() }),
@@ -75,8 +136,8 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
     workerId: `${nodeIdOf(config)}/w${index}/${process.pid}`,
     queryTimeoutMs: w.queryTimeout,
     drainTimeoutMs: w.drainTimeout,
+    link: linkTiming(config),
+    cluster: config.cluster,
     logger,
   });
-  await worker.start();
-  return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain(), parts: { worker } };
 }

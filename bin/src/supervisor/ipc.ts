@@ -1,7 +1,13 @@
 import type { GatewayInfo } from '@gateworker/protocol';
 import type { Config } from '../config/schema.js';
 
-/** What a supervised child is told at spawn (JSON in env GATEWORKER_CHILD). */
+/**
+ * Messages between the supervisor and its children over the IPC channel `fork` sets up (a private
+ * socket pair). The child's configuration, secret included, travels here and never in the
+ * environment, where anything the handler spawns would inherit it and /proc/<pid>/environ shows it.
+ */
+
+/** What a supervised child is told right after spawn (first message over IPC). */
 export interface ChildSpec {
   role: 'register' | 'gateway' | 'worker';
   index: number;
@@ -10,10 +16,16 @@ export interface ChildSpec {
   config: Config;
 }
 
-/** Child → supervisor. */
+/**
+ * Child → supervisor. `hello`: listening for its spec (sent first; the spec answers it, so it is
+ * never sent before the child can receive it). `signal`: the child got SIGTERM; the supervisor
+ * decides what it means.
+ */
 export type ChildMessage =
+  | { type: 'hello' }
   | { type: 'ready'; summary: string }
   | { type: 'failed'; error: string; code: string | null }
+  | { type: 'signal'; signal: 'SIGTERM' }
   | { type: 'reply'; id: number; result: unknown }
   // With `discovery:`: the child listens for the gateway list (answered with the current one), and
   // a gateway child's record, published by the supervisor's one session.
@@ -21,11 +33,15 @@ export type ChildMessage =
   | { type: 'discovery-publish'; info: GatewayInfo }
   | { type: 'discovery-unpublish'; gatewayId: string };
 
-/** Supervisor → child. `stop`: graceful close and exit; for a worker that means drain. */
+/**
+ * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
+ * graceful close and exit; for a worker that means drain. `discovery-view` (with `discovery:`):
+ * the whole gateway list as the supervisor's session sees it, on every change.
+ */
 export type SupervisorMessage =
+  | { type: 'spec'; spec: ChildSpec }
   | { type: 'stop' }
   | ChildRequest
-  // With `discovery:`, the whole gateway list as the supervisor's session sees it (on every change).
   | { type: 'discovery-view'; gateways: GatewayInfo[] };
 
 /**
@@ -42,4 +58,16 @@ export interface ChildRequest {
   query?: string;
 }
 
-export const CHILD_ENV = 'GATEWORKER_CHILD';
+/**
+ * The environment of a child: the supervisor's without any `GATEWORKER_*` variable (the config
+ * arrives over IPC). Those keys are present with the value `undefined`, which spawn leaves out:
+ * node:cluster merges what it is given over the parent's environment, so only an explicit
+ * `undefined` removes a variable there.
+ */
+export function childEnv(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...parent };
+  for (const name of Object.keys(env)) {
+    if (name.startsWith('GATEWORKER_')) env[name] = undefined;
+  }
+  return env;
+}

@@ -13,6 +13,12 @@ export const RESTART_MAX_DELAY_MS = 5_000;
 export const RESTART_STABLE_AFTER_MS = 10_000;
 /** Extra time past its drain timeout a process gets before it is killed, in ms. */
 export const STOP_GRACE_MS = 5_000;
+/**
+ * How long after a child reports a SIGTERM the supervisor waits for one of its own before it
+ * treats the signal as meant for that child alone, in ms. A signal to the process group reaches
+ * every process at once; the supervisor's own usually lands first, but not always under load.
+ */
+export const GROUP_SIGNAL_WINDOW_MS = 1_000;
 
 type Role = ChildSpec['role'];
 
@@ -151,8 +157,20 @@ export class Supervisor {
     return spawned;
   }
 
-  /** Restarts the slot's process if it exits while it is still the slot's current one. */
+  /**
+   * Restarts the slot's process if it exits while it is still the slot's current one. A SIGTERM
+   * the child reports is the ordered stop's business when the supervisor got one too (signal to
+   * the process group); else it was meant for this child alone, which is then stopped gracefully
+   * (and restarted like any exit).
+   */
   private watch(slot: Slot, spawned: Spawned): void {
+    spawned.onSignal((signal) => {
+      setTimeout(() => {
+        if (this.stopping || slot.current !== spawned) return;
+        this.logger.info({ child: slot.name, pid: spawned.process.pid, signal }, `${slot.name} got ${signal}; stopping it`);
+        spawned.send({ type: 'stop' });
+      }, GROUP_SIGNAL_WINDOW_MS).unref();
+    });
     void spawned.exited.then((code) => {
       if (slot.current !== spawned || this.stopping) return;
       slot.current = null;

@@ -56,7 +56,6 @@ export class DiscoveryDirectory extends EventEmitter<DirectoryEvents> {
 export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
   private readonly view = new GatewayView<string>();
   private listed = false;
-  private closed = false;
   private readonly waiters = new Set<() => void>();
 
   constructor(private readonly log: Logger = silentLogger) {
@@ -67,7 +66,6 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
 
   /** The full current list (replaces the previous one; emits the differences). */
   apply(list: readonly GatewayInfo[]): void {
-    if (this.closed) return;
     this.emitChanges(this.view.replace('relay', list));
     if (!this.listed) {
       this.listed = true;
@@ -77,7 +75,6 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
 
   ready(timeoutMs: number): Promise<void> {
     if (this.listed) return Promise.resolve();
-    if (this.closed) return Promise.reject(DiscoveryError.closed('the relayed gateway list'));
     return new Promise((resolve, reject) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -96,8 +93,11 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
     return this.view.gateways;
   }
 
+  /**
+   * Detaches the listeners. The list itself lives on: it belongs to the process (fed by the
+   * supervisor), and a worker that retries its start uses it again.
+   */
   close(): Promise<void> {
-    this.closed = true;
     this.removeAllListeners();
     return Promise.resolve();
   }

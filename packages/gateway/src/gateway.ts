@@ -174,6 +174,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // Frames to workers leave once per event-loop turn: the events of every client read in one turn share a write.
     const accept: AcceptOptions = {
       secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], flush: 'loop', ...link,
+      gatewayId: this.gatewayId, cluster: this.options.cluster,
     };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
     this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
@@ -331,7 +332,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private announcedAddress(): string {
-    return formatHostPort(this.options.advertise, this.internal.address().port);
+    const { host, port } = this.options.advertise;
+    return formatHostPort(host, port ?? this.internal.address().port);
   }
 
   private startRegister(): void {
@@ -356,6 +358,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         role: 'gateway',
         nodeId: this.options.nodeId,
         gateway: info,
+        cluster: this.options.cluster,
         logger: this.log,
         link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
         ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { GatewayInfo, GatewayStats } from '@gateworker/protocol';
+import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress, type GatewayInfo, type GatewayStats } from '@gateworker/protocol';
 import { silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
 
@@ -47,8 +47,14 @@ export interface GatewayOptions {
   secret: string;
   listeners: ListenerOptions[];
   internal: { host: string; port: number };
-  /** Host announced to the register (default internal.host; 0.0.0.0/:: become 127.0.0.1). */
+  /**
+   * Address announced to the registers, which workers dial: `host`, `[ipv6]` or a bare IPv6
+   * address (the bound internal port is added), or `host:port` / `[ipv6]:port`. Default: the
+   * internal host. Required when the internal host is a wildcard (0.0.0.0, ::).
+   */
   advertise?: string;
+  /** Cluster name stated in the handshake; workers and registers of another cluster are refused. */
+  cluster?: string;
   /** "host:port" list. */
   registers: string[];
   /** intervalMs 0 turns client heartbeats off. */
@@ -100,7 +106,9 @@ export interface ResolvedGatewayOptions {
   readonly secret: string;
   readonly listeners: readonly ResolvedListenerOptions[];
   readonly internal: { readonly host: string; readonly port: number };
-  readonly advertise: string;
+  /** Host and port to announce; port null = the bound internal port. */
+  readonly advertise: { readonly host: string; readonly port: number | null };
+  readonly cluster: string | undefined;
   readonly registers: readonly string[];
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly routing: RoutingPolicy;
@@ -164,6 +172,30 @@ function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions
   };
 }
 
+/**
+ * What to announce. A wildcard bind is not an address anyone can dial, and guessing one (the old
+ * 127.0.0.1) made two gateways on two hosts announce the same address: refused instead.
+ */
+function resolveAdvertise(text: string | undefined, internalHost: string): { host: string; port: number | null } {
+  if (text === undefined) {
+    if (isUnspecifiedHost(internalHost)) {
+      throw GatewayError.invalidOptions(
+        'advertise',
+        `required when the internal port binds every interface (${internalHost}): set advertise to the address workers on other machines dial to reach this gateway`,
+      );
+    }
+    return { host: internalHost, port: null };
+  }
+  try {
+    // -1 marks "no port written": the bound internal port is announced.
+    const { host, port } = parseAddress(text, { defaultPort: -1 });
+    if (isUnspecifiedHost(host)) throw new AddressError(`"${text}" is a wildcard address; announce one workers can dial`);
+    return { host, port: port === -1 ? null : port };
+  } catch (err) {
+    throw GatewayError.invalidOptions('advertise', (err as Error).message);
+  }
+}
+
 /** Defaults and validates every option once; throws one GatewayError (GW_ERR_INVALID_OPTIONS) naming the key. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
   if (typeof options.nodeId !== 'string' || options.nodeId === '') throw GatewayError.invalidOptions('nodeId', 'must be a non-empty string');
@@ -182,7 +214,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     throw GatewayError.invalidOptions('registers', 'must be a list of "host:port" strings');
   }
   const listeners = options.listeners.map(resolveListener);
-  const defaultAdvertise = internal.host === '0.0.0.0' || internal.host === '::' ? '127.0.0.1' : internal.host;
+  const advertise = resolveAdvertise(options.advertise, internal.host);
+  if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
+    throw GatewayError.invalidOptions('cluster', `expected 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
+  }
   const heartbeatIntervalMs = int('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
   const heartbeatTimeoutMs = int('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 1);
   const link: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number } = {};
@@ -195,7 +230,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     secret: options.secret,
     listeners,
     internal: { host: internal.host, port: internalPort },
-    advertise: options.advertise ?? defaultAdvertise,
+    advertise,
+    cluster: options.cluster,
     registers: [...options.registers],
     heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
     routing: oneOf('routing', options.routing, ['sticky', 'random', 'least-busy'], 'sticky'),

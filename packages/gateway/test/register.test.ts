@@ -29,4 +29,21 @@ describe('register announcement', () => {
       await server.close();
     }
   });
+
+  it('announces a bracketed IPv6 advertise address once bracketed ([fd77::22] → [fd77::22]:port)', async () => {
+    const server = new RegisterServer({ listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, nodeId: 'reg' });
+    const { port } = await server.start();
+    const watcher = new RegisterClient({ registers: [`127.0.0.1:${port}`], secret: SECRET, role: 'client', nodeId: 'watcher' });
+    try {
+      const up = once(watcher, 'gateway-up');
+      watcher.start();
+      const gateway = await startGateway({ registers: [`127.0.0.1:${port}`], advertise: '[fd77::22]' });
+      const [info] = (await withTimeout(up, 'gateway-up')) as [GatewayInfo];
+      expect(info.address).toBe(`[fd77::22]:${gateway.internalAddress().port}`);
+      await gateway.close();
+    } finally {
+      await watcher.close();
+      await server.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import type {
 } from './messages.js';
 import { QueryKind } from './messages.js';
 import { Op, opName } from './opcodes.js';
-import { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
+import { FieldReader, MAX_CLIENT_NUMBER, MAX_CLUSTER_NAME_LENGTH, MAX_UID_LENGTH } from './validate.js';
 
 /**
  * Encoding and decoding of every message. Hot-path messages (client events, sends, acks) use a
@@ -380,9 +380,12 @@ function bare<O extends Op>(op: O): Codec<MessageOf<O>> {
 const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.Hello]: control(Op.Hello, (r) => ({
     version: r.int('version'), nonce: r.bytes('nonce'), role: r.oneOf('role', SERVER_ROLES), nodeId: r.str('nodeId', 256),
+    ...(r.raw('gatewayId') !== undefined && { gatewayId: r.str('gatewayId', 64) }),
+    ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
   })),
   [Op.Auth]: control(Op.Auth, (r) => ({
     version: r.int('version'), role: r.oneOf('role', PEER_ROLES), nodeId: r.str('nodeId', 256), nonce: r.bytes('nonce'), proof: r.bytes('proof'),
+    ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
   })),
   [Op.AuthOk]: control(Op.AuthOk, (r) => ({ proof: r.bytes('proof') })),
   [Op.Error]: control(Op.Error, (r) => ({ code: r.int('code'), message: r.str('message') })),

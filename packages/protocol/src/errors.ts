@@ -17,6 +17,8 @@ export const ErrorCode = {
   HeartbeatTimeout: 'GW_ERR_HEARTBEAT_TIMEOUT',
   LinkClosed: 'GW_ERR_LINK_CLOSED',
   InvalidClientId: 'GW_ERR_INVALID_CLIENT_ID',
+  ClusterMismatch: 'GW_ERR_CLUSTER_MISMATCH',
+  WrongGateway: 'GW_ERR_WRONG_GATEWAY',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -32,6 +34,8 @@ export const WireErrorCode = {
   RoleRefused: 8,
   Unexpected: 9,
   HeartbeatTimeout: 10,
+  ClusterMismatch: 11,
+  WrongGateway: 12,
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -46,6 +50,8 @@ const wireToCode: Record<number, ErrorCode> = {
   [WireErrorCode.RoleRefused]: ErrorCode.RoleRefused,
   [WireErrorCode.Unexpected]: ErrorCode.Unexpected,
   [WireErrorCode.HeartbeatTimeout]: ErrorCode.HeartbeatTimeout,
+  [WireErrorCode.ClusterMismatch]: ErrorCode.ClusterMismatch,
+  [WireErrorCode.WrongGateway]: ErrorCode.WrongGateway,
 };
 
 export class ProtocolError extends Error {

@@ -44,41 +44,73 @@ function checkVersion(version: number, peer: string): void {
   }
 }
 
-/** Accepting side, step 1. */
-export function createHello(role: ServerRole, nodeId: string): HelloMsg {
-  return { op: Op.Hello, version: PROTOCOL_VERSION, nonce: randomBytes(NONCE_BYTES), role, nodeId };
+/** Identity the accepting side states in its Hello. */
+export interface HelloIdentity {
+  /** A gateway's id (absent for a register). */
+  gatewayId?: string | undefined;
+  /** The cluster name, when one is configured. */
+  cluster?: string | undefined;
 }
 
-/** Connecting side: answer a Hello. Throws on a version mismatch. */
-export function answerHello(hello: HelloMsg, secret: string, role: PeerRole, nodeId: string): AuthMsg {
-  checkVersion(hello.version, `the ${hello.role} ${hello.nodeId}`);
+/** Cluster names compare with "none configured" as the empty name. */
+function checkCluster(ours: string | undefined, theirs: string | undefined, peer: string): void {
+  if ((ours ?? '') === (theirs ?? '')) return;
+  const name = (c: string | undefined): string => (c === undefined || c === '' ? 'no cluster' : `cluster "${c}"`);
+  throw new ProtocolError(ErrorCode.ClusterMismatch, `cluster mismatch: this side is in ${name(ours)}, ${peer} is in ${name(theirs)}`, {
+    wire: WireErrorCode.ClusterMismatch,
+  });
+}
+
+/** Accepting side, step 1. */
+export function createHello(role: ServerRole, nodeId: string, identity: HelloIdentity = {}): HelloMsg {
+  return {
+    op: Op.Hello, version: PROTOCOL_VERSION, nonce: randomBytes(NONCE_BYTES), role, nodeId,
+    ...(identity.gatewayId !== undefined && { gatewayId: identity.gatewayId }),
+    ...(identity.cluster !== undefined && identity.cluster !== '' && { cluster: identity.cluster }),
+  };
+}
+
+/** Connecting side: answer a Hello. Throws on a version or cluster mismatch. */
+export function answerHello(hello: HelloMsg, secret: string, role: PeerRole, nodeId: string, cluster?: string): AuthMsg {
+  const peer = `the ${hello.role} ${hello.nodeId}${hello.gatewayId === undefined ? '' : ` (gateway ${hello.gatewayId})`}`;
+  checkVersion(hello.version, peer);
+  checkCluster(cluster, hello.cluster, peer);
   const nonce = randomBytes(NONCE_BYTES);
-  const proof = mac(secret, 'gateworker/auth/peer', [hello.nonce, nonce, role, nodeId]);
-  return { op: Op.Auth, version: PROTOCOL_VERSION, role, nodeId, nonce, proof };
+  const proof = mac(secret, 'gateworker/auth/peer', [hello.nonce, nonce, role, nodeId, cluster ?? '']);
+  return {
+    op: Op.Auth, version: PROTOCOL_VERSION, role, nodeId, nonce, proof,
+    ...(cluster !== undefined && cluster !== '' && { cluster }),
+  };
 }
 
 /**
  * Accepting side, step 2: check an Auth against the Hello that was sent. Returns the AuthOk to
- * send back. Throws a ProtocolError (VersionMismatch, RoleRefused or AuthFailed).
+ * send back. Throws a ProtocolError (VersionMismatch, ClusterMismatch, RoleRefused or AuthFailed).
  */
 export function verifyAuth(hello: HelloMsg, auth: AuthMsg, secret: string, allowedRoles: readonly PeerRole[]): AuthOkMsg {
   checkVersion(auth.version, `the ${auth.role} ${auth.nodeId}`);
+  checkCluster(hello.cluster, auth.cluster, `the ${auth.role} ${auth.nodeId}`);
   if (!allowedRoles.includes(auth.role)) {
     throw new ProtocolError(ErrorCode.RoleRefused, `role "${auth.role}" is not accepted by a ${hello.role}`, { wire: WireErrorCode.RoleRefused });
   }
   if (auth.nonce.length !== NONCE_BYTES) {
     throw new ProtocolError(ErrorCode.AuthFailed, 'authentication failed: bad nonce', { wire: WireErrorCode.AuthFailed });
   }
-  const expected = mac(secret, 'gateworker/auth/peer', [hello.nonce, auth.nonce, auth.role, auth.nodeId]);
+  const expected = mac(secret, 'gateworker/auth/peer', [hello.nonce, auth.nonce, auth.role, auth.nodeId, auth.cluster ?? '']);
   if (!sameMac(expected, auth.proof)) {
     throw new ProtocolError(ErrorCode.AuthFailed, 'authentication failed: wrong secret', { wire: WireErrorCode.AuthFailed });
   }
-  return { op: Op.AuthOk, proof: mac(secret, 'gateworker/auth/server', [auth.nonce, hello.nonce, hello.role, hello.nodeId]) };
+  // The server's proof also covers what its Hello stated (gateway id, cluster), so a worker knows who answered.
+  return { op: Op.AuthOk, proof: serverProof(hello, auth, secret) };
 }
 
-/** Connecting side, step 3: check the accepting side proved it knows the secret. */
+function serverProof(hello: HelloMsg, auth: AuthMsg, secret: string): Buffer {
+  return mac(secret, 'gateworker/auth/server', [auth.nonce, hello.nonce, hello.role, hello.nodeId, hello.gatewayId ?? '', hello.cluster ?? '']);
+}
+
+/** Connecting side, step 3: check the accepting side's proof. Throws AuthFailed. */
 export function verifyAuthOk(hello: HelloMsg, auth: AuthMsg, ok: AuthOkMsg, secret: string): void {
-  const expected = mac(secret, 'gateworker/auth/server', [auth.nonce, hello.nonce, hello.role, hello.nodeId]);
+  const expected = serverProof(hello, auth, secret);
   if (!sameMac(expected, ok.proof)) {
     throw new ProtocolError(ErrorCode.AuthFailed, `authentication failed: the ${hello.role} ${hello.nodeId} does not know the secret`, {
       wire: WireErrorCode.AuthFailed,

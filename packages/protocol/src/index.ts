@@ -11,6 +11,10 @@ export {
 export { QueryKind } from './messages.js';
 export type * from './messages.js';
 export { createHello, answerHello, verifyAuth, verifyAuthOk, NONCE_BYTES, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './handshake.js';
+export type { HelloIdentity } from './handshake.js';
 export { newGatewayId, isGatewayId, clientIdFor, parseClientId, GATEWAY_ID_LENGTH, MAX_CLIENT_ID_LENGTH } from './client-id.js';
 export type { ParsedClientId } from './client-id.js';
 export { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
+export { parseAddress, formatAddress, isUnspecifiedHost, isLoopbackHost, AddressError } from './address.js';
+export type { HostPort, ParseAddressOptions } from './address.js';
+export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN } from './validate.js';

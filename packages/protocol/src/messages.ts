@@ -66,8 +66,13 @@ export interface ConnectInfo {
 }
 
 // Handshake and link control
-export interface HelloMsg { op: typeof Op.Hello; version: number; nonce: Uint8Array; role: ServerRole; nodeId: string }
-export interface AuthMsg { op: typeof Op.Auth; version: number; role: PeerRole; nodeId: string; nonce: Uint8Array; proof: Uint8Array }
+/**
+ * `gatewayId`: a gateway states its id (a worker that dialled another gateway refuses the link).
+ * `cluster`: the accepting side's cluster name when one is configured; absent means none.
+ */
+export interface HelloMsg { op: typeof Op.Hello; version: number; nonce: Uint8Array; role: ServerRole; nodeId: string; gatewayId?: string; cluster?: string }
+/** `cluster`: the connecting side's cluster name when one is configured; both ends refuse a different one. */
+export interface AuthMsg { op: typeof Op.Auth; version: number; role: PeerRole; nodeId: string; nonce: Uint8Array; proof: Uint8Array; cluster?: string }
 export interface AuthOkMsg { op: typeof Op.AuthOk; proof: Uint8Array }
 export interface ErrorMsg { op: typeof Op.Error; code: number; message: string }
 export interface PingMsg { op: typeof Op.Ping; t: number }

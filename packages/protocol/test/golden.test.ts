@@ -103,6 +103,21 @@ const goldens: Golden[] = [
     message: { op: Op.Hello, version: 1, nonce, role: 'gateway', nodeId: 'gw-a' },
   },
   {
+    name: 'Hello (gateway id and cluster, protocol 2)',
+    hex: [
+      '00000062', // length 98
+      '01', // op 1 Hello
+      'de0006',
+      'a776657273696f6e', '02', // "version": 2
+      'a56e6f6e6365', 'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
+      'a4726f6c65', 'a767617465776179', // "role": "gateway"
+      'a66e6f64654964', 'a467772d61', // "nodeId": "gw-a"
+      'a9676174657761794964', 'ac306768706e3361357671317a', // "gatewayId": "0ghpn3a5vq1z"
+      'a7636c7573746572', 'a470726f64', // "cluster": "prod"
+    ],
+    message: { op: Op.Hello, version: 2, nonce, role: 'gateway', nodeId: 'gw-a', gatewayId: '0ghpn3a5vq1z', cluster: 'prod' },
+  },
+  {
     name: 'Drain (no body)',
     hex: ['00000001', '48'],
     message: { op: Op.Drain },
@@ -110,8 +125,8 @@ const goldens: Golden[] = [
 ];
 
 describe('golden wire fixtures', () => {
-  it('protocol version is 1 (bump it together with these fixtures)', () => {
-    expect(PROTOCOL_VERSION).toBe(1);
+  it('protocol version is 2 (bump it together with these fixtures)', () => {
+    expect(PROTOCOL_VERSION).toBe(2);
   });
 
   for (const g of goldens) {

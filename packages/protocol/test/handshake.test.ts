@@ -99,6 +99,33 @@ describe('handshake (pure functions)', () => {
     expectProtocolError(() => verifyAuth(hello, auth, SECRET, ['worker']), ErrorCode.RoleRefused);
   });
 
+  it('states the gateway id and cluster in the Hello, and binds them to the server proof', () => {
+    const hello = wire(createHello('gateway', 'gw-1', { gatewayId: '0ghpn3a5vq1z', cluster: 'prod' }));
+    expect(hello).toMatchObject({ gatewayId: '0ghpn3a5vq1z', cluster: 'prod' });
+    const auth = wire(answerHello(hello, SECRET, 'worker', 'w-1', 'prod'));
+    expect(auth.cluster).toBe('prod');
+    const ok = verifyAuth(hello, auth, SECRET, ALL_PEERS);
+    expect(() => verifyAuthOk(hello, auth, ok, SECRET)).not.toThrow();
+    // A Hello altered in transit (another gateway id) does not verify.
+    expectProtocolError(() => verifyAuthOk({ ...hello, gatewayId: '0ghpn3a5vq20' }, auth, ok, SECRET), ErrorCode.AuthFailed);
+    // The cluster claimed by the peer is covered by its proof.
+    expectProtocolError(() => verifyAuth({ ...hello, cluster: 'dev' }, { ...auth, cluster: 'dev' }, SECRET, ALL_PEERS), ErrorCode.AuthFailed);
+  });
+
+  it('refuses a different cluster on both ends (unset counts as no cluster)', () => {
+    const prod = createHello('gateway', 'gw-1', { cluster: 'prod' });
+    const err = expectProtocolError(() => answerHello(prod, SECRET, 'worker', 'w-1', 'dev'), ErrorCode.ClusterMismatch);
+    expect(err.wire).toBe(11);
+    expect(err.message).toContain('"prod"');
+    expect(err.message).toContain('"dev"');
+    expectProtocolError(() => answerHello(prod, SECRET, 'worker', 'w-1'), ErrorCode.ClusterMismatch);
+    // The accepting side checks too (a peer that skipped its own check).
+    const none = createHello('gateway', 'gw-1');
+    const forged: AuthMsg = { ...answerHello(none, SECRET, 'worker', 'w-1'), cluster: 'dev' };
+    expectProtocolError(() => verifyAuth(none, forged, SECRET, ALL_PEERS), ErrorCode.ClusterMismatch);
+    expectProtocolError(() => verifyAuth(prod, answerHello(none, SECRET, 'worker', 'w-1'), SECRET, ALL_PEERS), ErrorCode.ClusterMismatch);
+  });
+
   it('accepts an empty secret on both sides (loopback only, enforced by the caller)', () => {
     const hello = createHello('register', 'reg');
     const auth = answerHello(hello, '', 'client', 'c');

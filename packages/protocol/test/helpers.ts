@@ -47,8 +47,14 @@ const session = packValue({ user: 'ann', n: 1 });
  * opcode a compile error.
  */
 export const samples: { [O in Op]: MessageOf<O>[] } = {
-  [Op.Hello]: [{ op: Op.Hello, version: 1, nonce: Buffer.alloc(16, 7), role: 'gateway', nodeId: 'gw-a' }],
-  [Op.Auth]: [{ op: Op.Auth, version: 1, role: 'worker', nodeId: 'w-1', nonce: Buffer.alloc(16, 1), proof: Buffer.alloc(32, 2) }],
+  [Op.Hello]: [
+    { op: Op.Hello, version: 1, nonce: Buffer.alloc(16, 7), role: 'gateway', nodeId: 'gw-a' },
+    { op: Op.Hello, version: 2, nonce: Buffer.alloc(16, 7), role: 'gateway', nodeId: 'gw-a', gatewayId: '0ghpn3a5vq1z', cluster: 'prod' },
+  ],
+  [Op.Auth]: [
+    { op: Op.Auth, version: 1, role: 'worker', nodeId: 'w-1', nonce: Buffer.alloc(16, 1), proof: Buffer.alloc(32, 2) },
+    { op: Op.Auth, version: 2, role: 'worker', nodeId: 'w-1', nonce: Buffer.alloc(16, 1), proof: Buffer.alloc(32, 2), cluster: 'prod' },
+  ],
   [Op.AuthOk]: [{ op: Op.AuthOk, proof: Buffer.alloc(32, 3) }],
   [Op.Error]: [{ op: Op.Error, code: 6, message: 'authentication failed: wrong secret' }],
   [Op.Ping]: [{ op: Op.Ping, t: 1_700_000_000_000 }],

@@ -278,6 +278,48 @@ describe('Link', () => {
     await frames.closed;
   });
 
+  it('after a pause, reads what waits in the socket before judging the link silent', async () => {
+    const [a, b] = await socketPair();
+    const link = new Link(a, { pingIntervalMs: 20, timeoutMs: 150 });
+    const peer = new Link(b, { pingIntervalMs: 0 });
+    const delivered = new Promise<boolean>((resolve) => (link.onMessage = () => resolve(link.isOpen)));
+    // The peer's frame reaches the kernel, then this process freezes (like SIGSTOP) past the timeout.
+    peer.send({ op: Op.Drain });
+    peer.flush();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600);
+    expect(await within(delivered, WAIT_MS, 'the frame sent before the pause')).toBe(true);
+    // The peer answers pings from now on: the link stays up.
+    let pings = 0;
+    await within(new Promise<void>((resolve) => b.on('data', () => ++pings >= 10 && resolve())), WAIT_MS, '10 pings');
+    expect(link.isOpen).toBe(true);
+    await within(Promise.all([link.close(), peer.closed]), WAIT_MS, 'close');
+  });
+
+  it('refuses a server stating another gateway id than the one dialled, naming both', async () => {
+    const server = await acceptingServer({ gatewayId: 'gwaaaaaaaaaa' });
+    const attempt = connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', expectGatewayId: 'gwbbbbbbbbbb' });
+    const err = await rejectsWith(attempt, ErrorCode.WrongGateway);
+    expect(err.message).toContain('gwaaaaaaaaaa');
+    expect(err.message).toContain('gwbbbbbbbbbb');
+    // The gateway is told why.
+    const refused = await rejectsWith(server.next(), ErrorCode.WrongGateway);
+    expect(refused.message).toContain('gwbbbbbbbbbb');
+    // The right id is accepted, and reported.
+    const ok = await connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', expectGatewayId: 'gwaaaaaaaaaa' });
+    expect(ok.serverGatewayId).toBe('gwaaaaaaaaaa');
+    await server.next();
+    ok.link.destroy();
+  });
+
+  it('refuses a peer of another cluster on both ends', async () => {
+    const server = await acceptingServer({ cluster: 'prod' });
+    await rejectsWith(connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', cluster: 'dev' }), ErrorCode.ClusterMismatch);
+    await rejectsWith(server.next(), ErrorCode.ClusterMismatch);
+    const ok = await connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', cluster: 'prod' });
+    await server.next();
+    ok.link.destroy();
+  });
+
   it('stays up past its timeout while the peer answers pings', async () => {
     const [a, b] = await socketPair();
     // The timeout leaves room for event-loop stalls when the test machine is busy.

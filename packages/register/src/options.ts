@@ -1,5 +1,5 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
+import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
 import {
   DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, parseHostPort, silentLogger, type Logger,
 } from '@gateworker/protocol/node';
@@ -40,6 +40,8 @@ export interface RegisterServerOptions {
   /** Heartbeat on every link; a gateway whose link stops answering is removed within `timeoutMs`. */
   link?: LinkTimingOptions;
   maxConnections?: number;
+  /** Cluster name stated in the handshake; peers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface RegisterClientOptions {
@@ -57,6 +59,8 @@ export interface RegisterClientOptions {
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
   handshakeTimeoutMs?: number;
   link?: LinkTimingOptions;
+  /** Cluster name; registers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface ResolvedLinkTiming {
@@ -73,6 +77,7 @@ export interface ResolvedRegisterServerOptions {
   readonly handshakeTimeoutMs: number;
   readonly link: ResolvedLinkTiming;
   readonly maxConnections: number;
+  readonly cluster: string | undefined;
 }
 
 export interface RegisterAddress {
@@ -94,6 +99,7 @@ export interface ResolvedRegisterClientOptions {
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
   readonly handshakeTimeoutMs: number;
   readonly link: ResolvedLinkTiming;
+  readonly cluster: string | undefined;
 }
 
 const ROLES: readonly PeerRole[] = ['gateway', 'worker', 'client'];
@@ -115,6 +121,11 @@ function positiveMs(value: number | undefined, fallback: number, key: string, al
 function nodeIdOf(nodeId: unknown): string {
   check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
   return nodeId as string;
+}
+
+function clusterOf(cluster: unknown): string | undefined {
+  check(cluster === undefined || (typeof cluster === 'string' && CLUSTER_NAME_PATTERN.test(cluster)), 'cluster', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  return cluster as string | undefined;
 }
 
 function linkTiming(link: LinkTimingOptions | undefined): ResolvedLinkTiming {
@@ -142,6 +153,7 @@ export function resolveRegisterServerOptions(options: RegisterServerOptions): Re
     handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
     link: linkTiming(options.link),
     maxConnections,
+    cluster: clusterOf(options.cluster),
   };
 }
 
@@ -177,5 +189,6 @@ export function resolveRegisterClientOptions(options: RegisterClientOptions): Re
     reconnect: { initialDelayMs, maxDelayMs },
     handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
     link: linkTiming(options.link),
+    cluster: clusterOf(options.cluster),
   };
 }

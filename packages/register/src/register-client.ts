@@ -10,7 +10,12 @@ import {
   DEFAULT_READY_TIMEOUT_MS, DEFAULT_STATUS_TIMEOUT_MS,
   resolveRegisterClientOptions, type RegisterClientOptions, type ResolvedRegisterClientOptions,
 } from './options.js';
-import { RegisterConnection, unexpectedFromRegister, type ConnectionHooks } from './register-connection.js';
+import { CONFIG_ERRORS, RegisterConnection, unexpectedFromRegister, type ConnectionHooks } from './register-connection.js';
+
+function codeOf(err: Error): string {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : '';
+}
 
 export interface RegisterClientEvents {
   'gateway-up': [info: GatewayInfo];
@@ -49,6 +54,12 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
   private readonly log: Logger;
   private readonly connections: RegisterConnection[];
   private readonly view = new GatewayView<RegisterConnection>();
+  /**
+   * Lost registers whose gateways are still in the view: when every register is gone the last
+   * known view stays (discovery is advisory: losing it says nothing about the gateways), until a
+   * register sends a fresh list.
+   */
+  private readonly stale = new Set<RegisterConnection>();
   private readonly handlers: HandlerTable;
   /** Role gateway: what is announced, with the latest stats. */
   private gateway: GatewayInfo | null;
@@ -75,13 +86,19 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
       onUp: (c) => this.onRegisterUp(c),
       onMessage: (c, m) => this.dispatch(c, m),
       onDown: (c, err) => this.onRegisterDown(c, err),
-      onAttemptFailed: () => this.checkStatus(),
+      onAttemptFailed: () => {
+        this.checkStatus();
+        this.checkRefused();
+      },
     };
     this.connections = this.options.registers.map((r) => new RegisterConnection(r, this.options, hooks));
     this.handlers = {
       [Op.GatewayList]: (c, m) => {
         c.listed = true;
         this.apply(this.view.replace(c, m.gateways));
+        // A register answers again: what the lost ones said is no longer kept.
+        for (const old of this.stale) if (old !== c) this.apply(this.view.dropSource(old));
+        this.stale.clear();
         this.checkReady();
       },
       [Op.GatewayUp]: (c, m) => this.apply(this.view.up(c, m.gateway)),
@@ -209,6 +226,18 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     return this.connections.some((c) => c.isConnected && (!subscriber || c.listed));
   }
 
+  /**
+   * Fails ready() at once when every register refused us for a reason retrying will not fix
+   * (wrong secret, other cluster, other protocol version): a misconfigured process fails fast.
+   */
+  private checkRefused(): void {
+    if (this.readyWaiters.size === 0) return;
+    const refused = this.connections.every((c) => !c.isConnected && c.lastError !== null && CONFIG_ERRORS.has(codeOf(c.lastError)));
+    if (!refused) return;
+    const err = this.registersError(RegisterErrorCode.NotReady, 'every register refused us');
+    for (const waiter of [...this.readyWaiters]) waiter.reject(err);
+  }
+
   private checkReady(): void {
     if (this.readyWaiters.size > 0 && this.isReady()) for (const waiter of [...this.readyWaiters]) waiter.resolve();
   }
@@ -223,8 +252,16 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
   }
 
   private onRegisterDown(c: RegisterConnection, err: Error | null): void {
-    // What only this register knew is down now; its list brings it back after the reconnect.
-    this.apply(this.view.dropSource(c));
+    if (this.options.role !== 'gateway' && !this.connections.some((o) => o !== c && o.isConnected && o.listed)) {
+      // The last register answering is gone: keep its view rather than report every gateway down.
+      if (this.stale.size === 0) {
+        this.log.warn({ register: c.address, gateways: this.view.gateways.size }, 'no register answering: keeping the last known gateway list until one is back');
+      }
+      this.stale.add(c);
+    } else {
+      // Another register answers: what only this one knew is down; its list brings it back after the reconnect.
+      this.apply(this.view.dropSource(c));
+    }
     this.emitSafely('register-down', c.address, err);
     this.checkStatus();
   }

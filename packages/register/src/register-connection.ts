@@ -14,8 +14,11 @@ export interface ConnectionHooks {
   onAttemptFailed(connection: RegisterConnection, error: Error): void;
 }
 
+/** While a register stays unreachable, at most one warn line per this many milliseconds. */
+export const REPEAT_LOG_MS = 30_000;
+
 /** Errors that will not go away by retrying: a configuration problem, logged at error level. */
-const CONFIG_ERRORS: ReadonlySet<string> = new Set([ErrorCode.AuthFailed, ErrorCode.VersionMismatch, ErrorCode.RoleRefused]);
+export const CONFIG_ERRORS: ReadonlySet<string> = new Set([ErrorCode.AuthFailed, ErrorCode.VersionMismatch, ErrorCode.RoleRefused, ErrorCode.ClusterMismatch]);
 
 function errorCode(err: Error): string | undefined {
   const code = (err as { code?: unknown }).code;
@@ -49,6 +52,8 @@ export class RegisterConnection {
   private closed = false;
   /** Error code last logged at warn/error level, so a register that stays down logs once per cause. */
   private loggedCode: string | null = null;
+  /** Monotonic time of the last warn/error line about this register being unreachable. */
+  private loggedAt = 0;
 
   constructor(target: RegisterAddress, options: ResolvedRegisterClientOptions, hooks: ConnectionHooks) {
     this.target = target;
@@ -86,11 +91,11 @@ export class RegisterConnection {
   }
 
   private async connect(): Promise<void> {
-    const { secret, role, nodeId, handshakeTimeoutMs, link: timing } = this.options;
+    const { secret, role, nodeId, handshakeTimeoutMs, link: timing, cluster } = this.options;
     let link: Link;
     try {
       ({ link } = await connectLink({
-        host: this.target.host, port: this.target.port, secret, role, nodeId, handshakeTimeoutMs,
+        host: this.target.host, port: this.target.port, secret, role, nodeId, handshakeTimeoutMs, cluster,
         pingIntervalMs: timing.pingIntervalMs, timeoutMs: timing.timeoutMs,
       }));
     } catch (err) {
@@ -109,13 +114,16 @@ export class RegisterConnection {
     }
     this.link = link;
     this.listed = false;
+    const attempts = this.failures;
     this.failures = 0;
     this.lastError = null;
     this.loggedCode = null;
     this.attemptedOnce = true;
     link.onMessage = (message) => this.hooks.onMessage(this, message);
     void link.closed.then((err) => this.onClosed(link, err));
-    this.log.debug({ register: this.address }, `connected to register ${this.address}`);
+    // Back after failures: info; a first connect is routine.
+    if (attempts > 0) this.log.info({ register: this.address, attempts }, `connected to register ${this.address} again`);
+    else this.log.debug({ register: this.address }, `connected to register ${this.address}`);
     this.hooks.onUp(this);
   }
 
@@ -133,12 +141,16 @@ export class RegisterConnection {
   private logFailure(error: Error): void {
     const code = errorCode(error) ?? 'unknown';
     const message = `cannot connect to register ${this.address}: ${describeError(error)}`;
-    const fields = { register: this.address, code };
-    if (code === this.loggedCode) this.log.debug(fields, message);
+    const fields = { register: this.address, code, attempt: this.failures + 1 };
+    const now = performance.now();
+    // A register that stays down: one line per cause, then one every REPEAT_LOG_MS with the attempt count.
+    if (code === this.loggedCode && now - this.loggedAt < REPEAT_LOG_MS) this.log.debug(fields, message);
+    else if (code === this.loggedCode) this.log.warn(fields, `${message} (still failing after ${this.failures + 1} attempts)`);
     else if (CONFIG_ERRORS.has(code)) {
       const hint = code === ErrorCode.AuthFailed ? ' (check that the secret is the same on every node)' : '';
       this.log.error(fields, message + hint);
     } else this.log.warn(fields, message);
+    if (code !== this.loggedCode || now - this.loggedAt >= REPEAT_LOG_MS) this.loggedAt = now;
     this.loggedCode = code;
   }
 

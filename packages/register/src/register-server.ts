@@ -154,9 +154,9 @@ export class RegisterServer {
     }
     const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
     this.handshaking.add(socket);
-    const { secret, nodeId, handshakeTimeoutMs, link } = this.options;
+    const { secret, nodeId, handshakeTimeoutMs, link, cluster } = this.options;
     acceptLink(socket, {
-      secret, nodeId, handshakeTimeoutMs, role: 'register', allowedRoles: ['gateway', 'worker', 'client'],
+      secret, nodeId, handshakeTimeoutMs, cluster, role: 'register', allowedRoles: ['gateway', 'worker', 'client'],
       pingIntervalMs: link.pingIntervalMs, timeoutMs: link.timeoutMs,
     }).then(
       (accepted) => {

@@ -77,7 +77,7 @@ export class BusinessWorker {
     this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
     this.links = new GatewayLinks(
       this.directory,
-      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger },
+      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster },
       {
         onEvent: (session, event) => this.dispatcher.onEvent(session, event),
         onQueryReply: (session, reply) => this.queries.onReply(session, reply),

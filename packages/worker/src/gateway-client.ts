@@ -39,7 +39,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     const directory = createDirectory(o, 'client', o.nodeId, null);
     const links = new GatewayLinks(
       directory,
-      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger },
+      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger, cluster: o.cluster },
       {
         onEvent: (session, event) =>
           session.link.fail(new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} sent to a GatewayClient`, { wire: WireErrorCode.Unexpected })),

@@ -1,4 +1,4 @@
-import type { GatewayInfo, PeerRole } from '@gateworker/protocol';
+import { ErrorCode, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
 import { connectLink, parseHostPort } from '@gateworker/protocol/node';
 import type { Link, LinkOptions, Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from './directory.js';
@@ -13,13 +13,20 @@ export interface GatewayLinksOptions {
   /** Reconnect delays: doubling from `minMs` up to `maxMs`, each with up to 50% jitter off. */
   reconnect: { minMs: number; maxMs: number };
   logger: Logger;
+  /** Cluster name stated in the handshake. */
+  cluster?: string | undefined;
 }
+
+/** While a gateway stays unreachable, at most one warn line per this many milliseconds. */
+export const RECONNECT_LOG_INTERVAL_MS = 30_000;
 
 export interface GatewayLinksHooks extends LinkSessionHooks {
   /** A link is connected and authenticated. */
   onSessionOpen(session: LinkSession): void;
   /** A link closed (for any reason); its session is dead. */
   onSessionClosed(session: LinkSession): void;
+  /** A gateway was given up: its link is dead and no directory lists it. */
+  onPeerGone?(peer: GatewayPeer): void;
 }
 
 /** One gateway of the list and our link to it. */
@@ -29,12 +36,17 @@ export class GatewayPeer {
   readonly label: string;
   /** The connected link, or null while (re)connecting. */
   session: LinkSession | null = null;
-  /** Still in the directory's list; unlisted peers are not reconnected. */
+  /**
+   * In the directory's list. Advisory: an unlisted peer keeps a healthy link; it is given up
+   * (removed) only once its link is dead as well.
+   */
   listed = true;
   /** The connect in progress, if any. */
   connecting: Promise<void> | null = null;
   attempts = 0;
   retryTimer: NodeJS.Timeout | null = null;
+  /** Monotonic time of the last warn line about this gateway being unreachable. */
+  loggedAt = 0;
 
   constructor(info: GatewayInfo) {
     this.gatewayId = info.gatewayId;
@@ -49,9 +61,12 @@ interface Waiter {
 }
 
 /**
- * One link per gateway in the directory's list: connects to each, reconnects with backoff while
- * the gateway is listed, connects to gateways that come up and closes links to those that go
- * down. Knows nothing about events or queries; it hands sessions to its hooks.
+ * One link per gateway the directory lists: connects to each, reconnects forever with backoff and
+ * jitter while the gateway is listed, connects to gateways that come up. Discovery is advisory,
+ * links are the truth: a gateway the directory stops listing keeps its link while the link
+ * passes its heartbeat; it is given up only when its link is dead and no directory lists it.
+ * Every link is checked to reach the gateway id it was dialled for. Knows nothing about events
+ * or queries; it hands sessions to its hooks.
  */
 export class GatewayLinks {
   private readonly peers = new Map<string, GatewayPeer>();
@@ -163,28 +178,48 @@ export class GatewayLinks {
   }
 
   private add(info: GatewayInfo): void {
-    if (this.peers.has(info.gatewayId) || !this.accepting) return;
+    if (!this.accepting) return;
+    const known = this.peers.get(info.gatewayId);
+    if (known !== undefined) {
+      if (!known.listed) {
+        known.listed = true;
+        this.options.logger.info({ gateway: known.label }, 'gateway listed again');
+        this.connect(known);
+        this.changed();
+      }
+      return;
+    }
     const peer = new GatewayPeer(info);
     this.peers.set(peer.gatewayId, peer);
     this.connect(peer);
     this.changed();
   }
 
+  /** The directory no longer lists the gateway: advisory; its link stays while it is healthy. */
   private remove(gatewayId: string): void {
     const peer = this.peers.get(gatewayId);
-    if (peer === undefined) return;
+    if (peer === undefined || !peer.listed) return;
     peer.listed = false;
-    this.peers.delete(gatewayId);
-    this.clearRetry(peer);
-    if (peer.session !== null) {
-      this.options.logger.debug({ gateway: peer.label }, 'gateway went down: closing its link');
-      void peer.session.link.close();
+    if (peer.session !== null || peer.connecting !== null) {
+      this.options.logger.info({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
+      return;
     }
+    this.giveUp(peer, 'no longer listed and not connected');
+  }
+
+  /** Forgets a gateway whose link is dead and that no directory lists. */
+  private giveUp(peer: GatewayPeer, why: string): void {
+    if (this.peers.get(peer.gatewayId) !== peer) return;
+    this.peers.delete(peer.gatewayId);
+    this.clearRetry(peer);
+    this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
+    this.hooks.onPeerGone?.(peer);
     this.changed();
   }
 
   private connect(peer: GatewayPeer): void {
     if (!this.accepting || !peer.listed || peer.session !== null || peer.connecting !== null) return;
+    if (this.peers.get(peer.gatewayId) !== peer) return;
     let target: { host: string; port: number };
     try {
       target = parseHostPort(peer.address);
@@ -192,27 +227,54 @@ export class GatewayLinks {
       this.options.logger.error({ gateway: peer.label, err }, 'gateway address is not host:port; not connecting');
       return;
     }
-    const { role, secret, nodeId, link } = this.options;
-    peer.connecting = connectLink({ ...link, ...target, role, secret, nodeId }).then(
+    const { role, secret, nodeId, link, cluster } = this.options;
+    peer.connecting = connectLink({ ...link, ...target, role, secret, nodeId, cluster, expectGatewayId: peer.gatewayId }).then(
       ({ link: connected }) => {
         peer.connecting = null;
         this.opened(peer, connected);
       },
       (err: unknown) => {
         peer.connecting = null;
-        if (!this.accepting || !peer.listed) return;
-        const log = peer.attempts === 0 ? this.options.logger.warn : this.options.logger.debug;
-        log.call(this.options.logger, { gateway: peer.label, err, attempt: peer.attempts + 1 }, 'cannot connect to gateway; retrying');
+        if (!this.accepting) return;
+        if (!peer.listed) {
+          this.giveUp(peer, 'no longer listed and cannot be reached');
+          return;
+        }
+        this.logFailure(peer, err);
         this.retry(peer);
       },
     );
   }
 
+  /** First failure: warn; then at most one warn line per RECONNECT_LOG_INTERVAL_MS, with the attempt count. */
+  private logFailure(peer: GatewayPeer, err: unknown): void {
+    const log = this.options.logger;
+    const attempt = peer.attempts + 1;
+    const code = (err as { code?: unknown } | null)?.code;
+    const now = performance.now();
+    if (code === ErrorCode.WrongGateway || code === ErrorCode.ClusterMismatch || code === ErrorCode.AuthFailed) {
+      // Someone else answers at this address (or refuses us): worth an error line, at the same pace.
+      if (peer.attempts === 0 || now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
+        peer.loggedAt = now;
+        log.error({ gateway: peer.label, err, attempt }, `refusing the link to gateway ${peer.gatewayId}: ${(err as Error).message}`);
+      }
+      return;
+    }
+    if (peer.attempts === 0) {
+      peer.loggedAt = now;
+      log.warn({ gateway: peer.label, err, attempt }, 'cannot connect to gateway; retrying');
+    } else if (now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
+      peer.loggedAt = now;
+      log.warn({ gateway: peer.label, err, attempt }, `still cannot connect to gateway after ${attempt} attempts; retrying`);
+    } else log.debug({ gateway: peer.label, err, attempt }, 'cannot connect to gateway; retrying');
+  }
+
   private opened(peer: GatewayPeer, link: Link): void {
-    if (!this.accepting || !peer.listed) {
+    if (!this.accepting || this.peers.get(peer.gatewayId) !== peer) {
       void link.close();
       return;
     }
+    if (peer.attempts > 0) this.options.logger.info({ gateway: peer.label, attempts: peer.attempts }, 'link to gateway back');
     peer.attempts = 0;
     const session = new LinkSession(peer.gatewayId, peer.address, link, this.hooks, this.options.logger);
     peer.session = session;
@@ -229,11 +291,14 @@ export class GatewayLinks {
     if (peer.session === session) peer.session = null;
     this.hooks.onSessionClosed(session);
     if (this.accepting && peer.listed) {
+      peer.loggedAt = performance.now();
       // A clean close is a gateway stopping (an ordered stop, a restart): not a fault, and the
       // register reports the gateway down; only a broken link is worth a warning.
       if (err === null) this.options.logger.debug({ gateway: peer.label }, 'gateway closed the link; reconnecting');
       else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
+    } else if (this.accepting) {
+      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`);
     } else {
       this.options.logger.debug({ gateway: peer.label, err }, 'link to gateway closed');
     }

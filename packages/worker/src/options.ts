@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import type { DiscoveryOptions } from '@gateworker/discovery';
@@ -54,6 +55,8 @@ export interface CommonOptions {
   discovery?: DiscoveryOptions | undefined;
   /** Any other source of the gateway list (tests, embedding). Takes precedence over registers/gateways/discovery. */
   directory?: GatewayDirectory | undefined;
+  /** Cluster name stated in every handshake; gateways and registers of another cluster are refused. */
+  cluster?: string | undefined;
 }
 
 export interface BusinessWorkerOptions extends CommonOptions {
@@ -80,6 +83,7 @@ export interface ResolvedCommonOptions {
   readonly gateways: readonly StaticGateway[] | null;
   readonly discovery: DiscoveryOptions | null;
   readonly directory: GatewayDirectory | null;
+  readonly cluster: string | undefined;
 }
 
 export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
@@ -125,6 +129,9 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   if (registers.length === 0 && gateways === null && directory === null && discovery === null) {
     throw new InvalidOptionsError(`${what}: registers is empty (give at least one register address, a discovery backend, or a static gateways list)`);
   }
+  if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
+    throw new InvalidOptionsError(`${what}: cluster must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
+  }
   const link = options.link ?? {};
   const minMs = positive('reconnect.minMs', options.reconnect?.minMs, DEFAULT_RECONNECT_MIN_MS);
   const maxMs = Math.max(minMs, positive('reconnect.maxMs', options.reconnect?.maxMs, DEFAULT_RECONNECT_MAX_MS));
@@ -144,6 +151,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     gateways,
     discovery,
     directory,
+    cluster: options.cluster,
   };
 }
 

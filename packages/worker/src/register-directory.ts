@@ -13,7 +13,10 @@ export function createDirectory(
 ): GatewayDirectory {
   if (options.directory !== null) return options.directory;
   if (options.gateways !== null) return new StaticGatewayDirectory(options.gateways);
-  if (options.discovery !== null) return new DiscoveryDirectory(createBackend({ ...options.discovery, logger: options.discovery.logger ?? options.logger }));
+  if (options.discovery !== null) {
+    const cluster = options.discovery.cluster ?? options.cluster;
+    return new DiscoveryDirectory(createBackend({ ...options.discovery, ...(cluster !== undefined && { cluster }), logger: options.discovery.logger ?? options.logger }));
+  }
   return new RegisterClient({
     registers: [...options.registers],
     secret: options.secret,
@@ -21,6 +24,11 @@ export function createDirectory(
     nodeId,
     ...(worker !== null && { worker }),
     logger: options.logger,
+    cluster: options.cluster,
+    link: {
+      ...(options.link.pingIntervalMs !== undefined && { pingIntervalMs: options.link.pingIntervalMs }),
+      ...(options.link.timeoutMs !== undefined && { timeoutMs: options.link.timeoutMs }),
+    },
     ...(options.link.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: options.link.handshakeTimeoutMs }),
   });
 }

@@ -5,7 +5,7 @@ import { BusinessWorker } from '../src/business-worker.js';
 import { StaticGatewayDirectory } from '../src/directory.js';
 import type { Handler } from '../src/handler.js';
 import { decodeSession } from '../src/session.js';
-import { deferred } from './fakes.js';
+import { captureLogger, deferred, until } from './fakes.js';
 import { FakeGateway, SECRET } from './fake-gateway.js';
 
 const TCP = { listener: 'tcp://127.0.0.1:7273', remoteAddress: '10.1.1.1', remotePort: 4000, request: null };
@@ -180,18 +180,27 @@ describe('BusinessWorker against a scripted gateway', () => {
     expect(ops(link.messages)).toContain(Op.Drain);
   });
 
-  it('reconnects while the gateway is listed, and stops when it goes down', async () => {
+  it('reconnects while the gateway is listed; unlisted, keeps its healthy link; gives it up once the link dies too', async () => {
     const g = await gateway();
     const dir = new StaticGatewayDirectory([g.info()]);
-    const w = worker({}, dir);
+    const logger = captureLogger();
+    const w = worker({}, dir, { logger });
     await w.start();
     const first = await g.link(1);
     first.link.destroy();
     const second = await g.link(2);
     await second.next(Op.WorkerReady);
+    // Discovery is advisory: the directory dropping the gateway does not close a healthy link.
     dir.remove(g.gatewayId);
-    await second.until(() => second.closed, 'the link to close on gateway-down');
+    await w.gateway.sendToAll('still linked');
+    expect(await second.next(Op.SendToAll)).toMatchObject({ payload: Buffer.from('still linked') });
+    expect(second.closed).toBe(false);
+    expect(w.info().gateways).toBe(1);
+    // Unlisted and its link dead: given up (not reconnected).
+    second.link.destroy();
+    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up');
     expect(w.info().gateways).toBe(0);
+    expect(g.links.length).toBe(2);
     // Listed again: connects again.
     dir.add(g.info());
     const third = await g.link(3);

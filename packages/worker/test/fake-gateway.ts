@@ -98,7 +98,7 @@ export class FakeGateway {
     this.server = createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      acceptLink(socket, { secret: SECRET, role: 'gateway', nodeId: 'fake-gw', allowedRoles: ['worker', 'client'] }).then(
+      acceptLink(socket, { secret: SECRET, role: 'gateway', nodeId: 'fake-gw', gatewayId: this.gatewayId, allowedRoles: ['worker', 'client'] }).then(
         ({ link, peerRole, peerNodeId }) => {
           this.links.push(new FakeLink(link, peerRole, peerNodeId));
           for (const w of [...this.linkWaiters]) w();

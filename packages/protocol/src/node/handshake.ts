@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { formatAddress, parseAddress } from '../address.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
 import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, verifyAuth, verifyAuthOk } from '../handshake.js';
 import type { AuthMsg, HelloMsg, Message, PeerRole, ServerRole } from '../messages.js';
@@ -9,6 +10,10 @@ export interface AcceptOptions extends LinkOptions {
   secret: string;
   role: ServerRole;
   nodeId: string;
+  /** A gateway states its id in the Hello. */
+  gatewayId?: string | undefined;
+  /** This side's cluster name; peers of another cluster are refused. */
+  cluster?: string | undefined;
   allowedRoles: readonly PeerRole[];
   handshakeTimeoutMs?: number;
 }
@@ -26,12 +31,21 @@ export interface ConnectOptions extends LinkOptions {
   role: PeerRole;
   nodeId: string;
   handshakeTimeoutMs?: number;
+  /** This side's cluster name; a server of another cluster is refused. */
+  cluster?: string | undefined;
+  /**
+   * The gateway id this side means to reach: a server stating another id (or none) is refused
+   * with GW_ERR_WRONG_GATEWAY, whose message names both ids.
+   */
+  expectGatewayId?: string | undefined;
 }
 
 export interface ConnectedLink {
   link: Link;
   serverRole: ServerRole;
   serverNodeId: string;
+  /** The gateway id the server stated; null for a register. */
+  serverGatewayId: string | null;
 }
 
 /** Waits for the next message on a link during the handshake; fails on an Error frame, close or timeout. */
@@ -39,7 +53,7 @@ function nextMessage(link: Link, deadline: number): Promise<Message> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new ProtocolError(ErrorCode.HandshakeTimeout, `handshake with ${link.remoteAddress} timed out`, { wire: WireErrorCode.HandshakeTimeout }));
-    }, Math.max(0, deadline - Date.now()));
+    }, Math.max(0, deadline - performance.now()));
     link.onMessage = (message) => {
       clearTimeout(timer);
       // Frames behind this one (in the same chunk) are held for the next reader or the link's owner.
@@ -76,8 +90,8 @@ function failAndThrow(link: Link, err: unknown): never {
  */
 export async function acceptLink(socket: Socket, options: AcceptOptions): Promise<AcceptedLink> {
   const link = new Link(socket, options);
-  const deadline = Date.now() + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
-  const hello = createHello(options.role, options.nodeId);
+  const deadline = performance.now() + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  const hello = createHello(options.role, options.nodeId, { gatewayId: options.gatewayId, cluster: options.cluster });
   try {
     const pending = nextMessage(link, deadline);
     link.send(hello);
@@ -92,29 +106,42 @@ export async function acceptLink(socket: Socket, options: AcceptOptions): Promis
 /** Connecting side: dials, authenticates, and resolves with the link. Rejects with a ProtocolError or a socket error. */
 export async function connectLink(options: ConnectOptions): Promise<ConnectedLink> {
   const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-  const deadline = Date.now() + timeout;
+  const deadline = performance.now() + timeout;
   const socket = await dial(options.host, options.port, timeout);
   const link = new Link(socket, options);
   try {
     const hello: HelloMsg = expect(await nextMessage(link, deadline), Op.Hello);
-    const auth: AuthMsg = answerHello(hello, options.secret, options.role, options.nodeId);
+    checkGatewayId(hello, options);
+    const auth: AuthMsg = answerHello(hello, options.secret, options.role, options.nodeId, options.cluster);
     const pending = nextMessage(link, deadline);
     link.send(auth);
     verifyAuthOk(hello, auth, expect(await pending, Op.AuthOk), options.secret);
-    return { link, serverRole: hello.role, serverNodeId: hello.nodeId };
+    return { link, serverRole: hello.role, serverNodeId: hello.nodeId, serverGatewayId: hello.gatewayId ?? null };
   } catch (err) {
     failAndThrow(link, err);
   }
 }
 
-/** Splits `host:port` (IPv6 hosts in brackets). Throws a RangeError when it is not one. */
-export function parseHostPort(address: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address.trim());
-  const port = m === null ? NaN : Number(m[3]);
-  if (m === null || !(port >= 0 && port <= 65535)) throw new RangeError(`not a host:port address: "${address}"`);
-  return { host: (m[1] ?? m[2]) as string, port };
+/**
+ * Refuses a server that is not the gateway this side dialled: an address now served by another
+ * gateway (two gateways announcing one address, a restarted gateway) must not receive commands
+ * meant for the other one's clients. (The id is covered by the server's AuthOk proof.)
+ */
+function checkGatewayId(hello: HelloMsg, options: ConnectOptions): void {
+  const expected = options.expectGatewayId;
+  if (expected === undefined || hello.gatewayId === expected) return;
+  const reached = hello.gatewayId === undefined ? `a ${hello.role} without a gateway id` : `gateway ${hello.gatewayId}`;
+  throw new ProtocolError(
+    ErrorCode.WrongGateway,
+    `dialled gateway ${expected} at ${options.host}:${options.port} but reached ${reached} (node ${hello.nodeId}): refusing the link`,
+    { wire: WireErrorCode.WrongGateway },
+  );
 }
 
-export function formatHostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+/** Splits `host:port` / `[ipv6]:port`; throws an AddressError (a RangeError) when it is not one. See parseAddress. */
+export function parseHostPort(address: string): { host: string; port: number } {
+  return parseAddress(address);
 }
+
+/** `host:port`, IPv6 hosts in brackets. */
+export const formatHostPort = formatAddress;

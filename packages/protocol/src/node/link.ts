@@ -9,6 +9,11 @@ import { Op } from '../opcodes.js';
 export const DEFAULT_LINK_PING_INTERVAL_MS = 5_000;
 /** Default silence after which an internal link is considered dead, in milliseconds. */
 export const DEFAULT_LINK_TIMEOUT_MS = 15_000;
+/**
+ * Largest gap between two liveness checks, in milliseconds: silence is detected at most this long
+ * after the timeout (a ping interval above it does not coarsen detection).
+ */
+export const LINK_CHECK_GRANULARITY_MS = 1_000;
 /** Default bound on bytes queued for a peer that does not read, in bytes. */
 export const DEFAULT_LINK_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 
@@ -16,7 +21,10 @@ export interface LinkOptions {
   maxFrameBytes?: number;
   /** Ping every this many ms; 0 disables pings and the timeout. */
   pingIntervalMs?: number;
-  /** Destroy the link after this many ms without any frame from the peer. */
+  /**
+   * Destroy the link after this many ms without any byte from the peer (monotonic clock; checked
+   * every min(pingIntervalMs, 1 s), and only after reading what is waiting in the socket).
+   */
   timeoutMs?: number;
   /** Destroy the link when more than this many bytes wait to be written. */
   maxBufferedBytes?: number;
@@ -55,7 +63,12 @@ export class Link {
   private corked = false;
   /** flush: 'loop' — uncork in setImmediate rather than process.nextTick. */
   private readonly flushPerLoop: boolean;
-  private lastReceivedAt = Date.now();
+  /** Monotonic time (performance.now) bytes last arrived from the peer. */
+  private lastHeardAt = performance.now();
+  private readonly pingIntervalMs: number;
+  private lastPingAt = performance.now();
+  /** A silent check deferred one event-loop turn, so input waiting in the socket is read first. */
+  private verdictPending = false;
   private pingTimer: NodeJS.Timeout | null = null;
   private error: Error | null = null;
   private isClosed = false;
@@ -83,8 +96,9 @@ export class Link {
     });
     socket.on('close', () => this.finish());
     const interval = options.pingIntervalMs ?? DEFAULT_LINK_PING_INTERVAL_MS;
+    this.pingIntervalMs = interval;
     if (interval > 0) {
-      this.pingTimer = setInterval(() => this.heartbeat(), interval);
+      this.pingTimer = setInterval(() => this.heartbeat(), Math.min(interval, LINK_CHECK_GRANULARITY_MS));
       this.pingTimer.unref();
     }
   }
@@ -190,7 +204,7 @@ export class Link {
     // After an error the stream is not trusted (and the decoder may have lost its place): the
     // socket is only waiting for the peer to close.
     if (this.error !== null) return;
-    this.lastReceivedAt = Date.now();
+    this.lastHeardAt = performance.now();
     try {
       this.decoder.push(chunk, (frame) => {
         if (this.isClosed || this.socket.destroyed) return;
@@ -245,15 +259,37 @@ export class Link {
     this.closeHandler(this.error);
   }
 
+  /**
+   * Liveness, on the monotonic clock (a stepped wall clock neither kills nor spares a link). A
+   * check that finds silence does not judge at once: after a pause (SIGSTOP, a long GC, a slow
+   * host) timers can run before the input that arrived meanwhile is read, so the verdict waits
+   * for setImmediate, which runs after the poll phase has read the sockets.
+   */
   private heartbeat(): void {
-    if (Date.now() - this.lastReceivedAt > this.timeoutMs) {
-      const err = new ProtocolError(ErrorCode.HeartbeatTimeout, `no frame from ${this.remoteAddress} for ${this.timeoutMs} ms`, {
-        wire: WireErrorCode.HeartbeatTimeout,
-      });
-      this.destroy(err);
+    if (this.verdictPending) return;
+    const now = performance.now();
+    if (now - this.lastHeardAt > this.timeoutMs) {
+      this.verdictPending = true;
+      setImmediate(judgeSilence, this);
       return;
     }
-    this.send({ op: Op.Ping, t: Date.now() });
+    if (now - this.lastPingAt >= this.pingIntervalMs - 1) {
+      this.lastPingAt = now;
+      this.send({ op: Op.Ping, t: Math.round(now) });
+    }
+  }
+
+  /** @internal The deferred half of a silent check. */
+  judgeSilence(): void {
+    this.verdictPending = false;
+    if (this.isClosed || this.pingTimer === null) return;
+    const now = performance.now();
+    if (now - this.lastHeardAt <= this.timeoutMs) return;
+    const silentMs = Math.round(now - this.lastHeardAt);
+    const err = new ProtocolError(ErrorCode.HeartbeatTimeout, `no frame from ${this.remoteAddress} for ${silentMs} ms (timeout ${this.timeoutMs} ms)`, {
+      wire: WireErrorCode.HeartbeatTimeout,
+    });
+    this.destroy(err);
   }
 
   private stopPings(): void {
@@ -274,6 +310,10 @@ export class Link {
 }
 
 function noop(): void {}
+
+function judgeSilence(link: Link): void {
+  link.judgeSilence();
+}
 
 function uncork(link: Link): void {
   link.flush();
