@@ -32,9 +32,10 @@ describe('discovery on etcd', () => {
   it('two clusters on one etcd: each sees its own gateways; ids route and sends cross gateways', async () => {
     await statusUntil(alpha, (v) => v.gateways.length === 2, 10_000);
     await statusUntil(beta, (v) => v.gateways.length === 1, 10_000);
-    // Two clients of alpha on different gateway processes (the listener port is shared round-robin).
+    // Two clients of alpha on different gateway processes (they share the listening socket; which
+    // one accepts is up to the kernel, and often uneven).
     const clients: RpcClient[] = [];
-    while (new Set(clients.map((c) => gatewayOf(c.id))).size < 2 && clients.length < 12) clients.push(await RpcClient.connect(alpha.wsUrl));
+    while (new Set(clients.map((c) => gatewayOf(c.id))).size < 2 && clients.length < 60) clients.push(await RpcClient.connect(alpha.wsUrl));
     const a = clients[0]!;
     const b = clients.find((c) => gatewayOf(c.id) !== gatewayOf(a.id))!;
     expect(b).toBeDefined();

@@ -19,7 +19,7 @@ const run = promisify(execFile);
 const ROOT = process.getuid?.() === 0;
 const PROBE = resolve(import.meta.dirname, '../fixtures/ws-probe.mjs');
 const ECHO = resolve(import.meta.dirname, '../../bin/echo-handler.js');
-const SECRET = 'three-hosts';
+const SECRET = `three-hosts-${randomBytes(12).toString('hex')}`;
 const suffix = randomBytes(3).toString('hex');
 const NS = { a: `gwd${suffix}a`, b: `gwd${suffix}b`, c: `gwd${suffix}c`, sw: `gwd${suffix}s` };
 const IP = { a: '10.77.0.1', b: '10.77.0.2', c: '10.77.0.3' };
