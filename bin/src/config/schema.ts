@@ -87,6 +87,59 @@ export const listenerSchema = z
     }
   });
 
+/** Connections still in the handshake that a register or a gateway's internal port accepts (0 = no limit). */
+const preAuthSchema = z
+  .object({ max: z.number().int().nonnegative().default(1024), maxPerAddress: z.number().int().nonnegative().default(64) })
+  .strict()
+  .prefault({});
+
+// ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
+export const busSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
+        channel: z.string().min(1).default('gateworker:push'),
+      })
+      .strict()
+      .optional(),
+    /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
+    maxMessageSize: size.default(1024 * 1024),
+  })
+  .strict()
+  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+// ---- end bus ----
+
+/** Where the config centre keeps its one YAML document (at most one backend). */
+export const centreSchema = z
+  .object({
+    etcd: z
+      .object({
+        endpoints: z.array(z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port')).min(1),
+        key: z.string().regex(/^\/\S*$/, 'expected a key starting with /'),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    zookeeper: z
+      .object({
+        servers: z.string().regex(/^[^,\s]+(,[^,\s]+)*$/, 'expected host:port[,host:port...]'),
+        path: z.string().regex(/^\/\S*$/, 'expected a node path starting with /'),
+      })
+      .strict()
+      .optional(),
+    /** Watch the local config file too (default: true when a centre is set). */
+    watch: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.etcd !== undefined && c.zookeeper !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['zookeeper'], message: 'at most one config centre: etcd or zookeeper' });
+    }
+  });
+
 /** `discovery:` — etcd or ZooKeeper instead of the built-in register (at most one backend). */
 export const discoverySchema = z
   .object({
@@ -124,13 +177,16 @@ export const discoverySchema = z
 export const configSchema = z
   .object({
     secret: z.string().default(''),
-    discovery: discoverySchema.optional(),
     secretFile: z.string().min(1).optional(),
+    discovery: discoverySchema.optional(),
     nodeId: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
     links: z.object({ heartbeat: linkHeartbeat }).strict().prefault({}),
-    register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
+    config: centreSchema.optional(),
+    /** Free-form settings for handlers (`worker.config`). */
+    app: z.record(z.string(), z.unknown()).default({}),
+    register: z.object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema }).strict().optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
@@ -140,8 +196,13 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
-        pendingEvents: z.object({ max: positiveInt.default(10_000), policy: z.enum(['drop', 'close']).default('drop') }).strict().prefault({}),
+        pendingEvents: z
+          .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
+          .strict()
+          .prefault({}),
+        linkWindow: z.object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) }).strict().prefault({}),
         sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
+        preAuth: preAuthSchema,
       })
       .strict()
       .optional(),
@@ -159,13 +220,16 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
+        maxDeliveries: positiveInt.max(1000).default(2),
+        poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })
       .strict()
       .optional(),
+    bus: busSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.register === undefined && c.gateway === undefined && c.worker === undefined && c.discovery === undefined) {
+    if (c.register === undefined && c.gateway === undefined && c.worker === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'the config names no role: add a register, gateway or worker section' });
     }
     if (c.discovery !== undefined) {
@@ -202,6 +266,7 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type CentreConfig = z.output<typeof centreSchema>;
 
 function tryParse(address: string): { host: string; port: number } | null {
   try {
@@ -210,3 +275,5 @@ function tryParse(address: string): { host: string; port: number } | null {
     return null;
   }
 }
+
+export type BusConfig = z.output<typeof busSchema>;

@@ -1,63 +1,42 @@
 import type { GatewayInfo } from '@gateworker/protocol';
+import zookeeper, { type Client } from 'node-zookeeper-client';
 import { DiscoveryBackend } from './backend.js';
-import { DiscoveryError, DiscoveryErrorCode } from './errors.js';
 import type { ResolvedDiscoveryOptions } from './options.js';
 import { encodeRecord } from './record.js';
 
 type ZookeeperOptions = Extract<ResolvedDiscoveryOptions['backend'], { kind: 'zookeeper' }>;
 
-/**
- * What this backend uses of the `zookeeper` package (node-zookeeper: the official C client in a
- * native addon, promise API). Declared here because the package is an optional dependency: a
- * machine that cannot build it still builds and runs everything else.
- */
-interface ZkClient {
-  on(event: 'connect' | 'connecting' | 'close', listener: () => void): unknown;
-  removeAllListeners(): unknown;
-  init(config: object): unknown;
-  close(): unknown;
-  create(path: string, data: Buffer, flags: number): Promise<string>;
-  set(path: string, data: Buffer, version: number): Promise<unknown>;
-  get(path: string, watch: boolean): Promise<[unknown, Buffer | null]>;
-  w_get_children(path: string, watch: (type: number, state: number, path: string) => void): Promise<string[]>;
-  delete_(path: string, version: number): Promise<unknown>;
-  mkdirp(path: string, cb: (err: Error | null) => void): void;
-}
-interface ZkModule {
-  new (config: object): ZkClient;
-  constants: { ZOO_EPHEMERAL: number; ZOO_LOG_LEVEL_ERROR: number; ZNONODE: number; ZNODEEXISTS: number };
+const { CreateMode, Exception } = zookeeper;
+
+/** Wait between two attempts to reach a server while none answers, in milliseconds (the library's spinDelay). */
+const ZOOKEEPER_SPIN_DELAY_MS = 500;
+
+function codeOf(err: unknown): number | null {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : null;
 }
 
-/** The client library's result code at the start of its error messages ("-110 node exists"). */
-function resultCode(err: unknown): number | null {
-  const m = /^(-?\d+)\b/.exec((err as Error | null)?.message ?? '');
-  return m === null ? null : Number(m[1]);
+/** A callback call as a promise. */
+function call<T>(fn: (done: (err: unknown, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
 }
 
-async function loadZookeeper(): Promise<ZkModule> {
-  try {
-    const mod = (await import('zookeeper' as string)) as { default?: ZkModule };
-    return (mod.default ?? (mod as unknown as ZkModule));
-  } catch (err) {
-    throw new DiscoveryError(
-      DiscoveryErrorCode.BackendMissing,
-      'ZooKeeper discovery needs the `zookeeper` package (a native addon built at install time; it needs a C compiler): npm install zookeeper',
-      { cause: err },
-    );
-  }
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * Discovery on ZooKeeper: one session per backend. Own records are EPHEMERAL znodes, deleted by
- * ZooKeeper when the session ends or expires (sessionTimeout after a crash). The list is the
+ * Discovery on ZooKeeper (through `node-zookeeper-client`, the pure-JavaScript client the config
+ * centre also uses): one session per backend. Own records are EPHEMERAL znodes, which ZooKeeper
+ * deletes when the session ends or expires (sessionTimeout after a crash). The list is the
  * children of `<path>/<cluster>/gateways`, read with a child watch; every watch firing and every
- * (re)connect re-reads it (ZooKeeper watches fire once). After a reconnect within the session the
- * records are still there and are re-written; after an expiry a new session re-creates them.
+ * (re)connect re-reads it (ZooKeeper watches fire once and a gap may hide changes). After a
+ * reconnect within the session our znodes are still there and are re-written; after an expiry a
+ * new session re-creates them.
  */
 export class ZookeeperBackend extends DiscoveryBackend {
-  private readonly zkOptions: ZookeeperOptions;
-  private lib: ZkModule | null = null;
-  private client: ZkClient | null = null;
+  private readonly zk: ZookeeperOptions;
+  private client: Client | null = null;
   private sessionTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   /** A re-read is running; `again`: another was asked for meanwhile. */
@@ -67,26 +46,19 @@ export class ZookeeperBackend extends DiscoveryBackend {
   constructor(options: ResolvedDiscoveryOptions) {
     super(options);
     if (options.backend.kind !== 'zookeeper') throw new TypeError('ZookeeperBackend needs zookeeper options');
-    this.zkOptions = options.backend;
+    this.zk = options.backend;
   }
 
   start(): void {
-    if (this.lib !== null || this.closed) return;
-    loadZookeeper().then(
-      (lib) => {
-        this.lib = lib;
-        this.openSession();
-      },
-      (err: Error) => this.log.error({ err: err.message }, 'ZooKeeper discovery unavailable'),
-    );
+    if (this.client !== null || this.closed) return;
+    this.openSession();
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
     this.destroy();
   }
 
-  /** Closes the session: with the C client that ends it at once (ephemeral records go now). */
+  /** Closing the client ends the session at once (our ephemeral records go now). */
   destroy(): void {
     if (this.closed) return;
     this.closed = true;
@@ -103,42 +75,37 @@ export class ZookeeperBackend extends DiscoveryBackend {
   }
 
   private openSession(): void {
-    if (this.closed || this.lib === null) return;
-    const client = new this.lib({
-      connect: this.zkOptions.servers,
-      timeout: this.zkOptions.sessionTimeoutMs,
-      debug_level: this.lib.constants.ZOO_LOG_LEVEL_ERROR,
-      host_order_deterministic: false,
-      data_as_buffer: true,
-    });
+    if (this.closed) return;
+    const client = zookeeper.createClient(this.zk.servers, { sessionTimeout: this.zk.sessionTimeoutMs, spinDelay: ZOOKEEPER_SPIN_DELAY_MS });
     this.client = client;
-    client.on('connect', () => {
-      if (this.client !== client) return;
-      void this.onConnected(client);
+    client.on('connected', () => {
+      if (this.client === client) void this.onConnected(client);
     });
-    client.on('connecting', () => {
+    client.on('disconnected', () => {
       if (this.client === client) this.markDisconnected('ZooKeeper connection lost; reconnecting within the session');
     });
-    // The session ended (expired while we were away, or auth failed): a new one re-creates our records.
-    client.on('close', () => {
+    // The session is gone (we were away longer than sessionTimeout): a new one re-creates our records.
+    client.on('expired', () => {
       if (this.client !== client || this.closed) return;
       this.client = null;
       client.removeAllListeners();
-      this.markDisconnected('ZooKeeper session ended');
+      client.close();
+      this.markDisconnected('ZooKeeper session expired');
       const delay = this.nextRetryDelay();
+      this.log.warn({ retryInMs: delay }, 'ZooKeeper session expired; opening a new one');
       this.sessionTimer = setTimeout(() => {
         this.sessionTimer = null;
         this.openSession();
       }, delay);
     });
-    client.init({});
+    client.connect();
   }
 
-  private async onConnected(client: ZkClient): Promise<void> {
+  private async onConnected(client: Client): Promise<void> {
     try {
-      await new Promise<void>((resolve, reject) => client.mkdirp(this.options.gatewaysPath, (err) => (err ? reject(err) : resolve())));
+      await call<string>((done) => client.mkdirp(this.options.gatewaysPath, done));
     } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'cannot create the ZooKeeper path; retrying on the next connect');
+      this.log.warn({ err: messageOf(err) }, 'cannot create the ZooKeeper path; retrying on the next connect');
       return;
     }
     if (this.client !== client) return;
@@ -148,7 +115,7 @@ export class ZookeeperBackend extends DiscoveryBackend {
 
   // ---- the watched list ----
 
-  /** Re-reads the children (setting a new child watch) and their records. */
+  /** Re-reads the children (setting a new child watch) and their records; retried with backoff. */
   private resync(): void {
     if (this.reading) {
       this.again = true;
@@ -159,9 +126,11 @@ export class ZookeeperBackend extends DiscoveryBackend {
     this.reading = true;
     this.readList(client)
       .then(
-        () => this.markConnected(),
-        (err: Error) => {
-          this.log.debug({ err: err.message }, 'ZooKeeper read failed; retrying');
+        () => {
+          if (this.client === client) this.markConnected();
+        },
+        (err: unknown) => {
+          this.log.debug({ err: messageOf(err) }, 'ZooKeeper read failed; retrying');
           this.syncTimer ??= setTimeout(() => {
             this.syncTimer = null;
             this.resync();
@@ -177,19 +146,19 @@ export class ZookeeperBackend extends DiscoveryBackend {
       });
   }
 
-  private async readList(client: ZkClient): Promise<void> {
+  private async readList(client: Client): Promise<void> {
     const dir = this.options.gatewaysPath;
-    const children = await client.w_get_children(dir, () => this.resync());
+    const children = await call<string[]>((done) => client.getChildren(dir, () => this.resync(), done));
     const list: GatewayInfo[] = [];
     await Promise.all(
       children.map(async (name) => {
         try {
-          const [, data] = await client.get(`${dir}/${name}`, false);
-          const info = data === null ? null : this.decode(`${dir}/${name}`, data);
+          const data = await call<Buffer | undefined>((done) => client.getData(`${dir}/${name}`, done));
+          const info = data === undefined ? null : this.decode(`${dir}/${name}`, data);
           if (info !== null) list.push(info);
         } catch (err) {
           // Gone between the listing and the read: it is not in the list.
-          if (resultCode(err) !== this.lib?.constants.ZNONODE) throw err;
+          if (codeOf(err) !== Exception.NO_NODE) throw err;
         }
       }),
     );
@@ -200,25 +169,30 @@ export class ZookeeperBackend extends DiscoveryBackend {
 
   protected write(info: GatewayInfo): void {
     const client = this.client;
-    const lib = this.lib;
-    if (client === null || lib === null) return; // written on (re)connect
+    if (client === null || !this.isConnectedClient(client)) return; // written on (re)connect
     const path = this.keyOf(info.gatewayId);
     const data = encodeRecord(info);
-    client.create(path, data, lib.constants.ZOO_EPHEMERAL).then(
-      () => {},
-      (err: unknown) => {
-        if (resultCode(err) !== lib.constants.ZNODEEXISTS) {
-          this.log.debug({ err: (err as Error).message, gatewayId: info.gatewayId }, 'ZooKeeper create failed; re-created on reconnect');
-          return;
-        }
-        // Ours already (same session): update it. Only the latest version matters.
-        if (this.own.get(info.gatewayId) !== info) return;
-        client.set(path, data, -1).catch((e: unknown) => this.log.debug({ err: (e as Error).message, gatewayId: info.gatewayId }, 'ZooKeeper set failed'));
-      },
-    );
+    client.create(path, data, CreateMode.EPHEMERAL, (err) => {
+      if (err === null) return;
+      if (codeOf(err) !== Exception.NODE_EXISTS) {
+        this.log.debug({ err: messageOf(err), gatewayId: info.gatewayId }, 'ZooKeeper create failed; re-created on reconnect');
+        return;
+      }
+      // Ours already (this session): update it, if this is still the latest version.
+      if (this.own.get(info.gatewayId) !== info) return;
+      client.setData(path, data, -1, (e) => {
+        if (e) this.log.debug({ err: messageOf(e), gatewayId: info.gatewayId }, 'ZooKeeper setData failed');
+      });
+    });
   }
 
   protected erase(gatewayId: string): void {
-    this.client?.delete_(this.keyOf(gatewayId), -1).catch(() => {});
+    const client = this.client;
+    if (client === null || !this.isConnectedClient(client)) return; // the znode dies with the session anyway
+    client.remove(this.keyOf(gatewayId), -1, () => {});
+  }
+
+  private isConnectedClient(client: Client): boolean {
+    return client.getState() === zookeeper.State.SYNC_CONNECTED;
   }
 }
