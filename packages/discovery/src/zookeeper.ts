@@ -10,6 +10,8 @@ const { CreateMode, Exception } = zookeeper;
 
 /** Wait between two attempts to reach a server while none answers, in milliseconds (the library's spinDelay). */
 const ZOOKEEPER_SPIN_DELAY_MS = 500;
+/** Disconnected this long past the session timeout, the session is given up for a new one, in milliseconds. */
+const ZOOKEEPER_EXPIRY_MARGIN_MS = 2_000;
 
 function codeOf(err: unknown): number | null {
   const code = (err as { code?: unknown } | null)?.code;
@@ -38,6 +40,8 @@ export class ZookeeperBackend extends DiscoveryBackend {
   private readonly zk: ZookeeperOptions;
   private client: Client | null = null;
   private sessionTimer: NodeJS.Timeout | null = null;
+  /** Runs while disconnected: past the session timeout the session is surely gone (see openSession). */
+  private expiryWatchdog: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
   /** A re-read is running; `again`: another was asked for meanwhile. */
   private reading = false;
@@ -65,6 +69,7 @@ export class ZookeeperBackend extends DiscoveryBackend {
     this.isConnected = false;
     if (this.sessionTimer !== null) clearTimeout(this.sessionTimer);
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
+    this.clearWatchdog();
     const client = this.client;
     this.client = null;
     if (client !== null) {
@@ -79,33 +84,66 @@ export class ZookeeperBackend extends DiscoveryBackend {
     const client = zookeeper.createClient(this.zk.servers, { sessionTimeout: this.zk.sessionTimeoutMs, spinDelay: ZOOKEEPER_SPIN_DELAY_MS });
     this.client = client;
     client.on('connected', () => {
-      if (this.client === client) void this.onConnected(client);
+      if (this.client !== client) return;
+      this.clearWatchdog();
+      void this.onConnected(client);
     });
     client.on('disconnected', () => {
-      if (this.client === client) this.markDisconnected('ZooKeeper connection lost; reconnecting within the session');
+      if (this.client !== client) return;
+      this.markDisconnected('ZooKeeper connection lost; reconnecting within the session');
+      this.armWatchdog(client);
     });
     // The session is gone (we were away longer than sessionTimeout): a new one re-creates our records.
     client.on('expired', () => {
-      if (this.client !== client || this.closed) return;
-      this.client = null;
-      client.removeAllListeners();
-      client.close();
-      this.markDisconnected('ZooKeeper session expired');
-      const delay = this.nextRetryDelay();
-      this.log.warn({ retryInMs: delay }, 'ZooKeeper session expired; opening a new one');
-      this.sessionTimer = setTimeout(() => {
-        this.sessionTimer = null;
-        this.openSession();
-      }, delay);
+      if (this.client === client) this.renewSession(client, 'ZooKeeper session expired');
     });
+    this.armWatchdog(client);
     client.connect();
+  }
+
+  /**
+   * While not connected: away longer than the session timeout, the session is expired on the
+   * servers whatever the client says, so a new session is started, as the expiry would. (Seen
+   * here: after a server restart, a client that neither reconnects nor reports the expiry.)
+   */
+  private armWatchdog(client: Client): void {
+    this.expiryWatchdog ??= setTimeout(() => {
+      this.expiryWatchdog = null;
+      if (this.client === client) this.renewSession(client, 'no connection within the session timeout');
+    }, this.zk.sessionTimeoutMs + ZOOKEEPER_EXPIRY_MARGIN_MS);
+  }
+
+  /** Drops the client of a dead session and opens a new session (which re-creates our records). */
+  private renewSession(client: Client, reason: string): void {
+    if (this.closed) return;
+    this.clearWatchdog();
+    this.client = null;
+    client.removeAllListeners();
+    client.close();
+    this.markDisconnected(reason);
+    const delay = this.nextRetryDelay();
+    this.log.warn({ reason, retryInMs: delay }, 'ZooKeeper session lost; opening a new one');
+    this.sessionTimer = setTimeout(() => {
+      this.sessionTimer = null;
+      this.openSession();
+    }, delay);
+  }
+
+  private clearWatchdog(): void {
+    if (this.expiryWatchdog !== null) clearTimeout(this.expiryWatchdog);
+    this.expiryWatchdog = null;
   }
 
   private async onConnected(client: Client): Promise<void> {
     try {
       await call<string>((done) => client.mkdirp(this.options.gatewaysPath, done));
     } catch (err) {
-      this.log.warn({ err: messageOf(err) }, 'cannot create the ZooKeeper path; retrying on the next connect');
+      const delay = this.nextRetryDelay();
+      this.log.warn({ err: messageOf(err), retryInMs: delay }, 'cannot create the ZooKeeper path; retrying');
+      this.syncTimer ??= setTimeout(() => {
+        this.syncTimer = null;
+        if (this.client === client && this.isConnectedClient(client)) void this.onConnected(client);
+      }, delay);
       return;
     }
     if (this.client !== client) return;
@@ -167,7 +205,7 @@ export class ZookeeperBackend extends DiscoveryBackend {
 
   // ---- own records ----
 
-  protected write(info: GatewayInfo): void {
+  protected write(info: GatewayInfo, retried = false): void {
     const client = this.client;
     if (client === null || !this.isConnectedClient(client)) return; // written on (re)connect
     const path = this.keyOf(info.gatewayId);
@@ -178,10 +216,19 @@ export class ZookeeperBackend extends DiscoveryBackend {
         this.log.debug({ err: messageOf(err), gatewayId: info.gatewayId }, 'ZooKeeper create failed; re-created on reconnect');
         return;
       }
-      // Ours already (this session): update it, if this is still the latest version.
-      if (this.own.get(info.gatewayId) !== info) return;
-      client.setData(path, data, -1, (e) => {
-        if (e) this.log.debug({ err: messageOf(e), gatewayId: info.gatewayId }, 'ZooKeeper setData failed');
+      if (this.own.get(info.gatewayId) !== info) return; // a newer version is on its way
+      client.exists(path, (e, stat) => {
+        if (e || !stat) return void (e && this.log.debug({ err: messageOf(e) }, 'ZooKeeper exists failed'));
+        if (stat.ephemeralOwner.equals(client.getSessionId())) {
+          // Ours (this session): update it in place; watchers see no flap.
+          client.setData(path, data, -1, (e2) => {
+            if (e2) this.log.debug({ err: messageOf(e2), gatewayId: info.gatewayId }, 'ZooKeeper setData failed');
+          });
+        } else if (!retried) {
+          // Left by our previous session (a restarted server revives sessions until they time out):
+          // it would vanish with that session, so take it over in this one.
+          client.remove(path, -1, () => this.write(info, true));
+        }
       });
     });
   }
