@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BusErrorCode } from '@gateworker/bus';
 import { CentreErrorCode } from '@gateworker/centre';
+import { DiscoveryErrorCode } from '@gateworker/discovery';
 import { GatewayErrorCode } from '@gateworker/gateway';
 import { ErrorCode, WireErrorCode } from '@gateworker/protocol';
 import { RegisterErrorCode } from '@gateworker/register';
@@ -25,6 +26,7 @@ const CATALOGUES: Record<string, { pkg: string; codes: Readonly<Record<string, s
   WorkerErrorCode: { pkg: '@gateworker/worker', codes: WorkerErrorCode },
   CentreErrorCode: { pkg: '@gateworker/centre', codes: CentreErrorCode },
   BusErrorCode: { pkg: '@gateworker/bus', codes: BusErrorCode },
+  DiscoveryErrorCode: { pkg: '@gateworker/discovery', codes: DiscoveryErrorCode },
   ConfigErrorCode: { pkg: 'gateworker (CLI)', codes: ConfigErrorCode },
   ControlErrorCode: { pkg: 'gateworker (CLI)', codes: ControlErrorCode },
 };

@@ -20,6 +20,8 @@ export const ErrorCode = {
   InvalidClientId: 'GW_ERR_INVALID_CLIENT_ID',
   /** Options that cannot work; the message names the option. Shared by the packages that take options. */
   InvalidOptions: 'GW_ERR_INVALID_OPTIONS',
+  /** An object was closed (or is closing) while a call waited, or before it was made. Shared. */
+  Closed: 'GW_ERR_CLOSED',
   /** A malformed host:port address (`parseAddress`). */
   InvalidAddress: 'GW_ERR_INVALID_ADDRESS',
   ClusterMismatch: 'GW_ERR_CLUSTER_MISMATCH',

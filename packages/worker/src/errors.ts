@@ -1,7 +1,7 @@
 /**
  * Errors of @gateworker/worker. Every error has a stable `code` (match on it, never on the
  * message text) and passes its `cause` through. Codes shared across packages (`GW_ERR_INVALID_OPTIONS`,
- * `GW_ERR_INVALID_CLIENT_ID`) are defined once in @gateworker/protocol's `ErrorCode`.
+ * `GW_ERR_INVALID_CLIENT_ID`, `GW_ERR_CLOSED`) are defined once in @gateworker/protocol's `ErrorCode`.
  */
 import { ErrorCode } from '@gateworker/protocol';
 
@@ -11,12 +11,12 @@ export const WorkerErrorCode = {
   HandlerLoad: 'GW_ERR_HANDLER_LOAD',
   WorkerStart: 'GW_ERR_WORKER_START',
   ReadyTimeout: 'GW_ERR_READY_TIMEOUT',
-  Closed: 'GW_ERR_CLOSED',
 } as const;
 export type WorkerErrorCode =
   | (typeof WorkerErrorCode)[keyof typeof WorkerErrorCode]
   | typeof ErrorCode.InvalidOptions
-  | typeof ErrorCode.InvalidClientId;
+  | typeof ErrorCode.InvalidClientId
+  | typeof ErrorCode.Closed;
 
 export class WorkerError extends Error {
   override name = 'WorkerError';
@@ -89,7 +89,7 @@ export class HandlerLoadError extends WorkerError {
 export class ClosedError extends WorkerError {
   override name = 'ClosedError';
   constructor(what: string) {
-    super(WorkerErrorCode.Closed, `${what} is closed`);
+    super(ErrorCode.Closed, `${what} is closed`);
   }
 }
 
