@@ -58,7 +58,7 @@ export async function startStandaloneGateway(options: { secret: string; cluster:
   const logs: LogLine[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   let buffer = '';
-  proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     buffer += chunk;
     let nl: number;
     while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -71,11 +71,15 @@ export async function startStandaloneGateway(options: { secret: string; cluster:
         line = { msg: text };
       }
       logs.push(line);
-      for (const w of waiters) if (w.match(line)) (waiters.delete(w), w.resolve(line));
+      for (const w of waiters) {
+        if (!w.match(line)) continue;
+        waiters.delete(w);
+        w.resolve(line);
+      }
     }
   });
   let stderr = '';
-  proc.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   const waitForLog = (match: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> => {
     const seen = logs.find(match);

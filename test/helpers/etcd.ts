@@ -92,7 +92,7 @@ export async function startEtcd(options: { host?: string; ports?: [number, numbe
   return {
     endpoint,
     clientPort,
-    pid: () => (proc as ChildProcess | null)?.pid,
+    pid: () => (proc)?.pid,
     kill,
     restart: async (options = {}) => {
       await kill();

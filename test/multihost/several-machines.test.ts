@@ -63,13 +63,13 @@ function startOn(ns: string, name: string, config: Record<string, unknown>): Pro
       out += c.toString();
       if (out.includes('"cluster ready"')) {
         clearTimeout(timer);
-        p.stdout!.off('data', onData);
-        p.stdout!.resume();
+        p.stdout.off('data', onData);
+        p.stdout.resume();
         res();
       }
     };
-    p.stdout!.on('data', onData);
-    p.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+    p.stdout.on('data', onData);
+    p.stderr.on('data', (c: Buffer) => (out += c.toString()));
     p.once('exit', (code) => (clearTimeout(timer), rej(new Error(`${name} exited (${code}): ${out.slice(-2000)}`))));
   });
 }

@@ -47,7 +47,8 @@ export async function runDaemon(loaded: LoadedConfig, argv: readonly string[], l
   if (logFileOption === undefined) args.push('--log-file', logFile);
   const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', fd, fd], env: process.env });
   closeSync(fd);
-  let exitCode: number | string | null = null;
+  // Typed by assertion so the compiler does not narrow it to `null`: the 'exit' listener sets it.
+  let exitCode = null as number | string | null;
   child.once('exit', (code, signal) => (exitCode = code ?? signal ?? 'unknown'));
   child.unref();
   const deadline = Date.now() + DAEMON_READY_TIMEOUT_MS;

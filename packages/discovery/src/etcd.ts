@@ -118,10 +118,11 @@ export class EtcdBackend extends DiscoveryBackend {
           this.markConnected();
           this.flushOwn();
         },
-        (err: Error) => {
-          this.markDisconnected(err.message);
+        (err: unknown) => {
+          const message = err instanceof Error ? err.message : String(err);
+          this.markDisconnected(message);
           const delay = this.nextRetryDelay();
-          this.log.debug({ err: err.message, retryInMs: delay }, 'etcd read failed; retrying');
+          this.log.debug({ err: message, retryInMs: delay }, 'etcd read failed; retrying');
           this.syncTimer = setTimeout(() => {
             this.syncTimer = null;
             this.resync();
@@ -137,7 +138,7 @@ export class EtcdBackend extends DiscoveryBackend {
     const dir = this.options.gatewaysPath + '/';
     const res = await client.getAll().prefix(dir).exec();
     if (this.closed) return;
-    const revision = BigInt(res.header.revision as string);
+    const revision = BigInt(res.header.revision);
     const list: GatewayInfo[] = [];
     for (const kv of res.kvs as unknown as KeyValue[]) {
       const info = this.decode(kv.key.toString(), kv.value);
@@ -161,8 +162,8 @@ export class EtcdBackend extends DiscoveryBackend {
       return;
     }
     this.watcher = watcher;
-    watcher.on('put', (kv) => this.onPut(kv as unknown as KeyValue));
-    watcher.on('delete', (kv) => this.onDelete(kv as unknown as KeyValue));
+    watcher.on('put', (kv) => this.onPut(kv));
+    watcher.on('delete', (kv) => this.onDelete(kv));
     watcher.on('disconnected', (err) => this.markDisconnected(`watch: ${err.message}`));
     // Reconnected: re-read (the view may have missed nothing, but expiries during the gap are
     // cheapest to settle with one read) and re-put our records.
@@ -234,9 +235,9 @@ export class EtcdBackend extends DiscoveryBackend {
         () => {
           if (this.own.get(info.gatewayId) === info) this.dirty.delete(info.gatewayId);
         },
-        (err: Error) => {
+        (err: unknown) => {
           this.dirty.add(info.gatewayId);
-          this.log.debug({ err: err.message, gatewayId: info.gatewayId }, 'etcd put failed; re-put on reconnect');
+          this.log.debug({ err: err instanceof Error ? err.message : String(err), gatewayId: info.gatewayId }, 'etcd put failed; re-put on reconnect');
         },
       );
   }

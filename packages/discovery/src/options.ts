@@ -92,7 +92,7 @@ export function resolveDiscoveryOptions(options: DiscoveryOptions): ResolvedDisc
   let backend: ResolvedBackendOptions;
   let base: string;
   if (etcd !== undefined) {
-    if (!Array.isArray(etcd.endpoints) || etcd.endpoints.length === 0 || !etcd.endpoints.every((e) => typeof e === 'string' && e.length > 0)) {
+    if (!isUrlList(etcd.endpoints) || etcd.endpoints.length === 0) {
       throw DiscoveryError.invalidOptions('etcd.endpoints', 'must be a non-empty list of URLs like http://127.0.0.1:2379');
     }
     if ((etcd.username === undefined) !== (etcd.password === undefined)) throw DiscoveryError.invalidOptions('etcd.password', 'username and password go together');
@@ -126,4 +126,9 @@ export function resolveDiscoveryOptions(options: DiscoveryOptions): ResolvedDisc
 /** For logs and status: where the records are. */
 export function describeBackend(o: ResolvedDiscoveryOptions): string {
   return o.backend.kind === 'etcd' ? `etcd ${o.backend.endpoints.join(',')} ${o.gatewaysPath}` : `zookeeper ${o.backend.servers} ${o.gatewaysPath}`;
+}
+
+/** A list of non-empty strings. A type guard rather than `Array.isArray`, which would widen the type to `any[]`. */
+function isUrlList(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.every((e) => typeof e === 'string' && e.length > 0);
 }

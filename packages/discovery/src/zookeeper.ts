@@ -20,7 +20,7 @@ function codeOf(err: unknown): number | null {
 
 /** A callback call as a promise. */
 function call<T>(fn: (done: (err: unknown, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err instanceof Error ? err : new Error(messageOf(err))) : resolve(value))));
 }
 
 function messageOf(err: unknown): string {
@@ -58,8 +58,9 @@ export class ZookeeperBackend extends DiscoveryBackend {
     this.openSession();
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.destroy();
+    return Promise.resolve();
   }
 
   /** Closing the client ends the session at once (our ephemeral records go now). */
@@ -218,7 +219,10 @@ export class ZookeeperBackend extends DiscoveryBackend {
       }
       if (this.own.get(info.gatewayId) !== info) return; // a newer version is on its way
       client.exists(path, (e, stat) => {
-        if (e || !stat) return void (e && this.log.debug({ err: messageOf(e) }, 'ZooKeeper exists failed'));
+        if (e || !stat) {
+          if (e) this.log.debug({ err: messageOf(e) }, 'ZooKeeper exists failed');
+          return;
+        }
         if (stat.ephemeralOwner.equals(client.getSessionId())) {
           // Ours (this session): update it in place; watchers see no flap.
           client.setData(path, data, -1, (e2) => {
