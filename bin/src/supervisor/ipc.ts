@@ -28,10 +28,20 @@ export type ChildMessage =
   | { type: 'reply'; id: number; result: unknown };
 
 /**
- * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
+ * Supervisor → child. `config`: see ConfigUpdate. `spec`: the child's role and config (the answer to `hello`). `stop`:
  * graceful close and exit; for a worker that means drain.
  */
-export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ChildRequest;
+export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ConfigUpdate | ChildRequest;
+
+/**
+ * A live configuration change (config centre or watched file): the configuration to run with
+ * now, and the keys that changed (dotted). The child applies what concerns its role.
+ */
+export interface ConfigUpdate {
+  type: 'config';
+  config: Config;
+  changed: string[];
+}
 
 /**
  * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers
