@@ -103,7 +103,7 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
     for (const file of ['bin/dist/main.js', 'bin/dist/index.js', 'bin/dist/index.d.ts', 'bin/echo-handler.js', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
       expect(existsSync(join(app, 'node_modules/gateworker', file)), file).toBe(true);
     }
-    for (const part of ['protocol', 'register', 'gateway', 'worker']) {
+    for (const part of ['protocol', 'register', 'gateway', 'worker', 'bus']) {
       expect(installedCopies(app, `@gateworker/${part}`)).toHaveLength(1);
       expect(existsSync(join(app, `node_modules/@gateworker/${part}/LICENSE`))).toBe(true);
     }

@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
+import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
+import type { Sample } from '../admin/snapshot.js';
+import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
-import { advertiseOf, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
+import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
 
 /** A running role inside this process. */
@@ -15,6 +18,8 @@ export interface RoleHandle {
   close(): Promise<void>;
   /** The role's object, for snapshots (metrics, status, readiness). */
   readonly parts: RoleParts;
+  /** Extra snapshot sources of this process (metrics), by name. */
+  readonly sources?: Record<string, () => Sample[]>;
 }
 
 export interface RoleParts {
@@ -29,9 +34,11 @@ export function nodeIdOf(config: Config): string {
 
 export async function runRegister(config: Config, logger: PinoLogger): Promise<RoleHandle> {
   if (config.register === undefined) throw new Error('the config has no register section');
+  const { preAuth } = config.register;
   const server = new RegisterServer({
     listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger,
     link: linkTiming(config), ...(config.cluster !== undefined && { cluster: config.cluster }),
+    preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
   });
   const address = await server.start();
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
@@ -53,14 +60,33 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     registers: registersOf(config, 'gateway'),
     heartbeat: { intervalMs: g.heartbeat.interval, timeoutMs: g.heartbeat.timeout },
     routing: g.routing,
-    pendingEvents: { max: g.pendingEvents.max, policy: g.pendingEvents.policy },
+    pendingEvents: { max: g.pendingEvents.max, maxBytes: g.pendingEvents.maxBytes, policy: g.pendingEvents.policy },
+    linkWindow: { events: g.linkWindow.events, bytes: g.linkWindow.bytes },
+    // Gateways count the deliveries (they see workers die): the worker section's keys, defaults without one.
+    poison: { maxDeliveries: config.worker?.maxDeliveries ?? 2, policy: config.worker?.poisonPolicy ?? 'continue' },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
+    preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },
     logger,
   });
   await gateway.start();
+  // The bus connects in the background: a broker that is down never holds up or stops the gateway.
+  const bus = config.bus === undefined ? null : new Bus({ ...busOptions(config.bus), target: gateway, logger });
+  if (bus !== null) {
+    bus.start();
+    gateway.reportBusStats(() => bus.snapshot().bridges);
+  }
   const listening = gateway.listenerAddresses().map((l) => l.url).join(', ');
   const i = gateway.internalAddress();
-  return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close(), parts: { gateway } };
+  return {
+    summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    close: async () => {
+      await bus?.close();
+      gateway.reportBusStats(null);
+      await gateway.close();
+    },
+    parts: { gateway },
+    ...(bus !== null && { sources: { bus: () => busSamples(bus.snapshot()) } }),
+  };
 }
 
 /** Errors retrying cannot fix: the process exits non-zero at once, naming them. */

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   clientIdFor, ErrorCode, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
-  type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
+  type BusBridgeStats, type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
@@ -23,6 +23,7 @@ import {
 import { Outbound } from './outbound.js';
 import { PendingEvents } from './pending.js';
 import { Router } from './router.js';
+import { applyLocalCommand, type LocalCommand, type MembershipChange } from './local.js';
 import { LogThrottle } from './throttle.js';
 import { WorkerLink } from './worker-link.js';
 import { WorkerPool } from './worker-pool.js';
@@ -70,6 +71,11 @@ export interface GatewayEvents {
   'worker-draining': [info: { linkId: number; workerId: string | null }];
   /** An internal link (worker or GatewayClient) closed. */
   'link-closed': [info: { linkId: number; role: PeerRole; workerId: string | null; error: Error | null }];
+  /**
+   * A uid got its first client on this gateway or lost its last one; a group got its first member
+   * or lost its last one (bus routing bindings follow these). Not emitted when nobody listens.
+   */
+  'membership-change': [change: MembershipChange];
   close: [];
 }
 
@@ -84,6 +90,15 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
       resolve(true);
     });
   });
+}
+
+/**
+ * A link lost to our heartbeat timeout (a network cut, a frozen process) is not a worker death:
+ * poison accounting only counts links that closed (the process exited, crashed or was killed:
+ * the kernel closes its sockets) or failed with a socket error.
+ */
+function isHeartbeatTimeout(err: Error | null): boolean {
+  return err instanceof ProtocolError && err.code === ErrorCode.HeartbeatTimeout;
 }
 
 function boundUrl(options: ResolvedListenerOptions, port: number): string {
@@ -111,6 +126,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly commands: CommandContext;
   private register: RegisterClient | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  /** The bus bridges' stats, reported with the gateway's (set by whoever runs a bus next to it). */
+  private busStats: (() => BusBridgeStats[]) | null = null;
   private nextClientNumber = 1;
   private nextLinkId = 1;
   private state: State = 'new';
@@ -126,12 +143,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.log = this.options.logger.child({ gatewayId: this.gatewayId });
     this.throttle = new LogThrottle(this.log);
     const closeClient = (client: Client, why: CloseReason): void => this.closeClient(client, why, null);
-    this.pending = new PendingEvents(this.options.pendingEvents.max);
+    this.pending = new PendingEvents(this.options.pendingEvents.max, this.options.pendingEvents.maxBytes);
     this.dispatcher = new EventDispatcher({
       pool: this.pool,
       router: new Router<WorkerLink>(this.options.routing),
       pending: this.pending,
       overflowPolicy: this.options.pendingEvents.policy,
+      poison: this.options.poison,
+      clientId: (client) => clientIdFor(this.gatewayId, client.num),
       counters: this.counterSet,
       log: this.log,
       throttle: this.throttle,
@@ -155,8 +174,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       ack: (link, seq) => {
         if (!this.dispatcher.ack(link, seq)) throw ProtocolError.invalid('Ack', `seq ${seq} acknowledges events never sent on this link`);
       },
+      ackRanges: (link, ranges) => {
+        if (!this.dispatcher.ackRanges(link, ranges)) throw ProtocolError.invalid('AckRanges', 'a range reaches events never sent on this link');
+      },
       workerReady: (link, workerId) => this.workerReady(link, workerId),
       drain: (link) => this.drain(link),
+    };
+    this.table.membership = (kind, key, present) => {
+      if (this.listenerCount('membership-change') > 0) this.emit('membership-change', { kind, key, present });
     };
     this.heartbeat = new Heartbeat(
       this.options.heartbeat.intervalMs,
@@ -177,11 +202,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       gatewayId: this.gatewayId, cluster: this.options.cluster,
     };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
-    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
+    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept, this.options.preAuth,
       (a) => this.linkUp(a),
       (err, remote) => {
         this.counterSet.linksRefused++;
-        this.log.warn({ err, remote }, 'internal connection refused');
+        this.throttle.warn('link-refused', { err: (err as Error | null)?.message, remote }, 'internal connection refused');
+      },
+      (remote, handshaking) => {
+        this.counterSet.linksRefusedPreAuthLimit++;
+        this.throttle.warn('preauth-limit', { remote, handshaking, ...this.options.preAuth }, 'internal connection dropped: too many connections still in the handshake');
       },
       (err) => this.log.error({ err }, 'internal listener error'));
   }
@@ -216,11 +245,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   stats(): GatewayStats {
-    return { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+    const stats: GatewayStats = { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+    if (this.busStats !== null) stats.bus = this.busStats();
+    return stats;
+  }
+
+  /** Includes the bus bridges' state and counts in stats() (and so in the register's view and `status`); null stops it. */
+  reportBusStats(source: (() => BusBridgeStats[]) | null): void {
+    this.busStats = source;
   }
 
   counters(): Record<string, number> {
     return this.counterSet.snapshot();
+  }
+
+  /**
+   * Applies a command to this gateway's own clients (for in-process bridges such as the bus);
+   * returns the number of client writes it made. Client numbers of clients that are gone are
+   * skipped. Does nothing once the gateway is closed.
+   */
+  applyLocal(command: LocalCommand): number {
+    if (this.state === 'closed' || this.state === 'new') return 0;
+    return applyLocalCommand(command, this.commands);
+  }
+
+  /** The uids and groups this gateway's clients hold now (a copy). */
+  membership(): { uids: string[]; groups: string[] } {
+    return { uids: [...this.table.uids()], groups: [...this.table.groupIds()] };
   }
 
   /**
@@ -325,6 +376,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private stopTimers(): void {
     this.heartbeat.stop();
+    this.outbound.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
   }
@@ -424,7 +476,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       void link.close();
       return;
     }
-    const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId);
+    const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId, this.options.linkWindow);
     this.pool.add(w);
     this.counterSet.linksAccepted++;
     this.log.debug({ link: w.id, peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
@@ -453,7 +505,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
     else this.log.debug({ link: w.id, workerId: w.workerId }, 'internal link closed');
     if (this.state === 'closed' || this.linksClosing) w.takeUnacked();
-    else this.dispatcher.linkLost(w);
+    else this.dispatcher.linkLost(w, w.ready && !w.draining && !isHeartbeatTimeout(err));
     this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
   }
 

@@ -61,7 +61,16 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   [Op.Pong]: [{ op: Op.Pong, t: 0 }],
 
   [Op.Announce]: [{ op: Op.Announce, gateway }],
-  [Op.GatewayStats]: [{ op: Op.GatewayStats, stats }],
+  [Op.GatewayStats]: [
+    { op: Op.GatewayStats, stats },
+    {
+      op: Op.GatewayStats,
+      stats: {
+        ...stats,
+        bus: [{ bridge: 'redis', state: 'ready', connects: 2, received: 10, applied: 8, deliveries: 30, rejected: { not_json: 1, too_large: 1 } }],
+      },
+    },
+  ],
   [Op.Subscribe]: [{ op: Op.Subscribe, worker }, { op: Op.Subscribe, worker: null }],
   [Op.GatewayList]: [{ op: Op.GatewayList, gateways: [gateway, { ...gateway, gatewayId: '0ghpn3a5vq20', processIndex: 2 }] }, { op: Op.GatewayList, gateways: [] }],
   [Op.GatewayUp]: [{ op: Op.GatewayUp, gateway }],
@@ -86,6 +95,10 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
     { op: Op.ClientMessage, seq: 1, client: 1, session: null, binary: false, payload: bytes('hello') },
     { op: Op.ClientMessage, seq: 0, client: MAX_CLIENT, session, binary: true, payload: Buffer.from([0, 1, 2, 255]) },
     { op: Op.ClientMessage, seq: 7, client: 300, session: Buffer.alloc(0), binary: false, payload: Buffer.alloc(0) },
+  ],
+  [Op.ClientPoison]: [
+    { op: Op.ClientPoison, seq: 0, client: 1, session: null, event: 'connect', deliveries: 2, binary: false, payload: Buffer.alloc(0) },
+    { op: Op.ClientPoison, seq: 2 ** 32 - 1, client: MAX_CLIENT, session, uid: 'u-1', event: 'message', deliveries: 65535, binary: true, payload: bytes('boom') },
   ],
   [Op.ClientClose]: [
     { op: Op.ClientClose, seq: 3, client: 77, session },
@@ -135,6 +148,7 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   ],
 
   [Op.Ack]: [{ op: Op.Ack, seq: 0 }, { op: Op.Ack, seq: 2 ** 32 - 1 }],
+  [Op.AckRanges]: [{ op: Op.AckRanges, ranges: [1, 1] }, { op: Op.AckRanges, ranges: [0, 2 ** 32 - 1, 5, 9] }],
   [Op.WorkerReady]: [{ op: Op.WorkerReady, workerId: 'w-1', pid: 5151 }],
   [Op.Drain]: [{ op: Op.Drain }],
   [Op.DrainAck]: [{ op: Op.DrainAck }],

@@ -83,6 +83,24 @@ export interface Handler<S extends object = Session, C extends object = AppConfi
    * never with half of one, one at a time, after `worker.config` already shows `current`.
    */
   onConfigChange?(worker: WorkerContext<S, C>, change: ConfigChange<C>): Awaitable<void>;
+  /**
+   * An event of this client ended its worker (exit, crash, OOM, kill) `info.deliveries` times
+   * (worker.maxDeliveries): it is quarantined, never handled again, and given here instead.
+   * `message` is the client message (string or Buffer) for a poisoned message event, null for a
+   * poisoned connect or close. Called at most once per poisoned event; if it ends this worker
+   * too, the notification is dropped (counted by the gateway), never redelivered.
+   */
+  onPoison?(client: Client<S>, message: string | Buffer | null, info: PoisonInfo): Awaitable<void>;
+}
+
+/** What `onPoison` learns about a quarantined event. */
+export interface PoisonInfo {
+  /** Which callback the event was for. */
+  readonly event: 'connect' | 'message' | 'close';
+  /** Worker deaths while the event was in flight. */
+  readonly deliveries: number;
+  /** sha256 of the message bytes, first 16 hex characters (as the gateway logs it); '' for connect/close. */
+  readonly digest: string;
 }
 
 /**
@@ -93,7 +111,7 @@ export function defineHandler<S extends object = Session, C extends object = App
   return handler;
 }
 
-export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onConfigChange'] as const;
+export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onPoison', 'onConfigChange'] as const;
 const KNOWN = new Set<string>(HANDLER_CALLBACKS);
 
 /** Checks that `value` is a handler object; returns the problem, or null when it is one. */

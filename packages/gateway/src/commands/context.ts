@@ -17,6 +17,7 @@ export interface CommandContext {
   closeClient(client: Client, why: CloseReason, data: Buffer | null): void;
   /** Flow control, handled by the gateway's dispatcher. */
   ack(link: WorkerLink, seq: number): void;
+  ackRanges(link: WorkerLink, ranges: readonly number[]): void;
   workerReady(link: WorkerLink, workerId: string, pid: number): void;
   drain(link: WorkerLink): void;
 }
