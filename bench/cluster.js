@@ -17,7 +17,7 @@ export function writeHandler(file, version = 'v1') {
   writeFileSync(file, readFileSync(HANDLER, 'utf8').replace('__VERSION__', version));
 }
 
-function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker }) {
+function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker, extraTop }) {
   return [
     `secret: bench-secret-${process.pid}`,
     `logLevel: ${logLevel}`,
@@ -38,6 +38,7 @@ function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, e
     `  processes: ${workers}`,
     `  handler: ./handler.js`,
     ...extraWorker.map((l) => `  ${l}`),
+    ...extraTop,
     '',
   ].join('\n');
 }
@@ -72,6 +73,8 @@ export async function startCluster({
   heartbeat = null,
   extraGateway = [],
   extraWorker = [],
+  /** Extra top-level YAML lines (e.g. a `bus:` section). */
+  extraTop = [],
   readyTimeoutMs = 60_000,
   nodeOptions = '',
 } = {}) {
@@ -80,7 +83,7 @@ export async function startCluster({
   const base = await freePortRange(3 + gateways);
   const ports = { register: base, ws: base + 1, tcp: base + 2, internal: base + 3 };
   const config = join(dir, 'gateworker.yaml');
-  writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker }));
+  writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker, extraTop }));
   writeHandler(join(dir, 'handler.js'), version);
   // the config file is the whole truth: no inherited GATEWORKER_* override may change it
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEWORKER_')));
@@ -151,6 +154,8 @@ export async function startCluster({
     dir,
     config,
     ports,
+    /** The internal secret of this cluster (GatewayClient needs it). */
+    secret: `bench-secret-${process.pid}`,
     urls: { ws: `ws://127.0.0.1:${ports.ws}/ws`, tcp: `tcp://127.0.0.1:${ports.tcp}` },
     children,
     gatewayPids: children.filter((c) => c.role === 'gateway').map((c) => c.pid),

@@ -54,6 +54,9 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'config.zookeeper.path': 'string',
   'bus.redis.url': 'string',
   'bus.redis.channel': 'string',
+  'bus.amqp.url': 'string',
+  'bus.amqp.exchange': 'string',
+  'bus.amqp.mode': 'string',
   'bus.maxMessageSize': 'string',
 };
 

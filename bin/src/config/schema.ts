@@ -103,11 +103,19 @@ export const busSchema = z
       })
       .strict()
       .optional(),
+    amqp: z
+      .object({
+        url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host:port[/vhost] or amqps://…'),
+        exchange: z.string().min(1).max(255).default('gateworker.push'),
+        mode: z.enum(['fanout', 'routing']).default('fanout'),
+      })
+      .strict()
+      .optional(),
     /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
     maxMessageSize: size.default(1024 * 1024),
   })
   .strict()
-  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+  .refine((b) => b.redis !== undefined || b.amqp !== undefined, { message: 'names no bridge: add redis or amqp' });
 // ---- end bus ----
 
 /** Where the config centre keeps its one YAML document (at most one backend). */
