@@ -1,5 +1,6 @@
-import type { LoadedConfig } from '../config/load.js';
-import { createLogger } from '../logging.js';
+import type { LoadedConfig, LoadOptions } from '../config/load.js';
+import { ConfigManager } from '../config/manager.js';
+import { createLogger, setLogLevel } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl, type ControlServer } from '../supervisor/control.js';
@@ -9,14 +10,24 @@ import type { AdminServer } from '../admin/server.js';
 import { SupervisorBackend } from '../admin/supervisor-backend.js';
 import { setTitle, supervisorTitle } from '../title.js';
 
-/** `gateworker start`: supervise every role of the config in the foreground. */
-export async function runStart(loaded: LoadedConfig): Promise<void> {
+/** The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible at any level but `silent`: a quieter logLevel is for the roles' chatter. */
+function supervisorLevel(level: string): string {
+  return ['warn', 'error', 'fatal'].includes(level) ? 'info' : level;
+}
+
+/**
+ * `gateworker start`: supervise every role of the config in the foreground. With `sources`, the
+ * configuration is layered and live (ConfigManager): a config centre is read before anything
+ * starts, and it and the file (when watched) are watched here, once for the whole tree; each
+ * applied change goes to the children over IPC.
+ */
+export async function runStart(local: LoadedConfig, sources: LoadOptions | null = null): Promise<void> {
+  setTitle(supervisorTitle(local.file));
+  const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel));
+  const manager = sources === null ? null : await ConfigManager.open(sources, logger);
+  const loaded = manager?.loaded ?? local;
   const { config } = loaded;
-  setTitle(supervisorTitle(loaded.file));
-  // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
-  // at any level but `silent`: a quieter logLevel is for the roles' chatter.
-  const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
-  const logger = createLogger('supervisor', nodeIdOf(config), level);
+  if (config.logLevel !== local.config.logLevel) setLogLevel(logger, supervisorLevel(config.logLevel));
   const supervisor = new Supervisor(config, logger);
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
@@ -29,6 +40,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
       admin?.drain();
+      await manager?.close();
       await supervisor.stop();
       control?.close();
       logger.info('stopped');
@@ -37,6 +49,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     return stopping;
   };
   const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
+  if (manager !== null) backend.configStatus = () => manager.status();
   control = await serveControl(runDir, {
     status: async () => ({ ok: true, message: 'status', data: await backend.tree() }),
     reload: async () => {
@@ -68,6 +81,13 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   try {
     const summaries = await supervisor.start();
     logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
+    if (manager !== null) {
+      manager.on('change', (change) => {
+        setLogLevel(logger, supervisorLevel(change.config.logLevel));
+        void supervisor.liveChange(change.config, change.applied);
+      });
+      await manager.start();
+    }
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'the cluster failed to start');
     control.close();

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
 import type { ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
@@ -70,7 +71,8 @@ export class Supervisor {
   readonly reloads = { ok: 0, failed: 0 };
 
   constructor(
-    private readonly config: Config,
+    /** The configuration children are started with; a live change replaces it (liveChange). */
+    private config: Config,
     private readonly logger: Logger,
   ) {
     if (config.register !== undefined) this.slots.push(new Slot('register', 0));
@@ -91,6 +93,21 @@ export class Supervisor {
       }
     }
     return summaries;
+  }
+
+  /**
+   * A live configuration change (config centre or watched file, see ConfigManager): every child
+   * gets the configuration to run with and the changed keys, and applies what concerns its role;
+   * a process started later gets it in its spec. A new worker.handler or worker.processes rolls
+   * the workers (the same roll as reload: new ones ready before old ones drain).
+   */
+  async liveChange(config: Config, changed: readonly string[]): Promise<void> {
+    this.config = config;
+    for (const slot of this.slots) slot.current?.send({ type: 'config', config, changed: [...changed] });
+    if (!changed.some((k) => coveredBy(k, LIVE_KEYS.supervisor))) return;
+    const result = await this.reload();
+    if (result.ok) this.logger.info({ changed }, `live change rolled the workers: ${result.message}`);
+    else this.logger.error({ changed }, `live change could not roll the workers: ${result.message}`);
   }
 
   pids(): { role: Role; index: number; pid: number | undefined }[] {
