@@ -97,7 +97,8 @@ async function main(): Promise<void> {
     else handle = await runWorker(spec.config, spec.index, logger);
   } catch (err) {
     const e = err as Error & { code?: string };
-    logger.error({ err }, `failed to start: ${e.message}`);
+    // The message already carries the cause's text; pino's err serializer would append it again.
+    logger.error({ code: e.code, stack: e.stack }, `failed to start: ${e.message}`);
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js';
-import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
+import { kindOf, overridableKeyList, parseOverrideValue, type Override } from './config/overrides.js';
 
 // Commands load their modules when run: `status` and `stop` start fast, without the roles' code.
 const runStart: typeof import('./commands/start.js').runStart = async (...a) => (await import('./commands/start.js')).runStart(...a);
@@ -62,8 +62,8 @@ function flagOverrides(options: CommonOptions, command: string): Override[] {
   for (const pair of options.set ?? []) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !(key in OVERRIDABLE_KEYS)) {
-      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${Object.keys(OVERRIDABLE_KEYS).join(', ')}`);
+    if (eq < 0 || kindOf(key) === undefined) {
+      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${overridableKeyList()}`);
     }
     out.push({ key, value: parseOverrideValue(key, pair.slice(eq + 1), `flag --set ${key}`), source: `flag --set ${key}` });
   }
@@ -79,7 +79,9 @@ export function sourcesFor(command: string, options: CommonOptions): LoadOptions
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  return { file, flags, ...(base !== undefined && { base }) };
+  // `reload` leaves the handler check to the running supervisor, which re-reads the config itself.
+  const checkHandler = command === 'start' || command === 'worker';
+  return { file, flags, checkHandler, ...(base !== undefined && { base }) };
 }
 
 export function configFor(command: string, options: CommonOptions): LoadedConfig {

@@ -182,6 +182,21 @@ describe('live configuration from a config centre (real etcd, cluster through th
     expect(seenAfter(mark, (l) => l.role === 'register' && l.msg === 'stopping')).toBe(false);
   });
 
+  it('worker.processes 2 → 4 → 1 in the centre: the worker count follows through the reload roll', async () => {
+    const workers = async (): Promise<number> => {
+      const status = await cluster.cli(['status', '--json']);
+      const tree = JSON.parse(status.stdout) as { processes: { role: string }[] };
+      return tree.processes.filter((p) => p.role === 'worker').length;
+    };
+    for (const count of [4, 1]) {
+      const mark = logsNow();
+      await writer.write(`app:\n  greeting: centre-v3\nworker:\n  processes: ${count}\n`);
+      await cluster.waitForLog((l) => cluster.logs.indexOf(l) >= mark && typeof l.msg === 'string' && l.msg.startsWith('live change rolled the workers'), 90_000);
+      expect(await workers()).toBe(count);
+      await allAnswerWith('centre-v3', performance.now());
+    }
+  }, 200_000);
+
   it('the centre killed and back: the last good configuration stays, a change after its return applies', async () => {
     await etcd.kill();
     await waitLog((l) => l.msg === 'config centre unreachable: keeping the last good configuration', 20_000);

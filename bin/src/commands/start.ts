@@ -1,10 +1,11 @@
-import type { LoadedConfig, LoadOptions } from '../config/load.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { ConfigManager } from '../config/manager.js';
 import { createLogger, setLogLevel } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl, type ControlServer } from '../supervisor/control.js';
-import { Supervisor } from '../supervisor/supervisor.js';
+import { ConfigError } from '../config/errors.js';
+import { Supervisor, type ReloadResult } from '../supervisor/supervisor.js';
 import { serveAdmin } from '../admin/serve.js';
 import type { AdminServer } from '../admin/server.js';
 import { SupervisorBackend } from '../admin/supervisor-backend.js';
@@ -26,6 +27,8 @@ export async function runStart(local: LoadedConfig, sources: LoadOptions | null 
   const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel));
   const manager = sources === null ? null : await ConfigManager.open(sources, logger);
   const loaded = manager?.loaded ?? local;
+  // `reload` and SIGHUP re-read the config from the same sources (the centre's current document included).
+  const reread = (): LoadedConfig => (manager !== null ? manager.reread() : sources !== null ? loadConfig(sources) : local);
   const { config } = loaded;
   if (config.logLevel !== local.config.logLevel) setLogLevel(logger, supervisorLevel(config.logLevel));
   const supervisor = new Supervisor(config, logger);
@@ -48,12 +51,24 @@ export async function runStart(local: LoadedConfig, sources: LoadOptions | null 
     })();
     return stopping;
   };
+  // Reload = re-read the config and apply it; a config that no longer loads changes nothing.
+  const reload = async (): Promise<ReloadResult> => {
+    let next: LoadedConfig;
+    try {
+      next = reread();
+    } catch (err) {
+      const message = `reload failed: ${err instanceof ConfigError ? 'bad config: ' : ''}${(err as Error).message}; nothing changed`;
+      logger.error({}, message);
+      return { ok: false, message, durationMs: 0, notApplied: [] };
+    }
+    return supervisor.applyConfig(next.config);
+  };
   const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
   if (manager !== null) backend.configStatus = () => manager.status();
   control = await serveControl(runDir, {
     status: async () => ({ ok: true, message: 'status', data: await backend.tree() }),
     reload: async () => {
-      const result = await supervisor.reload();
+      const result = await reload();
       return { ok: result.ok, message: result.message, data: result };
     },
     stop: async () => {
@@ -65,7 +80,7 @@ export async function runStart(local: LoadedConfig, sources: LoadOptions | null 
   installSignals(
     logger,
     (signal) => void stop(signal).then(() => process.exit(0)),
-    () => void supervisor.reload(),
+    () => void reload(),
   );
 
   logger.info({ config: loaded.file ?? 'built-in default', runDir }, 'starting');
