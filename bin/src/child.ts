@@ -1,4 +1,6 @@
+import { RelayedDirectory } from '@gateworker/discovery';
 import { createLogger } from './logging.js';
+import { relayedDiscovery } from './roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
 import { ChildAdmin } from './admin/child-admin.js';
 import { LocalProcess } from './admin/local.js';
@@ -74,6 +76,19 @@ async function main(): Promise<void> {
   });
   /** A live config change received before the role was up. */
   let early: { config: ChildSpec['config']; changed: string[] } | null = null;
+  // With `discovery:` the supervisor holds the machine's one etcd / ZooKeeper session: records
+  // go to it, the gateway list comes from it.
+  const relayed = spec.config.discovery === undefined ? null : new RelayedDirectory(logger);
+  const discovery =
+    relayed === null
+      ? null
+      : relayedDiscovery(
+          {
+            publish: (info) => send({ type: 'discovery-publish', info }),
+            unpublish: (gatewayId) => send({ type: 'discovery-unpublish', gatewayId }),
+          },
+          relayed,
+        );
   const local = new LocalProcess(spec.role, spec.index);
   const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
@@ -82,6 +97,7 @@ async function main(): Promise<void> {
       if (handle !== null) applyToRole(handle.parts, logger, m.config, m.changed);
       else early = { config: m.config, changed: [...(early?.changed ?? []), ...m.changed] };
     }
+    else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
     else if (m.type === 'request') {
       admin.answer(m).then(
         (result) => send({ type: 'reply', id: m.id, result }),
@@ -89,12 +105,13 @@ async function main(): Promise<void> {
       );
     }
   });
+  if (relayed !== null) send({ type: 'discovery-subscribe' });
   process.on('disconnect', () => void stop('supervisor gone'));
 
   try {
     if (spec.role === 'register') handle = await runRegister(spec.config, logger);
-    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger);
-    else handle = await runWorker(spec.config, spec.index, logger);
+    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger, discovery);
+    else handle = await runWorker(spec.config, spec.index, logger, discovery);
   } catch (err) {
     const e = err as Error & { code?: string };
     // The message already carries the cause's text; pino's err serializer would append it again.

@@ -32,7 +32,7 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster' },
+  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
@@ -94,7 +94,9 @@ function withCommon(cmd: Command): Command {
     .option('--secret <secret>', 'shared secret for internal links (visible to other users in ps: prefer --secret-file)')
     .option('--secret-file <path>', 'file holding the shared secret (trailing newline ignored)')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
-    .option('--cluster <name>', 'cluster name; peers of another cluster are refused')
+    .option('--cluster <name>', 'cluster name; peers of another cluster are refused; part of discovery keys')
+    .option('--etcd <endpoints>', 'discover gateways on etcd instead of a register (comma-separated URLs)')
+    .option('--zookeeper <servers>', 'discover gateways on ZooKeeper instead of a register (host:port,...)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
 }
@@ -139,7 +141,7 @@ export function buildProgram(): Command {
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register)'))
+  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'))
     .option('--json', 'print JSON (everything shown, and more)')
     .option('--watch', 'refresh every second, in place')
     .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));

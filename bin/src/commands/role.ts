@@ -3,6 +3,7 @@ import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import { ConfigManager } from '../config/manager.js';
 import { applyToRole } from '../roles/live.js';
 import { createLogger, setLogLevel } from '../logging.js';
+import { standaloneDiscovery } from '../roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { LocalBackend } from '../admin/local-backend.js';
@@ -43,8 +44,8 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', local: Lo
   });
   try {
     if (role === 'register') handle = await runRegister(config, logger);
-    else if (role === 'gateway') handle = await runGateway(config, index, logger);
-    else handle = await runWorker(config, index, logger);
+    else if (role === 'gateway') handle = await runGateway(config, index, logger, standaloneDiscovery(config, logger));
+    else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
   } catch (err) {
     clearInterval(keepAlive);
     admin?.drain();

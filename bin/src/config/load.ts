@@ -182,6 +182,8 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     source.lines = read.lines;
   }
   source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
+  // Without a file, discovery from env or flags takes the built-in register's place.
+  if (file === null && source.overrides.some((o) => o.key.startsWith('discovery.'))) delete tree['register'];
   for (const o of source.overrides) applyOverride(tree, o);
   if (options.centre != null) {
     source.centre = { ...parseYaml(options.centre.text, options.centre.origin), name: options.centre.origin };
@@ -201,6 +203,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     config.worker.handler = rel('worker.handler', config.worker.handler);
     const problem = options.checkHandler === true ? handlerFileProblem(config.worker.handler) : null;
     if (problem !== null) throw new ConfigError('worker.handler', `${locate(source, ['worker', 'handler'])}: worker.handler: ${problem}`);
+  }
+  const tls = config.discovery?.etcd?.tls;
+  if (tls !== undefined) {
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const value = tls[k];
+      if (value !== undefined) tls[k] = rel(`discovery.etcd.tls.${k}`, value);
+    }
   }
   const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
   if (config.secretFile !== undefined) {

@@ -1,8 +1,9 @@
 import type { Logger } from 'pino';
 import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
+import { DiscoveryRelay } from './discovery-relay.js';
 import { appliedConfig, unappliableChanges } from './config-diff.js';
-import type { ChildRequest, ChildSpec } from './ipc.js';
+import type { ChildMessage, ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
 /** Time a new process has to report ready, in milliseconds. */
@@ -70,6 +71,8 @@ export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
   private reloading: Promise<ReloadResult> | null = null;
+  /** With `discovery:`: the machine's one etcd / ZooKeeper session, relayed to the children. */
+  readonly discovery: DiscoveryRelay | null;
   /** The config the processes run with; a reload replaces its worker section (see applyConfig). */
   private config: Config;
   /** Rolling reloads by result, for metrics. */
@@ -79,6 +82,7 @@ export class Supervisor {
     config: Config,
     private readonly logger: Logger,
   ) {
+    this.discovery = config.discovery === undefined ? null : new DiscoveryRelay(config, logger);
     this.config = config;
     if (config.register !== undefined) this.slots.push(new Slot('register', 0));
     for (let i = 0; i < (config.gateway?.processes ?? 0); i++) this.slots.push(new Slot('gateway', i));
@@ -88,6 +92,7 @@ export class Supervisor {
   /** Starts every role in order; rejects (after stopping what started) if any fails to come up. */
   async start(): Promise<string[]> {
     const summaries: string[] = [];
+    this.discovery?.start();
     for (const role of ['register', 'gateway', 'worker'] as const) {
       const slots = this.slots.filter((s) => s.role === role);
       try {
@@ -150,7 +155,7 @@ export class Supervisor {
 
   /** Fills a slot with a fresh process and waits until it is ready. */
   private async launch(slot: Slot): Promise<string> {
-    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const spawned = this.spawn(slot);
     slot.current = spawned;
     slot.ready = false;
     slot.startedAt = Date.now();
@@ -162,6 +167,18 @@ export class Supervisor {
       () => {},
     );
     return spawned.ready;
+  }
+
+  /** Starts a process for the slot and, with discovery, relays the gateway list and records for it. */
+  private spawn(slot: Slot): Spawned {
+    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const relay = this.discovery;
+    if (relay !== null) {
+      relay.attach(spawned);
+      spawned.process.on('message', (m: ChildMessage) => relay.onMessage(spawned, m));
+      void spawned.exited.then(() => relay.detach(spawned));
+    }
+    return spawned;
   }
 
   /**
@@ -255,7 +272,7 @@ export class Supervisor {
       if (this.stopping) return done(false, 'stopping');
       const old = slot.current;
       slot.generation++;
-      const fresh = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+      const fresh = this.spawn(slot);
       try {
         await fresh.ready;
       } catch (err) {
@@ -328,6 +345,7 @@ export class Supervisor {
           .map((s) => this.retire(s.current as Spawned, s.name).then(() => (s.current = null))),
       );
     }
+    await this.discovery?.close();
   }
 
   /** Kills every child at once (second signal). */
