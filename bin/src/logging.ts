@@ -44,7 +44,7 @@ export function terminalStream(sync = true) {
  * One pino logger per process with the role and node id on every line. JSON lines when stdout is
  * not a terminal (logs are for machines then); one readable line per event on a terminal.
  */
-export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}): PinoLogger {
+export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}, output: { file?: string | undefined } = {}): PinoLogger {
   const members = new Set<WeakRef<PinoLogger>>();
   const options = {
     level,
@@ -56,7 +56,17 @@ export function createLogger(role: Role, nodeId: string, level: string, extra: R
       members.add(new WeakRef(child));
     },
   };
-  const root = process.stdout.isTTY === true ? pino(options, terminalStream()) : pino(options, pino.destination({ dest: 1, sync: true }));
+  let root: PinoLogger;
+  if (output.file !== undefined) {
+    // A log file (`start -d`, `--log-file`): JSON lines appended; SIGUSR2 reopens it (logrotate).
+    const file = pino.destination({ dest: output.file, sync: true, append: true, mkdir: true });
+    process.on('SIGUSR2', () => file.reopen());
+    root = pino(options, file);
+  } else if (process.stdout.isTTY === true) {
+    root = pino(options, terminalStream());
+  } else {
+    root = pino(options, pino.destination({ dest: 1, sync: true }));
+  }
   families.set(root, members);
   return root;
 }

@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
 import { ConfigManager } from '../config/manager.js';
 import { createLogger, setLogLevel } from '../logging.js';
@@ -22,16 +23,23 @@ function supervisorLevel(level: string): string {
  * starts, and it and the file (when watched) are watched here, once for the whole tree; each
  * applied change goes to the children over IPC.
  */
-export async function runStart(local: LoadedConfig, sources: LoadOptions | null = null): Promise<void> {
+export async function runStart(local: LoadedConfig, sources: LoadOptions | null = null, options: { logFile?: string | undefined } = {}): Promise<void> {
   setTitle(supervisorTitle(local.file));
-  const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel));
+  const logFile = options.logFile === undefined ? undefined : resolvePath(options.logFile);
+  const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel), {}, { file: logFile });
   const manager = sources === null ? null : await ConfigManager.open(sources, logger);
   const loaded = manager?.loaded ?? local;
   // `reload` and SIGHUP re-read the config from the same sources (the centre's current document included).
   const reread = (): LoadedConfig => (manager !== null ? manager.reread() : sources !== null ? loadConfig(sources) : local);
   const { config } = loaded;
   if (config.logLevel !== local.config.logLevel) setLogLevel(logger, supervisorLevel(config.logLevel));
-  const supervisor = new Supervisor(config, logger);
+  const supervisor = new Supervisor(config, logger, { logFile });
+  if (logFile !== undefined) {
+    // logrotate's postrotate sends SIGUSR2 to this process: every child reopens the file too.
+    process.on('SIGUSR2', () => {
+      for (const c of supervisor.pids()) if (c.pid !== undefined) process.kill(c.pid, 'SIGUSR2');
+    });
+  }
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
   let admin: AdminServer | null = null;
