@@ -45,11 +45,11 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
   const registers = registersOf(config, config.worker !== undefined ? 'worker' : 'gateway');
   if (registers.length === 0) return null;
   const client = new RegisterClient({ registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status` });
-  const started = Date.now();
+  const started = performance.now();
   client.start();
   try {
     await client.ready(timeoutMs);
-    return await client.status(Math.max(100, timeoutMs - (Date.now() - started)));
+    return await client.status(Math.max(100, timeoutMs - (performance.now() - started)));
   } catch {
     return null;
   } finally {
@@ -94,7 +94,7 @@ export async function runStatus(loaded: LoadedConfig, options: { json: boolean; 
   const tty = process.stdout.isTTY === true;
   try {
     while (!stop) {
-      const started = Date.now();
+      const started = performance.now();
       let text: string;
       try {
         text = render(await find(loaded), options.json);
@@ -103,7 +103,7 @@ export async function runStatus(loaded: LoadedConfig, options: { json: boolean; 
       }
       // On a terminal, repaint in place (cursor home, clear below); piped, one block per refresh.
       process.stdout.write(tty && !options.json ? `\x1b[H\x1b[2J${text}` : text);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, STATUS_WATCH_INTERVAL_MS - (Date.now() - started))));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, STATUS_WATCH_INTERVAL_MS - (performance.now() - started))));
     }
   } finally {
     process.off('SIGINT', onSignal);

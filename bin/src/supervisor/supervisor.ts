@@ -129,7 +129,7 @@ export class Supervisor {
     const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
     slot.current = spawned;
     slot.ready = false;
-    slot.startedAt = Date.now();
+    slot.startedAt = performance.now();
     this.watch(slot, spawned);
     void spawned.ready.then(
       () => {
@@ -159,7 +159,7 @@ export class Supervisor {
       slot.current = null;
       slot.ready = false;
       slot.restarts++;
-      const ranMs = Date.now() - slot.startedAt;
+      const ranMs = Math.round(performance.now() - slot.startedAt);
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
       this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
@@ -193,12 +193,12 @@ export class Supervisor {
   }
 
   private async roll(): Promise<ReloadResult> {
-    const started = Date.now();
+    const started = performance.now();
     const workers = this.slots.filter((s) => s.role === 'worker');
     if (workers.length === 0) return { ok: false, message: 'no workers to reload', durationMs: 0 };
     const draining: Promise<unknown>[] = [];
     for (const slot of workers) {
-      if (this.stopping) return { ok: false, message: 'stopping', durationMs: Date.now() - started };
+      if (this.stopping) return { ok: false, message: 'stopping', durationMs: Math.round(performance.now() - started) };
       const old = slot.current;
       slot.generation++;
       const fresh = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
@@ -210,17 +210,17 @@ export class Supervisor {
         await Promise.all(draining);
         const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
         this.logger.error({ child: slot.name }, message);
-        return { ok: false, message, durationMs: Date.now() - started };
+        return { ok: false, message, durationMs: Math.round(performance.now() - started) };
       }
       slot.current = fresh;
       slot.ready = true;
-      slot.startedAt = Date.now();
+      slot.startedAt = performance.now();
       slot.crashes = 0;
       this.watch(slot, fresh);
       if (old !== null) draining.push(this.retire(old, `old ${slot.name}`));
     }
     await Promise.all(draining);
-    const durationMs = Date.now() - started;
+    const durationMs = Math.round(performance.now() - started);
     const message = `reloaded ${workers.length} worker${workers.length === 1 ? '' : 's'} in ${durationMs} ms`;
     this.logger.info({ durationMs }, message);
     return { ok: true, message, durationMs };

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
 import { connectLink, parseHostPort } from '@gateworker/protocol/node';
 import type { Link, LinkOptions, Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from './directory.js';
+import { CommandCounters, CommandStream, DropLog, type CommandBufferBounds } from './command-stream.js';
 import { ClosedError, gatewayLabel, ReadyTimeoutError } from './errors.js';
 import { LinkSession, type LinkSessionHooks } from './link-session.js';
 
@@ -15,6 +17,8 @@ export interface GatewayLinksOptions {
   logger: Logger;
   /** Cluster name stated in the handshake. */
   cluster?: string | undefined;
+  /** Bounds of each gateway's command stream. */
+  commandBuffer: CommandBufferBounds;
 }
 
 /** While a gateway stays unreachable, at most one warn line per this many milliseconds. */
@@ -47,11 +51,14 @@ export class GatewayPeer {
   retryTimer: NodeJS.Timeout | null = null;
   /** Monotonic time of the last warn line about this gateway being unreachable. */
   loggedAt = 0;
+  /** Every command for this gateway goes through its stream (kept across links until applied). */
+  readonly stream: CommandStream;
 
-  constructor(info: GatewayInfo) {
+  constructor(info: GatewayInfo, stream: (label: string) => CommandStream) {
     this.gatewayId = info.gatewayId;
     this.address = info.address;
     this.label = gatewayLabel(info.gatewayId, info.address);
+    this.stream = stream(this.label);
   }
 }
 
@@ -69,6 +76,10 @@ interface Waiter {
  * or queries; it hands sessions to its hooks.
  */
 export class GatewayLinks {
+  /** This process instance's id on every command stream (random per start: a restart is a new sender). */
+  readonly instanceId = randomBytes(8).toString('hex');
+  readonly commandCounters = new CommandCounters();
+  private readonly drops: DropLog;
   private readonly peers = new Map<string, GatewayPeer>();
   private readonly waiters = new Set<Waiter>();
   /** False once stopping: no new links, no reconnects. */
@@ -80,7 +91,14 @@ export class GatewayLinks {
     private readonly directory: GatewayDirectory,
     private readonly options: GatewayLinksOptions,
     private readonly hooks: GatewayLinksHooks,
-  ) {}
+  ) {
+    this.drops = new DropLog(options.logger, this.commandCounters);
+  }
+
+  /** A command for a gateway no directory ever listed (or given up): it is gone for good. */
+  dropForUnknown(gatewayId: string, count = 1): void {
+    this.drops.note(gatewayId, count, 'unknown gateway');
+  }
 
   start(): void {
     this.directory.on('gateway-up', this.onUp);
@@ -169,12 +187,20 @@ export class GatewayLinks {
     const connecting = [...this.peers.values()].map((p) => p.connecting).filter((c) => c !== null);
     await Promise.allSettled(connecting);
     await Promise.all(this.sessions().map((s) => s.link.close()));
+    this.discardStreams();
   }
 
   destroy(): void {
     this.stopConnecting();
     this.abortWaiters(new ClosedError('the gateway link set'));
     for (const s of this.sessions()) s.link.destroy();
+    this.discardStreams();
+  }
+
+  /** Closing: commands still waiting for a link will never be sent (counted and logged). */
+  private discardStreams(): void {
+    for (const p of this.peers.values()) p.stream.discard('closing');
+    this.drops.close();
   }
 
   private add(info: GatewayInfo): void {
@@ -189,7 +215,7 @@ export class GatewayLinks {
       }
       return;
     }
-    const peer = new GatewayPeer(info);
+    const peer = new GatewayPeer(info, (label) => new CommandStream(label, this.instanceId, this.options.commandBuffer, this.commandCounters, this.drops));
     this.peers.set(peer.gatewayId, peer);
     this.connect(peer);
     this.changed();
@@ -212,6 +238,7 @@ export class GatewayLinks {
     if (this.peers.get(peer.gatewayId) !== peer) return;
     this.peers.delete(peer.gatewayId);
     this.clearRetry(peer);
+    peer.stream.discard('gateway gone');
     this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
     this.hooks.onPeerGone?.(peer);
     this.changed();
@@ -278,6 +305,9 @@ export class GatewayLinks {
     peer.attempts = 0;
     const session = new LinkSession(peer.gatewayId, peer.address, link, this.hooks, this.options.logger);
     peer.session = session;
+    session.onStreamAck = (applied) => peer.stream.ack(applied);
+    // The stream resumes first: its re-sent commands precede anything the owner sends (WorkerReady).
+    peer.stream.attach(session);
     link.onClose = (err) => this.lost(peer, session, err);
     // A close that happened meanwhile is held by the link and delivered to onClose now.
     this.options.logger.debug({ gateway: peer.label }, 'linked to gateway');
@@ -288,6 +318,7 @@ export class GatewayLinks {
   private lost(peer: GatewayPeer, session: LinkSession, err: Error | null): void {
     if (!session.alive) return;
     session.closed();
+    peer.stream.detach(session);
     if (peer.session === session) peer.session = null;
     this.hooks.onSessionClosed(session);
     if (this.accepting && peer.listed) {

@@ -12,7 +12,7 @@ export interface LinkSessionHooks {
 }
 
 /** Messages a gateway may send us after the handshake, handled through a table keyed by opcode. */
-type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error }>;
+type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error | typeof Op.StreamAck }>;
 type IncomingOp = Incoming['op'];
 type Receivers = { [O in IncomingOp]: (session: LinkSession, message: Extract<Incoming, { op: O }>) => void };
 
@@ -22,6 +22,7 @@ const receivers: Receivers = {
   [Op.ClientClose]: (s, m) => s.receiveEvent(m),
   [Op.QueryReply]: (s, m) => s.hooks.onQueryReply(s, m),
   [Op.DrainAck]: (s) => s.receiveDrainAck(),
+  [Op.StreamAck]: (s, m) => s.onStreamAck(m.applied),
   [Op.Error]: (s, m) => s.logger.warn({ gatewayId: s.gatewayId, code: m.code, reason: m.message }, 'gateway reported an error'),
 };
 
@@ -44,6 +45,8 @@ export class LinkSession {
   /** Drain was sent; no new events will be routed to us once DrainAck arrives. */
   draining = false;
   drainAcked = false;
+  /** The gateway applied the command stream up to this count (set by the link's owner). */
+  onStreamAck: (applied: number) => void = () => {};
   private ackScheduled = false;
   private settledWaiters: Array<() => void> = [];
 

@@ -18,6 +18,8 @@ export interface CommandContext {
   /** Flow control, handled by the gateway's dispatcher. */
   ack(link: WorkerLink, seq: number): void;
   workerReady(link: WorkerLink, workerId: string, pid: number): void;
+  /** Command streams: the sender (re)opens its stream on this link. */
+  streamResume(link: WorkerLink, sender: string, first: number): void;
   drain(link: WorkerLink): void;
 }
 
