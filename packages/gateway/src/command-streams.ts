@@ -72,6 +72,7 @@ export class CommandStreams {
       }
       state.applied = first - 1;
     }
+    this.log.debug({ link: link.id, sender, first, applied: state.applied }, 'command stream resumed');
     state.link = link;
     state.idleSince = 0;
     link.stream = state;

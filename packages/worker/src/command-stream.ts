@@ -134,7 +134,7 @@ export class CommandStream {
     this.times.push(performance.now());
     this.bytes += frame.length;
     if (this.session !== null) {
-      this.session.send(frame);
+      this.session.link.sendFrame(frame);
       this.sentOnLink++;
     }
     if (this.bytes > this.bounds.maxBytes) this.evict(() => this.bytes > this.bounds.maxBytes, 'buffer full');
@@ -149,8 +149,8 @@ export class CommandStream {
     this.pruneOld();
     this.clearAgeTimer();
     this.session = session;
-    session.sendMessage({ op: Op.StreamResume, sender: this.sender, first: this.headNumber });
-    for (let i = this.head; i < this.frames.length; i++) session.send(this.frames[i] as Buffer);
+    session.link.send({ op: Op.StreamResume, sender: this.sender, first: this.headNumber });
+    for (let i = this.head; i < this.frames.length; i++) session.link.sendFrame(this.frames[i] as Buffer);
     this.counters.resent += this.length;
     this.sentOnLink = this.length;
   }

@@ -51,6 +51,8 @@ export class GatewayPeer {
   retryTimer: NodeJS.Timeout | null = null;
   /** Monotonic time of the last warn line about this gateway being unreachable. */
   loggedAt = 0;
+  /** A connect failed since the last successful link (the first failure is logged as warn). */
+  failing = false;
   /** Every command for this gateway goes through its stream (kept across links until applied). */
   readonly stream: CommandStream;
 
@@ -279,15 +281,17 @@ export class GatewayLinks {
     const attempt = peer.attempts + 1;
     const code = (err as { code?: unknown } | null)?.code;
     const now = performance.now();
+    const first = !peer.failing;
+    peer.failing = true;
     if (code === ErrorCode.WrongGateway || code === ErrorCode.ClusterMismatch || code === ErrorCode.AuthFailed) {
       // Someone else answers at this address (or refuses us): worth an error line, at the same pace.
-      if (peer.attempts === 0 || now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
+      if (first || now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
         peer.loggedAt = now;
         log.error({ gateway: peer.label, err, attempt }, `refusing the link to gateway ${peer.gatewayId}: ${(err as Error).message}`);
       }
       return;
     }
-    if (peer.attempts === 0) {
+    if (first) {
       peer.loggedAt = now;
       log.warn({ gateway: peer.label, err, attempt }, 'cannot connect to gateway; retrying');
     } else if (now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
@@ -303,9 +307,11 @@ export class GatewayLinks {
     }
     if (peer.attempts > 0) this.options.logger.info({ gateway: peer.label, attempts: peer.attempts }, 'link to gateway back');
     peer.attempts = 0;
+    peer.failing = false;
     const session = new LinkSession(peer.gatewayId, peer.address, link, this.hooks, this.options.logger);
     peer.session = session;
     session.onStreamAck = (applied) => peer.stream.ack(applied);
+    session.stream = peer.stream;
     // The stream resumes first: its re-sent commands precede anything the owner sends (WorkerReady).
     peer.stream.attach(session);
     link.onClose = (err) => this.lost(peer, session, err);

@@ -1,7 +1,8 @@
-import { encodeAck, ErrorCode, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import { encodeAck, ErrorCode, FRAME_PREFIX_BYTES, isStreamOp, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
 import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
 import type { Link, Logger } from '@gateworker/protocol/node';
 import { AckTracker } from './ack-tracker.js';
+import type { CommandStream } from './command-stream.js';
 
 export type ClientEvent = ClientConnectMsg | ClientMessageMsg | ClientCloseMsg;
 
@@ -47,6 +48,8 @@ export class LinkSession {
   drainAcked = false;
   /** The gateway applied the command stream up to this count (set by the link's owner). */
   onStreamAck: (applied: number) => void = () => {};
+  /** The command stream to this link's gateway (set by the link's owner), or null: commands go on the link as they are. */
+  stream: CommandStream | null = null;
   private ackScheduled = false;
   private settledWaiters: Array<() => void> = [];
 
@@ -59,12 +62,24 @@ export class LinkSession {
     link.onMessage = (message) => this.receive(message);
   }
 
-  /** Queues a frame for the gateway; false when the link is closed (the frame is dropped). */
+  /**
+   * Queues a frame for the gateway. Commands (stream ops) go through the gateway's command stream,
+   * which keeps them until applied and re-sends them on the next link: true. Anything else is
+   * written on this link; false when the link is closed (the frame is dropped).
+   */
   send(frame: Buffer): boolean {
+    if (this.stream !== null && isStreamOp(frame[FRAME_PREFIX_BYTES] as number)) {
+      this.stream.send(frame);
+      return true;
+    }
     return this.link.sendFrame(frame);
   }
 
   sendMessage(message: Message): boolean {
+    if (this.stream !== null && isStreamOp(message.op)) {
+      this.stream.sendMessage(message);
+      return true;
+    }
     return this.link.send(message);
   }
 

@@ -7,11 +7,11 @@ import { captureLogger } from './fakes.js';
 
 function fakeSession(): LinkSession & { wire: Message[] } {
   const wire: Message[] = [];
-  return {
-    wire,
-    send: (frame: Buffer) => wire.push(decodeMessage(frame.subarray(FRAME_PREFIX_BYTES))) > 0,
-    sendMessage: (m: Message) => wire.push(m) > 0,
-  } as unknown as LinkSession & { wire: Message[] };
+  const link = {
+    sendFrame: (frame: Buffer) => wire.push(decodeMessage(frame.subarray(FRAME_PREFIX_BYTES))) > 0,
+    send: (m: Message) => wire.push(m) > 0,
+  };
+  return { wire, link } as unknown as LinkSession & { wire: Message[] };
 }
 
 const frame = (n: number): Buffer => encodeSendToClient(n, false, Buffer.alloc(4, n));
