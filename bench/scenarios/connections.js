@@ -9,7 +9,7 @@ import { LoadGen } from '../loadgen/index.js';
 import { startBare } from '../servers/index.js';
 import { startCluster } from '../cluster.js';
 import { attach } from '../lib/inspect.js';
-import { rssOf, sleep } from '../lib/procs.js';
+import { cpuMsOf, rssOf, sleep } from '../lib/procs.js';
 import { kb, round, table } from '../lib/report.js';
 
 export const description = 'idle-connection memory per client (gateway vs bare), and T concurrent clients over several gateways';
@@ -40,15 +40,20 @@ function perConn(before, after, n) {
   };
 }
 
-async function idle(lg, { pid, url, kind, n, settle }) {
+// CPU of the server side while the clients connect: the server process, plus for a cluster the
+// supervisor (which is in the accept path under node:cluster round-robin, and should not be).
+async function idle(lg, { pid, url, kind, n, settle, supervisorPid = null }) {
   const mem = await memReader(pid);
   try {
     const before = await mem.read();
+    const cpu0 = [cpuMsOf(pid), supervisorPid === null ? 0 : cpuMsOf(supervisorPid)];
     const c = await lg.connect({ count: n, url, kind, concurrency: 256 });
+    const cpu1 = [cpuMsOf(pid), supervisorPid === null ? 0 : cpuMsOf(supervisorPid)];
     await sleep(settle * 1000);
     const ping = await lg.pingAll({ timeoutMs: 30_000 });
     const after = await mem.read();
-    return { connected: c.connected, failed: c.failed, connectMs: c.ms, alive: ping.alive, gcBeforeRead: mem.gc, ...perConn(before, after, n) };
+    const connectCpu = { serverCpuMs: round(cpu1[0] - cpu0[0], 0), supervisorCpuMs: supervisorPid === null ? null : round(cpu1[1] - cpu0[1], 0) };
+    return { connected: c.connected, failed: c.failed, connectMs: c.ms, ...connectCpu, alive: ping.alive, gcBeforeRead: mem.gc, ...perConn(before, after, n) };
   } finally {
     await mem.detach();
   }
@@ -72,7 +77,7 @@ async function partA(o) {
       const cluster = await startCluster({ gateways: 1, workers: 1 });
       let g;
       try {
-        g = await idle(lg, { pid: cluster.gatewayPids[0], url: kind === 'tcp' ? cluster.urls.tcp : cluster.urls.ws, kind: clientKind, n: o.n, settle: o.settle });
+        g = await idle(lg, { pid: cluster.gatewayPids[0], supervisorPid: cluster.pid, url: kind === 'tcp' ? cluster.urls.tcp : cluster.urls.ws, kind: clientKind, n: o.n, settle: o.settle });
       } finally {
         await cluster.stop();
         await lg.close();
@@ -144,13 +149,13 @@ export async function run(o) {
 }
 
 export function format(r) {
-  const rows = [['kind', 'server', 'clients', 'alive', 'connect ms', 'RSS MB before→after', 'heap MB before→after', 'RSS KB/conn', 'heap KB/conn', 'target KB']];
+  const rows = [['kind', 'server', 'clients', 'alive', 'connect ms', 'CPU ms server/supervisor', 'RSS MB before→after', 'heap MB before→after', 'RSS KB/conn', 'heap KB/conn', 'target KB']];
   for (const [kind, v] of Object.entries(r.idle)) {
     for (const [name, m] of [
       [kind === 'tcp' ? 'bare net server' : 'bare ws server', v.bare],
       ['gateway', v.gateway],
     ]) {
-      rows.push([`${kind} (${v.client})`, name, m.connected, m.alive, m.connectMs, `${m.rssBeforeMB}→${m.rssAfterMB}`, `${m.heapBeforeMB}→${m.heapAfterMB}`, m.rssPerConnKB, m.heapPerConnKB, name === 'gateway' ? v.target : '']);
+      rows.push([`${kind} (${v.client})`, name, m.connected, m.alive, m.connectMs, `${m.serverCpuMs}/${m.supervisorCpuMs ?? '-'}`, `${m.rssBeforeMB}→${m.rssAfterMB}`, `${m.heapBeforeMB}→${m.heapAfterMB}`, m.rssPerConnKB, m.heapPerConnKB, name === 'gateway' ? v.target : '']);
     }
   }
   let s = table('connections (a): idle clients on one process (after a forced GC)', rows);

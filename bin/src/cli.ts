@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
-import { loadConfig, type LoadedConfig } from './config/load.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js';
 import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
 
 // Commands load their modules when run: `status` and `stop` start fast, without the roles' code.
@@ -11,6 +11,9 @@ const runRole: typeof import('./commands/role.js').runRole = async (...a) => (aw
 const runReload: typeof import('./commands/control.js').runReload = async (...a) => (await import('./commands/control.js')).runReload(...a);
 const runStop: typeof import('./commands/control.js').runStop = async (...a) => (await import('./commands/control.js')).runStop(...a);
 const runStatus: typeof import('./commands/status.js').runStatus = async (...a) => (await import('./commands/status.js')).runStatus(...a);
+const runConfigGet: typeof import('./commands/config.js').runConfigGet = async (...a) => (await import('./commands/config.js')).runConfigGet(...a);
+const runConfigDiff: typeof import('./commands/config.js').runConfigDiff = async (...a) => (await import('./commands/config.js')).runConfigDiff(...a);
+const runConfigPush: typeof import('./commands/config.js').runConfigPush = async (...a) => (await import('./commands/config.js')).runConfigPush(...a);
 
 /**
  * The `gateworker` command. Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config.
@@ -71,12 +74,16 @@ function flagOverrides(options: CommonOptions, command: string): Override[] {
  * The config a command runs with: `-c file`, else ./gateworker.yaml if present, else (for
  * `start`) the built-in default or (for a single role) just that role's section from the flags.
  */
-export function configFor(command: string, options: CommonOptions): LoadedConfig {
+export function sourcesFor(command: string, options: CommonOptions): LoadOptions {
   const flags = flagOverrides(options, command);
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  return loadConfig({ file, flags, ...(base !== undefined && { base }) });
+  return { file, flags, ...(base !== undefined && { base }) };
+}
+
+export function configFor(command: string, options: CommonOptions): LoadedConfig {
+  return loadConfig(sourcesFor(command, options));
 }
 
 function withCommon(cmd: Command): Command {
@@ -122,6 +129,15 @@ export function buildProgram(): Command {
     .option('--json', 'print JSON (everything shown, and more)')
     .option('--watch', 'refresh every second, in place')
     .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));
+  const centre = program.command('config').description("the config centre's document (the centre the config's `config` section names)");
+  withCommon(centre.command('get').description("print the centre's document")).action(async (o: CommonOptions) => runConfigGet(configFor('config', o)));
+  withCommon(centre.command('diff <document>').description('key by key, what pushing <document> would change')).action(
+    async (document: string, o: CommonOptions) => runConfigDiff(configFor('config', o), document),
+  );
+  withCommon(centre.command('push <document>').description('validate <document> and write it to the centre')).action(async (document: string, o: CommonOptions) => {
+    const sources = sourcesFor('config', o);
+    await runConfigPush(loadConfig(sources), sources, document);
+  });
   return program;
 }
 

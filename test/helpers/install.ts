@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 
 /**
  * Installs gateworker into a fresh application directory the way a user's `npm install gateworker`
- * does, without the registry: the five packages come from `npm pack` tarballs of this checkout;
+ * does, without the registry: the root and every workspace package come from `npm pack` tarballs of this checkout;
  * their third-party dependencies come from npm's local cache, pinned by this repository's lockfile
  * (the versions `npm ci` installed here, so the cache holds their tarballs). The install runs with
  * `--offline`: a dependency the cache cannot serve fails it instead of reaching the network.
@@ -15,13 +15,16 @@ const run = promisify(execFile);
 export const REPO = resolve(import.meta.dirname, '../..');
 const NPM_TIMEOUT_MS = 180_000;
 
-/** Workspace folders packed next to the root package, and their package names. */
-const PARTS: Record<string, string> = {
-  'packages/protocol': '@gateworker/protocol',
-  'packages/register': '@gateworker/register',
-  'packages/gateway': '@gateworker/gateway',
-  'packages/worker': '@gateworker/worker',
-};
+/** Workspace folders packed next to the root package (every workspace), and their package names. */
+const PARTS: Record<string, string> = Object.fromEntries(
+  (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces.map((folder) => [
+    folder,
+    (JSON.parse(readFileSync(join(REPO, folder, 'package.json'), 'utf8')) as { name: string }).name,
+  ]),
+);
+
+/** Every package a user's install gets from this checkout: the root and each workspace. */
+export const PACKAGE_NAMES: readonly string[] = ['gateworker', ...Object.values(PARTS)].sort();
 
 interface LockEntry {
   version?: string;

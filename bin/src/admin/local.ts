@@ -22,6 +22,7 @@ export class LocalProcess {
   /** The role is up: snapshots include it from now on. */
   attach(handle: RoleHandle): void {
     this.handle = handle;
+    for (const [name, source] of Object.entries(handle.sources ?? {})) this.sources.add(name, source);
   }
 
   snapshot(): ProcessSnapshot {

@@ -96,6 +96,17 @@ function detail(p: ProcessSnapshot): string {
   return '';
 }
 
+const rejectedTotal = (rejected: Record<string, number>): number => Object.values(rejected).reduce((a, n) => a + n, 0);
+
+/** One row per bus bridge of each gateway (docs/bus.md), or none when no gateway runs a bus. */
+function busTable(tree: TreeSnapshot): string | null {
+  const rows = tree.processes.flatMap((p) =>
+    (p.gateway?.stats.bus ?? []).map((b) => [`gateway ${p.index}`, b.bridge, b.state, b.connects, b.received, b.applied, b.deliveries, rejectedTotal(b.rejected)]),
+  );
+  if (rows.length === 0) return null;
+  return table([['BUS', 'BRIDGE', 'STATE', 'CONNECTS', 'RECEIVED', 'APPLIED', 'DELIVERIES', 'REJECTED'], ...rows]);
+}
+
 /** The tree as `gateworker start` reports it: processes, gateways, totals, readiness. */
 export function formatTree(tree: TreeSnapshot): string {
   const totals = totalsOf(tree);
@@ -119,6 +130,7 @@ export function formatTree(tree: TreeSnapshot): string {
     ['TOTAL', t.clients, t.uids, t.groups, t.listeners, t.pending, t.dropped, t.slowClientCloses, t.refused, t.redelivered, t.heartbeatTimeouts, t.poison],
   ];
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
+  const bus = busTable(tree);
   return [
     `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
     '',
@@ -126,14 +138,18 @@ export function formatTree(tree: TreeSnapshot): string {
     '',
     gatewayRows.length === 0 ? 'no gateways' : table(gateways),
     '',
+    ...(bus === null ? [] : [bus, '']),
   ].join('\n');
 }
 
 /** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */
 export function formatRegisterStatus(status: ClusterStatus): string {
   const gateways = [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...status.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
+    ...status.gateways.map((g) => [
+      g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending,
+      (g.stats.bus ?? []).map((b) => `${b.bridge}:${b.state} ${b.received}/${rejectedTotal(b.rejected)}`).join(' ') || '-',
+    ]),
   ];
   const workers = [
     ['WORKER', 'STATE', 'PID', 'IN-FLIGHT', 'HANDLED', 'GATEWAYS'],

@@ -29,11 +29,27 @@ export const DEFAULT_CONFIG = {
   worker: { processes: 2, handler: fileURLToPath(new URL('../../echo-handler.js', import.meta.url)) },
 };
 
+/** The config centre's document, the highest-priority layer (centre > flags > env > file > defaults). */
+export interface CentreLayer {
+  text: string;
+  /** Where it came from, for error messages, e.g. `etcd http://…:2379 key /gateworker/prod/config`. */
+  origin: string;
+}
+
+interface ParsedLayer {
+  tree: Record<string, unknown>;
+  doc: Document;
+  lines: LineCounter;
+  /** File path or centre origin, used in `where:line:col`. */
+  name: string;
+}
+
 interface Source {
   doc: Document | null;
   lines: LineCounter;
   file: string | null;
   overrides: Override[];
+  centre: ParsedLayer | null;
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
@@ -44,6 +60,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 
 /** Where a key was set: the override that set it or its enclosing key, else its (or its nearest parent's) file position. */
 function locate(source: Source, path: readonly PropertyKey[]): string {
+  if (source.centre !== null && centreOwns(source.centre.tree, path)) {
+    const where = positionIn(source.centre, path);
+    if (where !== null) return where;
+  }
   const dotted = path.map(String).join('.');
   const override = [...source.overrides].reverse().find((o) => dotted === o.key || dotted.startsWith(o.key + '.'));
   if (override !== undefined) return override.source;
@@ -56,6 +76,30 @@ function locate(source: Source, path: readonly PropertyKey[]): string {
     }
   }
   return source.file;
+}
+
+/** Did the centre's document set this path (itself, or a list or value it replaced wholesale)? */
+function centreOwns(tree: Record<string, unknown>, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let node: unknown = tree;
+  for (const p of path) {
+    if (!isMapping(node)) return true;
+    if (!(String(p) in node)) return false;
+    node = node[String(p)];
+  }
+  return true;
+}
+
+/** `name:line:col` of the deepest node of `path` that exists in a parsed layer. */
+function positionIn(layer: ParsedLayer, path: readonly PropertyKey[]): string | null {
+  for (let n = path.length; n > 0; n--) {
+    const node = layer.doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range !== undefined) {
+      const { line, col } = layer.lines.linePos(node.range[0]);
+      return `${layer.name}:${line}:${col}`;
+    }
+  }
+  return null;
 }
 
 /** Position of a key itself (not its value) inside the map at `path`. */
@@ -89,6 +133,11 @@ function readFile(file: string): { tree: Record<string, unknown>; doc: Document;
   } catch (err) {
     throw new ConfigError('', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
   }
+  return parseYaml(text, file);
+}
+
+/** Parses one YAML document that must be a mapping; errors name `name:line:col`. */
+export function parseYaml(text: string, file: string): { tree: Record<string, unknown>; doc: Document; lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: true });
   if (doc.errors.length > 0) {
@@ -106,8 +155,10 @@ export interface LoadOptions {
   /** The tree to start from when there is no file (default: the built-in default). */
   base?: Record<string, unknown>;
   env?: NodeJS.ProcessEnv;
-  /** Overrides from CLI flags, applied last. */
+  /** Overrides from CLI flags, applied after env. */
   flags?: Override[];
+  /** The config centre's document, applied last (it wins over flags). */
+  centre?: CentreLayer | null;
   cwd?: string;
 }
 
@@ -115,7 +166,7 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const cwd = options.cwd ?? process.cwd();
   const file = options.file === null ? null : resolve(cwd, options.file);
   let tree: Record<string, unknown>;
-  const source: Source = { doc: null, lines: new LineCounter(), file, overrides: [] };
+  const source: Source = { doc: null, lines: new LineCounter(), file, overrides: [], centre: null };
   if (file === null) {
     tree = structuredClone(options.base ?? DEFAULT_CONFIG) as Record<string, unknown>;
   } else {
@@ -126,6 +177,13 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   }
   source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
   for (const o of source.overrides) setPath(tree, o.key, o.value);
+  if (options.centre != null) {
+    source.centre = { ...parseYaml(options.centre.text, options.centre.origin), name: options.centre.origin };
+    if ('config' in source.centre.tree) {
+      throw new ConfigError('config', `${positionIn(source.centre, ['config']) ?? options.centre.origin}: the centre's document cannot set "config" (where the centre is)`);
+    }
+    mergeInto(tree, source.centre.tree);
+  }
 
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) fail(source, parsed.error.issues[0]!);
@@ -148,6 +206,19 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     if (l.key !== undefined) l.key = rel('gateway.listen', l.key);
   });
   return { config: deepFreeze(config), file, baseDir };
+}
+
+/** Deep merge: mappings merge key by key; lists and scalars from `top` replace. */
+export function mergeInto(base: Record<string, unknown>, top: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(top)) {
+    const under = base[key];
+    if (isMapping(value) && isMapping(under)) mergeInto(under, value);
+    else base[key] = structuredClone(value);
+  }
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function deepFreeze<T>(value: T): T {

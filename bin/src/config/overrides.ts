@@ -37,6 +37,15 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.drainTimeout': 'string',
   'admin.listen': 'string',
   'admin.token': 'string',
+  'config.etcd.endpoints': 'list',
+  'config.etcd.key': 'string',
+  'config.etcd.username': 'string',
+  'config.etcd.password': 'string',
+  'config.zookeeper.servers': 'string',
+  'config.zookeeper.path': 'string',
+  'bus.redis.url': 'string',
+  'bus.redis.channel': 'string',
+  'bus.maxMessageSize': 'string',
 };
 
 /** Env variables with our prefix that are not config keys (process plumbing). */

@@ -87,6 +87,53 @@ export const listenerSchema = z
     }
   });
 
+// ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
+export const busSchema = z
+  .object({
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
+        channel: z.string().min(1).default('gateworker:push'),
+      })
+      .strict()
+      .optional(),
+    /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
+    maxMessageSize: size.default(1024 * 1024),
+  })
+  .strict()
+  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+// ---- end bus ----
+
+/** Where the config centre keeps its one YAML document (at most one backend). */
+export const centreSchema = z
+  .object({
+    etcd: z
+      .object({
+        endpoints: z.array(z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port')).min(1),
+        key: z.string().regex(/^\/\S*$/, 'expected a key starting with /'),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    zookeeper: z
+      .object({
+        servers: z.string().regex(/^[^,\s]+(,[^,\s]+)*$/, 'expected host:port[,host:port...]'),
+        path: z.string().regex(/^\/\S*$/, 'expected a node path starting with /'),
+      })
+      .strict()
+      .optional(),
+    /** Watch the local config file too (default: true when a centre is set). */
+    watch: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.etcd !== undefined && c.zookeeper !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['zookeeper'], message: 'at most one config centre: etcd or zookeeper' });
+    }
+  });
+
 export const configSchema = z
   .object({
     secret: z.string().default(''),
@@ -95,6 +142,9 @@ export const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
     links: z.object({ heartbeat: linkHeartbeat }).strict().prefault({}),
+    config: centreSchema.optional(),
+    /** Free-form settings for handlers (`worker.config`). */
+    app: z.record(z.string(), z.unknown()).default({}),
     register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
     gateway: z
       .object({
@@ -127,6 +177,7 @@ export const configSchema = z
       })
       .strict()
       .optional(),
+    bus: busSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -161,6 +212,7 @@ export const configSchema = z
 
 export type Config = z.output<typeof configSchema>;
 export type ListenerConfig = z.output<typeof listenerSchema>;
+export type CentreConfig = z.output<typeof centreSchema>;
 
 function tryParse(address: string): { host: string; port: number } | null {
   try {
@@ -169,3 +221,5 @@ function tryParse(address: string): { host: string; port: number } | null {
     return null;
   }
 }
+
+export type BusConfig = z.output<typeof busSchema>;

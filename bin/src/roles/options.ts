@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
+import type { BusOptions } from '@gateworker/bus';
 import { parseAddress } from '@gateworker/protocol';
-import type { Config, ListenerConfig } from '../config/schema.js';
+import type { BusConfig, Config, ListenerConfig } from '../config/schema.js';
 
 /**
  * Maps the validated config onto each package's options. The only place that knows both shapes;
@@ -43,5 +44,12 @@ export function listenerOptions(l: ListenerConfig) {
     ...(l.maxMessageSize !== undefined && { maxMessageBytes: l.maxMessageSize }),
     ...(l.handshakeTimeout !== undefined && { handshakeTimeoutMs: l.handshakeTimeout }),
     ...(l.maxConnectionsPerIp !== undefined && { maxConnectionsPerIp: l.maxConnectionsPerIp }),
+  };
+}
+
+export function busOptions(b: BusConfig): Omit<BusOptions, 'target' | 'logger'> {
+  return {
+    ...(b.redis !== undefined && { redis: { url: b.redis.url, channel: b.redis.channel } }),
+    maxMessageBytes: b.maxMessageSize,
   };
 }

@@ -1,10 +1,13 @@
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
+import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
+import type { Sample } from '../admin/snapshot.js';
+import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
-import { advertiseOf, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
+import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
 
 /** A running role inside this process. */
@@ -15,6 +18,8 @@ export interface RoleHandle {
   close(): Promise<void>;
   /** The role's object, for snapshots (metrics, status, readiness). */
   readonly parts: RoleParts;
+  /** Extra snapshot sources of this process (metrics), by name. */
+  readonly sources?: Record<string, () => Sample[]>;
 }
 
 export interface RoleParts {
@@ -58,9 +63,24 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     logger,
   });
   await gateway.start();
+  // The bus connects in the background: a broker that is down never holds up or stops the gateway.
+  const bus = config.bus === undefined ? null : new Bus({ ...busOptions(config.bus), target: gateway, logger });
+  if (bus !== null) {
+    bus.start();
+    gateway.reportBusStats(() => bus.snapshot().bridges);
+  }
   const listening = gateway.listenerAddresses().map((l) => l.url).join(', ');
   const i = gateway.internalAddress();
-  return { summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})`, close: () => gateway.close(), parts: { gateway } };
+  return {
+    summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    close: async () => {
+      await bus?.close();
+      gateway.reportBusStats(null);
+      await gateway.close();
+    },
+    parts: { gateway },
+    ...(bus !== null && { sources: { bus: () => busSamples(bus.snapshot()) } }),
+  };
 }
 
 /** Errors retrying cannot fix: the process exits non-zero at once, naming them. */

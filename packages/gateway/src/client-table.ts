@@ -6,6 +6,12 @@ export interface TableEntry {
 }
 
 /**
+ * Called when a uid gets its first client on this table (`present` true) or loses its last one,
+ * and when a group gets its first member or loses its last one.
+ */
+export type MembershipHook = (kind: 'uid' | 'group', key: string, present: boolean) => void;
+
+/**
  * Clients by number, by uid and by group. Pure bookkeeping, no sockets.
  *
  * Invariants: every entry in an index is in `byNumber`; `byUid.get(u)` holds exactly the clients
@@ -16,6 +22,11 @@ export class ClientTable<C extends TableEntry> {
   private readonly byNumber = new Map<number, C>();
   private readonly byUid = new Map<string, C | Set<C>>();
   private readonly byGroup = new Map<string, Set<C>>();
+  /**
+   * Membership transitions (first / last holder of a uid or group), for bus routing bindings.
+   * Null unless someone listens; only index creation and deletion call it, never a send.
+   */
+  membership: MembershipHook | null = null;
 
   get size(): number {
     return this.byNumber.size;
@@ -89,6 +100,7 @@ export class ClientTable<C extends TableEntry> {
     const members = this.byGroup.get(group);
     if (members === undefined) return;
     this.byGroup.delete(group);
+    this.membership?.('group', group, false);
     for (const c of members) {
       if (c.groups === null) continue;
       c.groups.delete(group);
@@ -124,8 +136,10 @@ export class ClientTable<C extends TableEntry> {
 
   private indexUid(client: C, uid: string): void {
     const entry = this.byUid.get(uid);
-    if (entry === undefined) this.byUid.set(uid, client);
-    else if (entry instanceof Set) entry.add(client);
+    if (entry === undefined) {
+      this.byUid.set(uid, client);
+      this.membership?.('uid', uid, true);
+    } else if (entry instanceof Set) entry.add(client);
     else if (entry !== client) this.byUid.set(uid, new Set([entry, client]));
   }
 
@@ -135,15 +149,23 @@ export class ClientTable<C extends TableEntry> {
     if (entry instanceof Set) {
       entry.delete(client);
       if (entry.size === 1) this.byUid.set(uid, entry.values().next().value as C);
-      else if (entry.size === 0) this.byUid.delete(uid);
+      else if (entry.size === 0) this.deleteUid(uid);
     } else if (entry === client) {
-      this.byUid.delete(uid);
+      this.deleteUid(uid);
     }
+  }
+
+  private deleteUid(uid: string): void {
+    this.byUid.delete(uid);
+    this.membership?.('uid', uid, false);
   }
 
   private indexGroup(client: C, group: string): void {
     let members = this.byGroup.get(group);
-    if (members === undefined) this.byGroup.set(group, (members = new Set()));
+    if (members === undefined) {
+      this.byGroup.set(group, (members = new Set()));
+      this.membership?.('group', group, true);
+    }
     members.add(client);
   }
 
@@ -151,6 +173,9 @@ export class ClientTable<C extends TableEntry> {
     const members = this.byGroup.get(group);
     if (members === undefined) return;
     members.delete(client);
-    if (members.size === 0) this.byGroup.delete(group);
+    if (members.size === 0) {
+      this.byGroup.delete(group);
+      this.membership?.('group', group, false);
+    }
   }
 }

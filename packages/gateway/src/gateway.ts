@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   clientIdFor, ErrorCode, isStreamOp, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
-  type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
+  type BusBridgeStats, type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
@@ -24,6 +24,7 @@ import {
 import { Outbound } from './outbound.js';
 import { PendingEvents } from './pending.js';
 import { Router } from './router.js';
+import { applyLocalCommand, type LocalCommand, type MembershipChange } from './local.js';
 import { LogThrottle } from './throttle.js';
 import { WorkerLink } from './worker-link.js';
 import { WorkerPool } from './worker-pool.js';
@@ -71,6 +72,11 @@ export interface GatewayEvents {
   'worker-draining': [info: { linkId: number; workerId: string | null }];
   /** An internal link (worker or GatewayClient) closed. */
   'link-closed': [info: { linkId: number; role: PeerRole; workerId: string | null; error: Error | null }];
+  /**
+   * A uid got its first client on this gateway or lost its last one; a group got its first member
+   * or lost its last one (bus routing bindings follow these). Not emitted when nobody listens.
+   */
+  'membership-change': [change: MembershipChange];
   close: [];
 }
 
@@ -113,6 +119,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly streams: CommandStreams;
   private register: RegisterClient | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  /** The bus bridges' stats, reported with the gateway's (set by whoever runs a bus next to it). */
+  private busStats: (() => BusBridgeStats[]) | null = null;
   private nextClientNumber = 1;
   private nextLinkId = 1;
   private state: State = 'new';
@@ -164,6 +172,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         this.streams.resume(link, sender, first);
       },
       drain: (link) => this.drain(link),
+    };
+    this.table.membership = (kind, key, present) => {
+      if (this.listenerCount('membership-change') > 0) this.emit('membership-change', { kind, key, present });
     };
     this.heartbeat = new Heartbeat(
       this.options.heartbeat.intervalMs,
@@ -223,11 +234,33 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   stats(): GatewayStats {
-    return { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+    const stats: GatewayStats = { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+    if (this.busStats !== null) stats.bus = this.busStats();
+    return stats;
+  }
+
+  /** Includes the bus bridges' state and counts in stats() (and so in the register's view and `status`); null stops it. */
+  reportBusStats(source: (() => BusBridgeStats[]) | null): void {
+    this.busStats = source;
   }
 
   counters(): Record<string, number> {
     return this.counterSet.snapshot();
+  }
+
+  /**
+   * Applies a command to this gateway's own clients (for in-process bridges such as the bus);
+   * returns the number of client writes it made. Client numbers of clients that are gone are
+   * skipped. Does nothing once the gateway is closed.
+   */
+  applyLocal(command: LocalCommand): number {
+    if (this.state === 'closed' || this.state === 'new') return 0;
+    return applyLocalCommand(command, this.commands);
+  }
+
+  /** The uids and groups this gateway's clients hold now (a copy). */
+  membership(): { uids: string[]; groups: string[] } {
+    return { uids: [...this.table.uids()], groups: [...this.table.groupIds()] };
   }
 
   /**

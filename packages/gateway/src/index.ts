@@ -2,6 +2,7 @@
 export { Gateway } from './gateway.js';
 export type { GatewayEvents, GatewaySnapshot, GatewayLinkSnapshot, ClientDescription } from './gateway.js';
 export type { ListenerSnapshot, RefusalReason } from './counters.js';
+export type { LocalCommand, MembershipChange } from './local.js';
 export {
   resolveGatewayOptions,
   DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_PENDING_EVENTS_MAX, DEFAULT_SEND_BUFFER_MAX_BYTES,
@@ -10,4 +11,4 @@ export {
 } from './options.js';
 export type { GatewayOptions, ListenerOptions, ResolvedGatewayOptions, ResolvedListenerOptions, RoutingPolicy, TcpFraming, ListenerKind } from './options.js';
 export { GatewayError, GatewayErrorCode, isGatewayError } from './errors.js';
-export type { GatewayStats } from '@gateworker/protocol';
+export type { GatewayStats, BusBridgeStats } from '@gateworker/protocol';

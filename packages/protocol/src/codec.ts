@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { ProtocolError, WireErrorCode, ErrorCode } from './errors.js';
 import { FRAME_PREFIX_BYTES } from './frame.js';
 import type {
-  ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, ServerRole, WorkerInfo, WorkerState,
+  BusBridgeStats, ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, ServerRole, WorkerInfo, WorkerState,
 } from './messages.js';
 import { QueryKind } from './messages.js';
 import { Op, opName } from './opcodes.js';
@@ -341,8 +341,34 @@ const SERVER_ROLES: readonly ServerRole[] = ['register', 'gateway'];
 const WORKER_STATES: readonly WorkerState[] = ['starting', 'ready', 'draining'];
 const QUERY_KINDS = new Set<number>(Object.values(QueryKind));
 
+const MAX_BUS_BRIDGES = 8;
+
+function readBusBridge(r: FieldReader): BusBridgeStats {
+  const rejected: Record<string, number> = {};
+  const counts = r.reader('rejected'); // checks it is a map
+  const keys = Object.keys(r.raw('rejected') as object);
+  if (keys.length > 16) throw ProtocolError.invalid('GatewayStats', 'more than 16 bus reject reasons');
+  for (const key of keys) rejected[key.slice(0, 64)] = counts.int(key);
+  return {
+    bridge: r.str('bridge', 32),
+    state: r.str('state', 32),
+    connects: r.int('connects'),
+    received: r.int('received'),
+    applied: r.int('applied'),
+    deliveries: r.int('deliveries'),
+    rejected,
+  };
+}
+
 function readStats(r: FieldReader): GatewayStats {
-  return { clients: r.int('clients'), uids: r.int('uids'), groups: r.int('groups'), workers: r.int('workers'), pending: r.int('pending') };
+  const stats: GatewayStats = { clients: r.int('clients'), uids: r.int('uids'), groups: r.int('groups'), workers: r.int('workers'), pending: r.int('pending') };
+  // Optional: gateways without a bus (and older ones) leave it out.
+  if (r.raw('bus') !== undefined && r.raw('bus') !== null) {
+    const list = r.array('bus');
+    if (list.length > MAX_BUS_BRIDGES) throw ProtocolError.invalid('GatewayStats', `more than ${MAX_BUS_BRIDGES} bus bridges`);
+    stats.bus = list.map((b, i) => readBusBridge(new FieldReader(`GatewayStats.bus[${i}]`, b)));
+  }
+  return stats;
 }
 
 function readGateway(r: FieldReader): GatewayInfo {

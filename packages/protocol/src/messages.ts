@@ -21,6 +21,22 @@ export interface GatewayStats {
   workers: number;
   /** Client events waiting for a worker (cold start, all workers gone, handover). */
   pending: number;
+  /** The gateway's bus bridges (Redis, AMQP), when it runs any. */
+  bus?: BusBridgeStats[];
+}
+
+/** One bus bridge of a gateway, as `status` shows it (see @gateworker/bus). */
+export interface BusBridgeStats {
+  /** redis | amqp */
+  bridge: string;
+  /** idle | connecting | ready | reconnecting | closed */
+  state: string;
+  connects: number;
+  received: number;
+  applied: number;
+  deliveries: number;
+  /** Messages ignored, by reason (too_large, not_json, unknown_op, invalid). */
+  rejected: Record<string, number>;
 }
 
 /** A gateway process as the register knows it. `gatewayId` is new on every process start. */

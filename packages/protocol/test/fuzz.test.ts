@@ -167,7 +167,6 @@ describe('fuzz: random and mutated frames', () => {
   it(`${ITERATIONS} inputs produce only ProtocolErrors or valid messages`, () => {
     const rand = prng(SEED);
     const stats: Stats = { valid: 0, protocolErrors: 0, incomplete: 0 };
-    const started = Date.now();
     // Capturing ~300k stack traces is most of the cost; a failure names the input to replay instead.
     const stackTraceLimit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
@@ -183,12 +182,10 @@ describe('fuzz: random and mutated frames', () => {
     } finally {
       Error.stackTraceLimit = stackTraceLimit;
     }
-    const elapsed = Date.now() - started;
     // Every kind of outcome happened, so the generator is not stuck in one corner.
     expect(stats.valid).toBeGreaterThan(1_000);
     expect(stats.protocolErrors).toBeGreaterThan(10_000);
     expect(stats.incomplete).toBeGreaterThan(1_000);
-    expect(elapsed).toBeLessThan(20_000);
   });
 
   it('every msgpack extension type in a free-form field gives a ProtocolError or a re-encodable message', () => {

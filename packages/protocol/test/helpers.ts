@@ -61,7 +61,16 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   [Op.Pong]: [{ op: Op.Pong, t: 0 }],
 
   [Op.Announce]: [{ op: Op.Announce, gateway }],
-  [Op.GatewayStats]: [{ op: Op.GatewayStats, stats }],
+  [Op.GatewayStats]: [
+    { op: Op.GatewayStats, stats },
+    {
+      op: Op.GatewayStats,
+      stats: {
+        ...stats,
+        bus: [{ bridge: 'redis', state: 'ready', connects: 2, received: 10, applied: 8, deliveries: 30, rejected: { not_json: 1, too_large: 1 } }],
+      },
+    },
+  ],
   [Op.Subscribe]: [{ op: Op.Subscribe, worker }, { op: Op.Subscribe, worker: null }],
   [Op.GatewayList]: [{ op: Op.GatewayList, gateways: [gateway, { ...gateway, gatewayId: '0ghpn3a5vq20', processIndex: 2 }] }, { op: Op.GatewayList, gateways: [] }],
   [Op.GatewayUp]: [{ op: Op.GatewayUp, gateway }],

@@ -1,0 +1,54 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../bin/src/config/errors.js';
+import { loadConfig } from '../../bin/src/config/load.js';
+
+// The `bus` section (issue 15): defaults, units, env overrides, and errors that name the key.
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function file(bus: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gw-config-bus-'));
+  dirs.push(dir);
+  const path = join(dir, 'gateworker.yaml');
+  writeFileSync(path, `register: {}\ngateway:\n  listen: [{ url: "ws://127.0.0.1:1/" }]\n${bus}`);
+  return path;
+}
+
+function failure(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('bus config', () => {
+  it('fills the defaults of the contract', () => {
+    const { config } = loadConfig({ file: file('bus:\n  redis: { url: "redis://127.0.0.1:6379" }\n'), env: {} });
+    expect(config.bus).toEqual({ redis: { url: 'redis://127.0.0.1:6379', channel: 'gateworker:push' }, maxMessageSize: 1024 * 1024 });
+  });
+
+  it('takes sizes with units and env overrides', () => {
+    const { config } = loadConfig({
+      file: file('bus:\n  maxMessageSize: 64KiB\n'),
+      env: { GATEWORKER_BUS_REDIS_URL: 'redis://10.0.0.1:6380/2', GATEWORKER_BUS_REDIS_CHANNEL: 'push.x' },
+    });
+    expect(config.bus?.maxMessageSize).toBe(64 * 1024);
+    expect(config.bus?.redis).toEqual({ url: 'redis://10.0.0.1:6380/2', channel: 'push.x' });
+  });
+
+  it('names the bad key', () => {
+    expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "http://h:1" }\n'), env: {} })).key).toBe('bus.redis.url');
+    expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1", chanel: x }\n'), env: {} })).key).toBe('bus.redis.chanel');
+    expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1" }\n  maxMessageSize: lots\n'), env: {} })).key).toBe('bus.maxMessageSize');
+    expect(failure(() => loadConfig({ file: file('bus: { maxMessageSize: 1KiB }\n'), env: {} })).message).toContain('names no bridge');
+  });
+});
