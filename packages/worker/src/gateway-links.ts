@@ -229,19 +229,22 @@ export class GatewayLinks {
     if (peer === undefined || !peer.listed) return;
     peer.listed = false;
     if (peer.session !== null || peer.connecting !== null) {
-      this.options.logger.info({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
+      // Routine when a gateway stops (its link closes next); a fault only if the link stays up.
+      this.options.logger.debug({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
       return;
     }
     this.giveUp(peer, 'no longer listed and not connected');
   }
 
   /** Forgets a gateway whose link is dead and that no directory lists. */
-  private giveUp(peer: GatewayPeer, why: string): void {
+  private giveUp(peer: GatewayPeer, why: string, routine = false): void {
     if (this.peers.get(peer.gatewayId) !== peer) return;
     this.peers.delete(peer.gatewayId);
     this.clearRetry(peer);
     peer.stream.discard('gateway gone');
-    this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
+    // A gateway that stopped cleanly (unlisted, then its link closed without error) is routine.
+    if (routine) this.options.logger.debug({ gateway: peer.label }, `gateway given up: ${why}`);
+    else this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
     this.hooks.onPeerGone?.(peer);
     this.changed();
   }
@@ -335,7 +338,7 @@ export class GatewayLinks {
       else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
     } else if (this.accepting) {
-      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`);
+      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`, err === null);
     } else {
       this.options.logger.debug({ gateway: peer.label, err }, 'link to gateway closed');
     }
