@@ -17,10 +17,11 @@ export function writeHandler(file, version = 'v1') {
   writeFileSync(file, readFileSync(HANDLER, 'utf8').replace('__VERSION__', version));
 }
 
-function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker }) {
+function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker, extraTop }) {
   return [
     `secret: bench-secret-${process.pid}`,
     `logLevel: ${logLevel}`,
+    ...(ports.admin !== undefined ? [`admin:`, `  listen: 127.0.0.1:${ports.admin}`] : []),
     `register:`,
     `  listen: 127.0.0.1:${ports.register}`,
     `gateway:`,
@@ -38,6 +39,7 @@ function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, e
     `  processes: ${workers}`,
     `  handler: ./handler.js`,
     ...extraWorker.map((l) => `  ${l}`),
+    ...extraTop,
     '',
   ].join('\n');
 }
@@ -72,15 +74,19 @@ export async function startCluster({
   heartbeat = null,
   extraGateway = [],
   extraWorker = [],
+  /** Extra top-level YAML lines (e.g. a `bus:` section). */
+  extraTop = [],
   readyTimeoutMs = 60_000,
   nodeOptions = '',
+  admin = false,
 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateworker-bench-'));
   // register, ws, tcp, then `gateways` internal ports (process k uses internal + k)
-  const base = await freePortRange(3 + gateways);
-  const ports = { register: base, ws: base + 1, tcp: base + 2, internal: base + 3 };
+  // (and the admin endpoint after them, when asked for)
+  const base = await freePortRange(3 + gateways + (admin ? 1 : 0));
+  const ports = { register: base, ws: base + 1, tcp: base + 2, internal: base + 3, ...(admin && { admin: base + 3 + gateways }) };
   const config = join(dir, 'gateworker.yaml');
-  writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker }));
+  writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker, extraTop }));
   writeHandler(join(dir, 'handler.js'), version);
   // the config file is the whole truth: no inherited GATEWORKER_* override may change it
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GATEWORKER_')));
@@ -151,7 +157,9 @@ export async function startCluster({
     dir,
     config,
     ports,
-    urls: { ws: `ws://127.0.0.1:${ports.ws}/ws`, tcp: `tcp://127.0.0.1:${ports.tcp}` },
+    /** The internal secret of this cluster (GatewayClient needs it). */
+    secret: `bench-secret-${process.pid}`,
+    urls: { ws: `ws://127.0.0.1:${ports.ws}/ws`, tcp: `tcp://127.0.0.1:${ports.tcp}`, ...(admin && { admin: `http://127.0.0.1:${ports.admin}/` }) },
     children,
     gatewayPids: children.filter((c) => c.role === 'gateway').map((c) => c.pid),
     workerPids: children.filter((c) => c.role === 'worker').map((c) => c.pid),

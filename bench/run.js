@@ -6,14 +6,16 @@
 // Every process the bench starts is tracked and killed on exit; each scenario has a time limit.
 import { performance } from 'node:perf_hooks';
 import { installCleanup, killTracked } from './lib/procs.js';
+import * as bus from './scenarios/bus.js';
 import * as codec from './scenarios/codec.js';
 import * as connections from './scenarios/connections.js';
 import * as echo from './scenarios/echo.js';
 import * as fanout from './scenarios/fanout.js';
 import * as ingest from './scenarios/ingest.js';
+import * as metrics from './scenarios/metrics.js';
 import * as reload from './scenarios/reload.js';
 
-const SCENARIOS = { codec, connections, echo, fanout, ingest, 'reload-under-load': reload };
+const SCENARIOS = { codec, connections, echo, fanout, ingest, 'reload-under-load': reload, bus, 'metrics-overhead': metrics };
 const LIMIT_S = { tiny: 90, small: 600, full: 3600 };
 
 function usage() {

@@ -38,8 +38,12 @@ async function trigger(url, hello = null) {
 
 let nextId = 1;
 
-/** K broadcasts, `window` outstanding; `message(id)` builds the trigger text. */
-async function rounds(lg, ws, { count, window, message, receivers, timeoutMs, pids }) {
+/**
+ * K broadcasts, `window` outstanding; `message(id)` builds the trigger, `send` (a ws, or a
+ * function) sends it. Shared with the bus scenario.
+ */
+export async function rounds(lg, ws, { count, window, message, receivers, timeoutMs, pids }) {
+  const send = typeof ws === 'function' ? ws : (m) => ws.send(m);
   const sendTs = new Map();
   const doneBy = new Map(); // id -> processes done
   const lastOf = new Map();
@@ -54,7 +58,7 @@ async function rounds(lg, ws, { count, window, message, receivers, timeoutMs, pi
     const id = nextId++;
     fired++;
     sendTs.set(id, now());
-    ws.send(message(id));
+    send(message(id));
   };
   const rec = await lg.receive((id, m) => {
     if (!sendTs.has(id)) return;

@@ -32,20 +32,26 @@ function failure(fn: () => unknown): ConfigError {
 
 describe('bus config', () => {
   it('fills the defaults of the contract', () => {
-    const { config } = loadConfig({ file: file('bus:\n  redis: { url: "redis://127.0.0.1:6379" }\n'), env: {} });
-    expect(config.bus).toEqual({ redis: { url: 'redis://127.0.0.1:6379', channel: 'gateworker:push' }, maxMessageSize: 1024 * 1024 });
+    const { config } = loadConfig({ file: file('bus:\n  redis: { url: "redis://127.0.0.1:6379" }\n  amqp: { url: "amqp://guest:guest@127.0.0.1:5672" }\n'), env: {} });
+    expect(config.bus).toEqual({
+      redis: { url: 'redis://127.0.0.1:6379', channel: 'gateworker:push' },
+      amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'gateworker.push', mode: 'fanout' },
+      maxMessageSize: 1024 * 1024,
+    });
   });
 
   it('takes sizes with units and env overrides', () => {
     const { config } = loadConfig({
-      file: file('bus:\n  maxMessageSize: 64KiB\n'),
-      env: { GATEWORKER_BUS_REDIS_URL: 'redis://10.0.0.1:6380/2', GATEWORKER_BUS_REDIS_CHANNEL: 'push.x' },
+      file: file('bus:\n  amqp: { url: "amqp://h:5672", mode: routing }\n  maxMessageSize: 64KiB\n'),
+      env: { GATEWORKER_BUS_REDIS_URL: 'redis://10.0.0.1:6380/2', GATEWORKER_BUS_AMQP_EXCHANGE: 'push.x' },
     });
     expect(config.bus?.maxMessageSize).toBe(64 * 1024);
-    expect(config.bus?.redis).toEqual({ url: 'redis://10.0.0.1:6380/2', channel: 'push.x' });
+    expect(config.bus?.redis?.url).toBe('redis://10.0.0.1:6380/2');
+    expect(config.bus?.amqp).toEqual({ url: 'amqp://h:5672', exchange: 'push.x', mode: 'routing' });
   });
 
   it('names the bad key', () => {
+    expect(failure(() => loadConfig({ file: file('bus:\n  amqp: { url: "amqp://h", mode: topic }\n'), env: {} })).key).toBe('bus.amqp.mode');
     expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "http://h:1" }\n'), env: {} })).key).toBe('bus.redis.url');
     expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1", chanel: x }\n'), env: {} })).key).toBe('bus.redis.chanel');
     expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1" }\n  maxMessageSize: lots\n'), env: {} })).key).toBe('bus.maxMessageSize');

@@ -57,7 +57,9 @@ describe('loadConfig', () => {
     expect(config.gateway?.processes).toBe(2);
     expect(config.gateway?.heartbeat).toEqual({ interval: 25_000, timeout: 60_000 });
     expect(config.gateway?.listen[1]).toEqual({ url: 'tcp://0.0.0.0:7273', framing: 'line' });
-    expect(config.gateway?.pendingEvents).toEqual({ max: 10_000, policy: 'drop' });
+    expect(config.gateway?.pendingEvents).toEqual({ max: 10_000, maxBytes: 128 * 1024 * 1024, policy: 'drop' });
+    expect(config.gateway?.linkWindow).toEqual({ events: 8192, bytes: 8 * 1024 * 1024 });
+    expect(config.worker?.maxDeliveries).toBe(2);
     expect(config.gateway?.sendBuffer).toEqual({ max: 1024 * 1024, policy: 'close' });
     expect(config.worker?.handler).toBe(join(path, '..', 'app.js'));
     expect(config.worker?.queryTimeout).toBe(5_000);

@@ -27,9 +27,9 @@ export async function busClients(cluster: Cluster): Promise<BusClients> {
     opened.push(client);
     return client;
   };
-  // The supervisor hands connections to the gateway processes round-robin: connect until both hold two.
+  // Which gateway process accepts a connection is up to the kernel: connect until both hold two.
   const byGateway = new Map<string, RpcClient[]>();
-  for (let i = 0; i < 12 && [...byGateway.values()].filter((l) => l.length >= 2).length < 2; i++) {
+  for (let i = 0; i < 60 && [...byGateway.values()].filter((l) => l.length >= 2).length < 2; i++) {
     const client = await connect();
     const list = byGateway.get(gatewayOf(client.id)) ?? [];
     list.push(client);

@@ -87,6 +87,12 @@ export const listenerSchema = z
     }
   });
 
+/** Connections still in the handshake that a register or a gateway's internal port accepts (0 = no limit). */
+const preAuthSchema = z
+  .object({ max: z.number().int().nonnegative().default(1024), maxPerAddress: z.number().int().nonnegative().default(64) })
+  .strict()
+  .prefault({});
+
 // ---- bus (issue 15): Redis pub/sub and AMQP bridges into every gateway process ----
 export const busSchema = z
   .object({
@@ -97,11 +103,19 @@ export const busSchema = z
       })
       .strict()
       .optional(),
+    amqp: z
+      .object({
+        url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host:port[/vhost] or amqps://…'),
+        exchange: z.string().min(1).max(255).default('gateworker.push'),
+        mode: z.enum(['fanout', 'routing']).default('fanout'),
+      })
+      .strict()
+      .optional(),
     /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
     maxMessageSize: size.default(1024 * 1024),
   })
   .strict()
-  .refine((b) => b.redis !== undefined, { message: 'names no bridge: add redis' });
+  .refine((b) => b.redis !== undefined || b.amqp !== undefined, { message: 'names no bridge: add redis or amqp' });
 // ---- end bus ----
 
 /** Where the config centre keeps its one YAML document (at most one backend). */
@@ -145,7 +159,7 @@ export const configSchema = z
     config: centreSchema.optional(),
     /** Free-form settings for handlers (`worker.config`). */
     app: z.record(z.string(), z.unknown()).default({}),
-    register: z.object({ listen: hostPort.default('127.0.0.1:1236') }).strict().optional(),
+    register: z.object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema }).strict().optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
@@ -155,8 +169,13 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
-        pendingEvents: z.object({ max: positiveInt.default(10_000), policy: z.enum(['drop', 'close']).default('drop') }).strict().prefault({}),
+        pendingEvents: z
+          .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
+          .strict()
+          .prefault({}),
+        linkWindow: z.object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) }).strict().prefault({}),
         sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
+        preAuth: preAuthSchema,
       })
       .strict()
       .optional(),
@@ -174,6 +193,8 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
+        maxDeliveries: positiveInt.max(1000).default(2),
+        poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })
       .strict()
       .optional(),

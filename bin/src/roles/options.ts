@@ -50,6 +50,7 @@ export function listenerOptions(l: ListenerConfig) {
 export function busOptions(b: BusConfig): Omit<BusOptions, 'target' | 'logger'> {
   return {
     ...(b.redis !== undefined && { redis: { url: b.redis.url, channel: b.redis.channel } }),
+    ...(b.amqp !== undefined && { amqp: { url: b.amqp.url, exchange: b.amqp.exchange, mode: b.amqp.mode } }),
     maxMessageBytes: b.maxMessageSize,
   };
 }

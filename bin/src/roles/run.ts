@@ -34,9 +34,11 @@ export function nodeIdOf(config: Config): string {
 
 export async function runRegister(config: Config, logger: PinoLogger): Promise<RoleHandle> {
   if (config.register === undefined) throw new Error('the config has no register section');
+  const { preAuth } = config.register;
   const server = new RegisterServer({
     listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger,
     link: linkTiming(config), ...(config.cluster !== undefined && { cluster: config.cluster }),
+    preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
   });
   const address = await server.start();
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
@@ -58,8 +60,12 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     registers: registersOf(config, 'gateway'),
     heartbeat: { intervalMs: g.heartbeat.interval, timeoutMs: g.heartbeat.timeout },
     routing: g.routing,
-    pendingEvents: { max: g.pendingEvents.max, policy: g.pendingEvents.policy },
+    pendingEvents: { max: g.pendingEvents.max, maxBytes: g.pendingEvents.maxBytes, policy: g.pendingEvents.policy },
+    linkWindow: { events: g.linkWindow.events, bytes: g.linkWindow.bytes },
+    // Gateways count the deliveries (they see workers die): the worker section's keys, defaults without one.
+    poison: { maxDeliveries: config.worker?.maxDeliveries ?? 2, policy: config.worker?.poisonPolicy ?? 'continue' },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
+    preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },
     logger,
   });
   await gateway.start();

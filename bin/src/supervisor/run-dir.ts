@@ -50,7 +50,7 @@ function currentUid(): number | null {
 }
 
 function unsafe(message: string): ControlError {
-  return new ControlError('GW_ERR_RUN_DIR_UNSAFE', `refusing the run directory: ${message}`);
+  return new ControlError('GW_ERR_RUN_DIR_UNSAFE', `refusing the run directory: ${message} (or set GATEWORKER_RUN_DIR to a private directory)`);
 }
 
 function owner(st: Stats): string {
@@ -68,7 +68,7 @@ function checkComponent(path: string, uid: number | null, last: boolean): void {
   if (!st.isDirectory()) throw unsafe(`${path} is not a directory`);
   if (uid === null) return;
   if (last) {
-    if (st.uid !== uid) throw unsafe(`${path} is owned by ${owner(st)}, not by you (uid ${uid}); remove it or set GATEWORKER_RUN_DIR`);
+    if (st.uid !== uid) throw unsafe(`${path} is owned by ${owner(st)}, not by you (uid ${uid}); remove it`);
     if ((st.mode & GROUP_OTHER_WRITE) !== 0) {
       throw unsafe(`${path} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)}); it must be 0700`);
     }

@@ -1,4 +1,5 @@
 import type { Logger } from '@gateworker/protocol/node';
+import { AmqpBridge } from './amqp-bridge.js';
 import { BusError, BusErrorCode } from './errors.js';
 import { resolveBusOptions, type BusOptions, type ResolvedBusOptions } from './options.js';
 import { RedisBridge } from './redis-bridge.js';
@@ -31,7 +32,9 @@ export class Bus {
   constructor(options: BusOptions) {
     this.options = resolveBusOptions(options);
     this.log = this.options.logger.child({ component: 'bus' });
-    if (this.options.redis !== null) this.bridges.push(new RedisBridge({ ...this.options, logger: this.log }, this.options.redis));
+    const resolved = { ...this.options, logger: this.log };
+    if (this.options.redis !== null) this.bridges.push(new RedisBridge(resolved, this.options.redis));
+    if (this.options.amqp !== null) this.bridges.push(new AmqpBridge(resolved, this.options.amqp));
   }
 
   start(): void {

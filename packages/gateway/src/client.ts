@@ -28,14 +28,25 @@ export interface CloseReason {
   readonly reason: string;
   /** Drop what is queued instead of flushing it. */
   readonly abort: boolean;
+  /**
+   * Graceful closes only: destroy the connection if it is not closed this many milliseconds
+   * later (a slow client may never read up to the close frame queued behind its backlog).
+   */
+  readonly deadlineMs?: number;
 }
+
+/** How long a slow client gets to read its backlog up to the close frame before it is destroyed, in milliseconds. */
+export const DEFAULT_SLOW_CLIENT_CLOSE_DEADLINE_MS = 5_000;
 
 export const CloseReasons = {
   Normal: { code: 1000, reason: '', abort: false },
   GoingAway: { code: 1001, reason: 'going away', abort: false },
-  SlowClient: { code: 1008, reason: 'slow client', abort: true },
+  // The close frame is queued behind what the client has not read yet: it sees 1008 if it reads on.
+  SlowClient: { code: 1008, reason: 'slow client', abort: false, deadlineMs: DEFAULT_SLOW_CLIENT_CLOSE_DEADLINE_MS },
   TryAgainLater: { code: 1013, reason: 'try again later', abort: false },
   HeartbeatTimeout: { code: 1001, reason: 'heartbeat timeout', abort: true },
+  // poison.policy 'close': an event of this client ended its worker maxDeliveries times.
+  Poisoned: { code: 1011, reason: 'poisoned event', abort: false },
 } as const satisfies Record<string, CloseReason>;
 
 /** Framing kinds a broadcast caches its bytes by: one encode per kind, not per client. */

@@ -24,6 +24,14 @@ export class Counters {
   oversizeMessages = 0;
   /** Unacknowledged events handed to another worker after a link was lost. */
   redeliveredEvents = 0;
+  /** Events that had to wait in the gateway (no usable worker, a draining link, a full link window, a backlog). */
+  eventsHeld = 0;
+  /** Events quarantined after ending their worker worker.maxDeliveries times (handed to onPoison instead). */
+  poisonEvents = 0;
+  /** Clients closed because of a poisoned event (poison.policy 'close'). */
+  poisonCloses = 0;
+  /** Poison notifications dropped because their worker died in onPoison (never redelivered). */
+  poisonNotificationsLost = 0;
   heartbeatTimeouts = 0;
   /** Commands naming a client that is gone (ignored). */
   commandsForGoneClients = 0;
@@ -31,6 +39,8 @@ export class Counters {
   linksAccepted = 0;
   /** Internal connections that failed the handshake (wrong secret, version, role, timeout). */
   linksRefused = 0;
+  /** Internal connections dropped at accept: too many still in the handshake (in total or from that address). */
+  linksRefusedPreAuthLimit = 0;
   /** Internal links closed with an error (malformed frames, heartbeat timeout, protocol violations). */
   linksFailed = 0;
   /** Command streams opened or resumed (StreamResume). */

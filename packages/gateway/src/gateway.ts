@@ -93,6 +93,15 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
   });
 }
 
+/**
+ * A link lost to our heartbeat timeout (a network cut, a frozen process) is not a worker death:
+ * poison accounting only counts links that closed (the process exited, crashed or was killed:
+ * the kernel closes its sockets) or failed with a socket error.
+ */
+function isHeartbeatTimeout(err: Error | null): boolean {
+  return err instanceof ProtocolError && err.code === ErrorCode.HeartbeatTimeout;
+}
+
 function boundUrl(options: ResolvedListenerOptions, port: number): string {
   return `${options.kind}://${formatHostPort(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
 }
@@ -136,12 +145,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.log = this.options.logger.child({ gatewayId: this.gatewayId });
     this.throttle = new LogThrottle(this.log);
     const closeClient = (client: Client, why: CloseReason): void => this.closeClient(client, why, null);
-    this.pending = new PendingEvents(this.options.pendingEvents.max);
+    this.pending = new PendingEvents(this.options.pendingEvents.max, this.options.pendingEvents.maxBytes);
     this.dispatcher = new EventDispatcher({
       pool: this.pool,
       router: new Router<WorkerLink>(this.options.routing),
       pending: this.pending,
       overflowPolicy: this.options.pendingEvents.policy,
+      poison: this.options.poison,
+      clientId: (client) => clientIdFor(this.gatewayId, client.num),
       counters: this.counterSet,
       log: this.log,
       throttle: this.throttle,
@@ -165,6 +176,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       closeClient: (client, why, data) => this.closeClient(client, why, data),
       ack: (link, seq) => {
         if (!this.dispatcher.ack(link, seq)) throw ProtocolError.invalid('Ack', `seq ${seq} acknowledges events never sent on this link`);
+      },
+      ackRanges: (link, ranges) => {
+        if (!this.dispatcher.ackRanges(link, ranges)) throw ProtocolError.invalid('AckRanges', 'a range reaches events never sent on this link');
       },
       workerReady: (link, workerId) => this.workerReady(link, workerId),
       streamResume: (link, sender, first) => {
@@ -195,11 +209,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       gatewayId: this.gatewayId, cluster: this.options.cluster,
     };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
-    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept,
+    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept, this.options.preAuth,
       (a) => this.linkUp(a),
       (err, remote) => {
         this.counterSet.linksRefused++;
-        this.log.warn({ err, remote }, 'internal connection refused');
+        this.throttle.warn('link-refused', { err: (err as Error | null)?.message, remote }, 'internal connection refused');
+      },
+      (remote, handshaking) => {
+        this.counterSet.linksRefusedPreAuthLimit++;
+        this.throttle.warn('preauth-limit', { remote, handshaking, ...this.options.preAuth }, 'internal connection dropped: too many connections still in the handshake');
       },
       (err) => this.log.error({ err }, 'internal listener error'));
   }
@@ -366,6 +384,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private stopTimers(): void {
     this.heartbeat.stop();
     this.streams.close();
+    this.outbound.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
   }
@@ -465,7 +484,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       void link.close();
       return;
     }
-    const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId);
+    const w = new WorkerLink(this.nextLinkId++, link, peerRole, peerNodeId, this.options.linkWindow);
     this.pool.add(w);
     this.counterSet.linksAccepted++;
     this.log.debug({ link: w.id, peerRole, nodeId: peerNodeId, remote: link.remoteAddress }, 'internal link up');
@@ -497,7 +516,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');
     else this.log.debug({ link: w.id, workerId: w.workerId }, 'internal link closed');
     if (this.state === 'closed' || this.linksClosing) w.takeUnacked();
-    else this.dispatcher.linkLost(w);
+    else this.dispatcher.linkLost(w, w.ready && !w.draining && !isHeartbeatTimeout(err));
     this.emit('link-closed', { linkId: w.id, role: w.role, workerId: w.workerId, error: err });
   }
 

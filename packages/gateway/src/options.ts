@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
-import { silentLogger, type Logger } from '@gateworker/protocol/node';
+import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
+import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
 
 /** Client heartbeat: ws ping / TCP idle check period, in milliseconds. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
@@ -9,6 +10,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 25_000;
 export const DEFAULT_HEARTBEAT_TIMEOUT_MS = 60_000;
 /** Client events buffered while no worker is usable, in events. */
 export const DEFAULT_PENDING_EVENTS_MAX = 10_000;
+/** Client events buffered while no worker is usable, in bytes of encoded events. */
+export const DEFAULT_PENDING_EVENTS_MAX_BYTES = 128 * 1024 * 1024;
+/** Worker deaths an event may be in flight for before it is quarantined (onPoison), in deliveries. */
+export const DEFAULT_MAX_DELIVERIES = 2;
 /** Per-client outgoing bound (socket buffer + message), in bytes. */
 export const DEFAULT_SEND_BUFFER_MAX_BYTES = 1024 * 1024;
 /** Client connections per listener, in connections. */
@@ -17,8 +22,8 @@ export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Time a client has to finish the ws upgrade / TLS handshake, in milliseconds. */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** How often live stats go to the register, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+/** How often live stats go to the register, in milliseconds (`status` without `start` shows them: fresh within a second). */
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** close(): how long clients get to finish their close handshake, in milliseconds. */
 export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
 /** close(): how long workers get to acknowledge the last client events, in milliseconds. */
@@ -60,11 +65,17 @@ export interface GatewayOptions {
   /** intervalMs 0 turns client heartbeats off. */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   routing?: RoutingPolicy;
-  pendingEvents?: { max?: number; policy?: 'drop' | 'close' };
+  pendingEvents?: { max?: number; maxBytes?: number; policy?: 'drop' | 'close' };
+  /** Flow control per worker link: unacknowledged events and bytes. */
+  linkWindow?: { events?: number; bytes?: number };
+  /** Poison quarantine (worker.maxDeliveries in the config file). */
+  poison?: { maxDeliveries?: number; policy?: 'continue' | 'close' };
   sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
   link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
   /** Internal links: time to complete the authentication handshake. */
   handshakeTimeoutMs?: number;
+  /** Internal port: connections still in the handshake, in total and per remote address (0 = no limit). */
+  preAuth?: { maxConnections?: number; maxPerAddress?: number };
   logger?: Logger;
 }
 
@@ -97,10 +108,13 @@ export interface ResolvedGatewayOptions {
   readonly registers: readonly string[];
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly routing: RoutingPolicy;
-  readonly pendingEvents: { readonly max: number; readonly policy: 'drop' | 'close' };
+  readonly pendingEvents: { readonly max: number; readonly maxBytes: number; readonly policy: 'drop' | 'close' };
+  readonly linkWindow: { readonly events: number; readonly bytes: number };
+  readonly poison: { readonly maxDeliveries: number; readonly policy: 'continue' | 'close' };
   readonly sendBuffer: { readonly maxBytes: number; readonly policy: 'close' | 'drop' };
   readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
   readonly handshakeTimeoutMs: number | undefined;
+  readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
   readonly logger: Logger;
 }
@@ -221,7 +235,16 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     routing: oneOf('routing', options.routing, ['sticky', 'random', 'least-busy'], 'sticky'),
     pendingEvents: {
       max: int('pendingEvents.max', options.pendingEvents?.max, DEFAULT_PENDING_EVENTS_MAX),
+      maxBytes: int('pendingEvents.maxBytes', options.pendingEvents?.maxBytes, DEFAULT_PENDING_EVENTS_MAX_BYTES, 1),
       policy: oneOf('pendingEvents.policy', options.pendingEvents?.policy, ['drop', 'close'], 'drop'),
+    },
+    linkWindow: {
+      events: int('linkWindow.events', options.linkWindow?.events, DEFAULT_LINK_WINDOW_EVENTS, 1),
+      bytes: int('linkWindow.bytes', options.linkWindow?.bytes, DEFAULT_LINK_WINDOW_BYTES, 1),
+    },
+    poison: {
+      maxDeliveries: int('poison.maxDeliveries', options.poison?.maxDeliveries, DEFAULT_MAX_DELIVERIES, 1),
+      policy: oneOf('poison.policy', options.poison?.policy, ['continue', 'close'], 'continue'),
     },
     sendBuffer: {
       maxBytes: int('sendBuffer.maxBytes', options.sendBuffer?.maxBytes, DEFAULT_SEND_BUFFER_MAX_BYTES, 1),
@@ -229,6 +252,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     },
     link,
     handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
+    preAuth: {
+      maxTotal: int('preAuth.maxConnections', options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS),
+      maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),
+    },
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
     logger: options.logger ?? silentLogger,
   };

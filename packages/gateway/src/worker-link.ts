@@ -4,61 +4,39 @@ import type { Client } from './client.js';
 import type { SenderStream } from './command-streams.js';
 import type { RoutableLink } from './router.js';
 
-/**
- * Events sent on a link and not yet acknowledged, oldest first: the encoded frames (kept for
- * redelivery) and their clients. Sequence numbers are contiguous, so only the count is needed to
- * know the head's sequence.
- */
-class UnackedQueue {
-  private frames: (Buffer | undefined)[] = [];
-  private clients: (Client | undefined)[] = [];
-  private head = 0;
+/** Unacknowledged events one worker link may carry, in events. */
+export const DEFAULT_LINK_WINDOW_EVENTS = 8192;
+/** Unacknowledged event bytes one worker link may carry, in bytes (one larger event still goes alone). */
+export const DEFAULT_LINK_WINDOW_BYTES = 8 * 1024 * 1024;
 
-  get length(): number {
-    return this.frames.length - this.head;
-  }
-
-  push(frame: Buffer, client: Client): void {
-    this.frames.push(frame);
-    this.clients.push(client);
-  }
-
-  shift(): Client {
-    const client = this.clients[this.head] as Client;
-    this.frames[this.head] = undefined;
-    this.clients[this.head] = undefined;
-    this.head++;
-    if (this.head === this.frames.length) {
-      this.frames = [];
-      this.clients = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.frames.length) {
-      this.frames = this.frames.slice(this.head);
-      this.clients = this.clients.slice(this.head);
-      this.head = 0;
-    }
-    return client;
-  }
-
-  /** Empties the queue, returning its entries in order. */
-  drainAll(): { frames: Buffer[]; clients: Client[] } {
-    const frames = this.frames.slice(this.head) as Buffer[];
-    const clients = this.clients.slice(this.head) as Client[];
-    this.frames = [];
-    this.clients = [];
-    this.head = 0;
-    return { frames, clients };
-  }
+export interface LinkWindow {
+  readonly events: number;
+  readonly bytes: number;
 }
 
-/** Result of an Ack. */
+/** One event sent on a link and not yet acknowledged. */
+export class SentEvent {
+  constructor(
+    readonly seq: number,
+    /** The encoded frame, kept for redelivery. */
+    readonly frame: Buffer,
+    readonly client: Client,
+    /** Worker deaths this event was in flight for (poison accounting). */
+    readonly deaths: number,
+  ) {}
+}
+
+/** Result of an acknowledgement. */
 export const AckResult = { Ok: 0, Stale: 1, Invalid: 2 } as const;
 export type AckResult = (typeof AckResult)[keyof typeof AckResult];
+
+const HALF_RANGE = 2 ** 31;
 
 /**
  * One authenticated internal link (a worker, or a GatewayClient that only sends commands and
  * queries), with the event-delivery state of the "Gateway ⇄ worker" contract: per-link sequence
- * numbers, the queue of unacknowledged events, and the ready / draining flags.
+ * numbers, the unacknowledged events (acknowledged one by one, in any order), the flow-control
+ * window, and the ready / draining flags.
  */
 export class WorkerLink implements RoutableLink {
   /** Worker id from WorkerReady; null until then (and always for a GatewayClient). */
@@ -77,9 +55,20 @@ export class WorkerLink implements RoutableLink {
   streamNext = 0;
   /** A StreamAck for this link is queued for the end of the turn. */
   ackQueued = false;
+  /** Bytes of the unacknowledged event frames. */
+  unackedBytes = 0;
+  /**
+   * Reserved for probing suspects (events blamed for a worker death): takes no new events, and a
+   * suspect is sent only when nothing else is in flight here, so if this worker dies then, the
+   * suspect alone is to blame.
+   */
+  probing = false;
+  /** The suspect in flight here (alone), or null. */
+  suspect: SentEvent | null = null;
   /** Sequence number of the next event sent (u32, wraps). */
   private nextSeq = 1;
-  private readonly queue = new UnackedQueue();
+  /** Unacknowledged events by sequence number; insertion order is sequence order. */
+  private readonly sent = new Map<number, SentEvent>();
 
   constructor(
     /** Gateway-local link id (1, 2, …), also the session holder id. */
@@ -87,6 +76,8 @@ export class WorkerLink implements RoutableLink {
     readonly link: Link,
     readonly role: PeerRole,
     readonly peerNodeId: string,
+    /** Flow control: at most this much unacknowledged on the link. */
+    readonly window: LinkWindow = { events: DEFAULT_LINK_WINDOW_EVENTS, bytes: DEFAULT_LINK_WINDOW_BYTES },
   ) {}
 
   get routable(): boolean {
@@ -94,7 +85,12 @@ export class WorkerLink implements RoutableLink {
   }
 
   get unacked(): number {
-    return this.queue.length;
+    return this.sent.size;
+  }
+
+  /** The window has room for another event (an empty window always has: one event larger than it still goes). */
+  get hasRoom(): boolean {
+    return !this.probing && this.sent.size < this.window.events && this.unackedBytes < this.window.bytes;
   }
 
   /** The sequence number the next event must carry; call `pushEvent` with its frame right after. */
@@ -103,28 +99,77 @@ export class WorkerLink implements RoutableLink {
   }
 
   /** Sends an event frame encoded with `peekSeq()` and keeps it until acknowledged. */
-  pushEvent(frame: Buffer, client: Client): void {
-    this.nextSeq = (this.nextSeq + 1) >>> 0;
-    this.queue.push(frame, client);
+  pushEvent(frame: Buffer, client: Client, deaths = 0): SentEvent {
+    const seq = this.nextSeq;
+    this.nextSeq = (seq + 1) >>> 0;
+    const event = new SentEvent(seq, frame, client, deaths);
+    this.sent.set(seq, event);
+    this.unackedBytes += frame.length;
     this.link.sendFrame(frame);
+    return event;
+  }
+
+  /** True when `seq` was handed out on this link (at most 2^31 back). */
+  private wasSent(seq: number): boolean {
+    const back = (this.nextSeq - seq) >>> 0;
+    return back >= 1 && back <= HALF_RANGE;
   }
 
   /**
-   * Every event with sequence ≤ seq is finished: calls `onAcked` for each, oldest first.
-   * Stale: an ack at or below one already seen (ignored). Invalid: it acknowledges an event never sent.
+   * Every event in the inclusive range first..last (u32, may wrap) is finished: calls `onAcked`
+   * for each one still unacknowledged. Events acknowledged before are ignored (Stale when none
+   * was new); Invalid when the range reaches events never sent.
    */
-  ack(seq: number, onAcked: (client: Client) => void): AckResult {
-    const count = this.queue.length;
-    const headSeq = (this.nextSeq - count) >>> 0;
-    const covered = ((seq - headSeq) >>> 0) + 1;
-    if (covered > 2 ** 31) return AckResult.Stale;
-    if (covered > count) return AckResult.Invalid;
-    for (let i = 0; i < covered; i++) onAcked(this.queue.shift());
-    return AckResult.Ok;
+  ackRange(first: number, last: number, onAcked: (event: SentEvent) => void): AckResult {
+    const span = ((last - first) >>> 0) + 1;
+    if (span > HALF_RANGE || !this.wasSent(first) || !this.wasSent(last) || ((this.nextSeq - first) >>> 0) < ((this.nextSeq - last) >>> 0)) {
+      return AckResult.Invalid;
+    }
+    let acked = 0;
+    if (span <= this.sent.size) {
+      for (let i = 0, seq = first; i < span; i++, seq = (seq + 1) >>> 0) {
+        const event = this.sent.get(seq);
+        if (event === undefined) continue;
+        this.remove(event);
+        acked++;
+        onAcked(event);
+      }
+    } else {
+      for (const event of this.sent.values()) {
+        if (((event.seq - first) >>> 0) >= span) continue;
+        this.remove(event);
+        acked++;
+        onAcked(event);
+      }
+    }
+    return acked > 0 ? AckResult.Ok : AckResult.Stale;
   }
 
-  /** On link loss: every unacknowledged event, in order, for redelivery. */
-  takeUnacked(): { frames: Buffer[]; clients: Client[] } {
-    return this.queue.drainAll();
+  /** Cumulative acknowledgement (Ack): every event with sequence ≤ seq is finished. */
+  ackUpTo(seq: number, onAcked: (event: SentEvent) => void): AckResult {
+    if (!this.wasSent(seq)) return AckResult.Invalid;
+    let acked = 0;
+    for (const event of this.sent.values()) {
+      if (((seq - event.seq) >>> 0) >= HALF_RANGE) break;
+      this.remove(event);
+      acked++;
+      onAcked(event);
+    }
+    return acked > 0 ? AckResult.Ok : AckResult.Stale;
+  }
+
+  /** On link loss: every unacknowledged event, in sequence order, for redelivery. */
+  takeUnacked(): SentEvent[] {
+    const events = [...this.sent.values()];
+    this.sent.clear();
+    this.suspect = null;
+    this.unackedBytes = 0;
+    return events;
+  }
+
+  private remove(event: SentEvent): void {
+    if (event === this.suspect) this.suspect = null;
+    this.sent.delete(event.seq);
+    this.unackedBytes -= event.frame.length;
   }
 }

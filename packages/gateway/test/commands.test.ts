@@ -1,7 +1,7 @@
 import { clientIdFor, newGatewayId, Op, packValue, QueryKind, unpackValue, type Message } from '@gateworker/protocol';
 import type { Link } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ListenerCounters } from '../src/counters.js';
 import { Client, ClientState, Framing, type ClientSocket, type ClientTransport, type CloseReason } from '../src/client.js';
 import { ClientTable } from '../src/client-table.js';
@@ -62,7 +62,7 @@ function setup(opts: { maxBytes?: number; policy?: 'close' | 'drop' } = {}) {
   const ctx: CommandContext = {
     gatewayId: newGatewayId(), table, outbound, counters, log,
     closeClient: (c, why, data) => c.transport.close(c, why, data),
-    ack: () => {}, workerReady: () => {}, drain: () => {}, streamResume: () => {},
+    ack: () => {}, ackRanges: () => {}, workerReady: () => {}, drain: () => {}, streamResume: () => {},
   };
   const ws = new FakeTransport(Framing.Ws, '');
   const line = new FakeTransport(Framing.Line, '\n');
@@ -112,10 +112,10 @@ describe('command handlers', () => {
     expect(counters.commandsForGoneClients).toBe(1);
   });
 
-  it('applies the send-buffer policy: close or drop, counted', () => {
+  it('applies the send-buffer policy past the burst bound (8 × maxBytes queued in one turn): close or drop, counted', () => {
     const closing = setup({ maxBytes: 10, policy: 'close' });
     const slow = closing.add(1, closing.ws);
-    slow.socket.writableLength = 8;
+    slow.socket.writableLength = 78;
     closing.run({ op: Op.SendToClient, client: 1, binary: false, payload: Buffer.from('12345') });
     expect(slow.socket.writes).toHaveLength(0);
     expect(closing.closes).toEqual([1]);
@@ -123,12 +123,34 @@ describe('command handlers', () => {
 
     const dropping = setup({ maxBytes: 10, policy: 'drop' });
     const s2 = dropping.add(1, dropping.ws);
-    s2.socket.writableLength = 8;
+    s2.socket.writableLength = 78;
     dropping.run({ op: Op.SendToClient, client: 1, binary: false, payload: Buffer.from('12345') });
     dropping.run({ op: Op.SendToClient, client: 1, binary: false, payload: Buffer.from('') });
     expect(dropping.closes).toEqual([]);
     expect(dropping.counters.slowClientDrops).toBe(1);
     expect(s2.socket.writes.map(String)).toEqual(['T:']);
+  });
+
+  it('judges a client slow only when its queue stays above maxBytes after the kernel took what it could', () => {
+    vi.useFakeTimers();
+    try {
+      const { ws, add, run, closes, counters, ctx } = setup({ maxBytes: 10, policy: 'close' });
+      const [fast, slow] = [add(1, ws), add(2, ws)];
+      // One turn queues 40 bytes to each (4 × maxBytes, under the burst bound): nobody is closed at write time.
+      for (let i = 0; i < 4; i++) run({ op: Op.SendToClients, clients: [1, 2], binary: false, payload: Buffer.from('12345678') });
+      expect(closes).toEqual([]);
+      fast.socket.writableLength = 40;
+      slow.socket.writableLength = 40;
+      ctx.outbound.flush();
+      // The fast reader drains; the slow one does not.
+      fast.socket.writableLength = 0;
+      vi.advanceTimersByTime(1_500);
+      expect(closes).toEqual([2]);
+      expect(counters.slowClientCloses).toBe(1);
+      expect(fast.client.isOpen).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('closeClient sends the last message framed for the client, then closes', () => {

@@ -29,11 +29,15 @@ describe('delivery guarantees', () => {
     w1.link.destroy();
     await withTimeout(lost, 'link-closed');
 
+    // The worker died with both unacknowledged: both are suspects, probed one at a time (each after the previous ack).
     const a = await w2.event(Op.ClientMessage);
+    expect(w2.inbox.pending.filter((m) => m.op === Op.ClientMessage)).toHaveLength(0);
+    w2.ack(a.seq);
     const b = await w2.event(Op.ClientMessage);
     expect([a.seq, a.payload.toString(), b.seq, b.payload.toString()]).toEqual([1, 'a', 2, 'b']);
     expect(unpackValue(a.session as Uint8Array)).toEqual({ user: 'u1' });
     expect(b.session).toBeNull();
+    w2.ack(b.seq);
     client.ws.send('c');
     const c = await w2.event(Op.ClientMessage);
     expect([c.seq, c.payload.toString(), c.session]).toEqual([3, 'c', null]);

@@ -127,8 +127,14 @@ export class FakeWorker {
     return (await this.inbox.next((m) => m.op === op, timeoutMs, `op ${op}`)) as MessageOf<O>;
   }
 
+  /** Cumulative Ack: every event up to seq. */
   ack(seq: number): void {
     this.link.send({ op: Op.Ack, seq });
+  }
+
+  /** Per-event acknowledgement of exactly these sequence numbers. */
+  ackEach(...seqs: number[]): void {
+    this.link.send({ op: Op.AckRanges, ranges: seqs.flatMap((s) => [s, s]) });
   }
 
   async query(id: number, kind: number, args: unknown): Promise<MessageOf<typeof Op.QueryReply>> {

@@ -4,7 +4,7 @@ import { Router, type RoutableLink } from '../src/router.js';
 type Named = RoutableLink & { name: string };
 
 function link(name: string, unacked = 0, routable = true): Named {
-  return { name, unacked, routable };
+  return { name, unacked, routable, hasRoom: true };
 }
 
 describe('Router', () => {

@@ -2,7 +2,7 @@ import { Packr } from 'msgpackr';
 import { ProtocolError, WireErrorCode, ErrorCode } from './errors.js';
 import { FRAME_PREFIX_BYTES } from './frame.js';
 import type {
-  BusBridgeStats, ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, ServerRole, WorkerInfo, WorkerState,
+  BusBridgeStats, ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, PoisonedEvent, ServerRole, WorkerInfo, WorkerState,
 } from './messages.js';
 import { QueryKind } from './messages.js';
 import { Op, opName } from './opcodes.js';
@@ -191,6 +191,23 @@ export function encodeClientClose(seq: number, client: number, session: Uint8Arr
   return encodeEvent(Op.ClientClose, seq, client, 0, session, uid, null);
 }
 
+const POISONED_EVENTS: readonly PoisonedEvent[] = ['connect', 'message', 'close'];
+
+/**
+ * `u8 event (0 connect, 1 message, 2 close), u16 deliveries`, then the message payload (empty for
+ * connect and close) after the client-state block; FLAG_BINARY as for ClientMessage.
+ */
+export function encodeClientPoison(
+  seq: number, client: number, session: Uint8Array | null, event: PoisonedEvent, deliveries: number, binary: boolean, payload: Uint8Array,
+  uid: string | null = null,
+): Buffer {
+  const rest = Buffer.allocUnsafe(3 + payload.length);
+  rest[0] = POISONED_EVENTS.indexOf(event);
+  rest.writeUInt16BE(Math.min(deliveries, 0xffff), 1);
+  rest.set(payload, 3);
+  return encodeEvent(Op.ClientPoison, seq, client, binary ? FLAG_BINARY : 0, session, uid, rest);
+}
+
 /** Adds `uid` to a decoded event only when one is bound (absent otherwise). */
 function withUid<M extends object>(message: M, uid: string | null): M & { uid?: string } {
   return uid === null ? message : { ...message, uid };
@@ -294,6 +311,20 @@ function decodePackedArgs(body: Buffer, what: string): { args: unknown; binary: 
 export function encodeAck(seq: number): Buffer {
   const buf = frameOf(Op.Ack, 4);
   buf.writeUInt32BE(seq, FRAME_PREFIX_BYTES + 1);
+  return buf;
+}
+
+/** Largest number of ranges in one AckRanges frame (a worker splits longer lists). */
+export const MAX_ACK_RANGES = 8192;
+
+/** `ranges`: flat inclusive [first, last] pairs. Body: one `u32 first, u32 last` per range. */
+export function encodeAckRanges(ranges: readonly number[]): Buffer {
+  const buf = frameOf(Op.AckRanges, ranges.length * 4);
+  let o = FRAME_PREFIX_BYTES + 1;
+  for (const seq of ranges) {
+    buf.writeUInt32BE(seq, o);
+    o += 4;
+  }
   return buf;
 }
 
@@ -486,6 +517,23 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     },
   },
 
+  [Op.ClientPoison]: {
+    encode: (m) => encodeClientPoison(m.seq, m.client, m.session, m.event, m.deliveries, m.binary, m.payload, m.uid ?? null),
+    decode: (body) => {
+      const h = decodeEvent(body, 'ClientPoison');
+      need(body, h.restOffset + 3, 'ClientPoison');
+      const event = POISONED_EVENTS[body[h.restOffset] as number];
+      if (event === undefined) throw ProtocolError.invalid('ClientPoison', `unknown event kind ${body[h.restOffset]}`);
+      return withUid(
+        {
+          op: Op.ClientPoison, seq: h.seq, client: h.client, session: h.session, event, deliveries: body.readUInt16BE(h.restOffset + 1),
+          binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset + 3),
+        },
+        h.uid,
+      );
+    },
+  },
+
   [Op.SendToClient]: {
     encode: (m) => encodeSendToClient(m.client, m.binary, m.payload),
     decode: (body) => {
@@ -546,6 +594,18 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     decode: (body) => {
       if (body.length !== 4) throw ProtocolError.malformed(`Ack body of ${body.length} bytes, expected 4`);
       return { op: Op.Ack, seq: body.readUInt32BE(0) };
+    },
+  },
+  [Op.AckRanges]: {
+    encode: (m) => encodeAckRanges(m.ranges),
+    decode: (body) => {
+      const n = body.length / 8;
+      if (body.length === 0 || !Number.isInteger(n) || n > MAX_ACK_RANGES) {
+        throw ProtocolError.malformed(`AckRanges body of ${body.length} bytes is not 1–${MAX_ACK_RANGES} ranges of 8 bytes`);
+      }
+      const ranges = new Array<number>(n * 2);
+      for (let i = 0; i < n * 2; i++) ranges[i] = body.readUInt32BE(i * 4);
+      return { op: Op.AckRanges, ranges };
     },
   },
   [Op.WorkerReady]: control(Op.WorkerReady, (r) => ({ workerId: r.str('workerId', 256), pid: r.int('pid') })),

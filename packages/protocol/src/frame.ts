@@ -17,7 +17,8 @@ export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
  * refuses further input, since the stream can no longer be trusted.
  */
 export class FrameDecoder {
-  readonly maxFrameBytes: number;
+  /** Largest frame accepted; may be raised or lowered between chunks (a handshake accepts only small frames). */
+  maxFrameBytes: number;
   /** Chunks received but not yet part of a complete frame (copied, so they pin nothing). */
   private parts: Buffer[] = [];
   private partsBytes = 0;

@@ -15,6 +15,12 @@ import { PROTOCOL_VERSION } from './version.js';
 export const NONCE_BYTES = 16;
 /** Default time a peer has to complete the handshake, in milliseconds. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 5_000;
+/**
+ * Largest frame an unauthenticated peer may send, in bytes: an Auth frame is a few hundred bytes
+ * (two 32-byte values, a node id of at most 256 bytes). A larger announced length closes the
+ * connection before any of it is buffered, so an unauthenticated peer costs almost nothing.
+ */
+export const HANDSHAKE_MAX_FRAME_BYTES = 4 * 1024;
 
 function mac(secret: string, label: string, parts: readonly (Uint8Array | string)[]): Buffer {
   const h = createHmac('sha256', secret);

@@ -112,6 +112,18 @@ export interface StatusReplyMsg { op: typeof Op.StatusReply; requestId: number; 
 export interface ClientConnectMsg { op: typeof Op.ClientConnect; seq: number; client: number; session: Uint8Array | null; uid?: string; info: ConnectInfo }
 export interface ClientMessageMsg { op: typeof Op.ClientMessage; seq: number; client: number; session: Uint8Array | null; uid?: string; binary: boolean; payload: Buffer }
 export interface ClientCloseMsg { op: typeof Op.ClientClose; seq: number; client: number; session: Uint8Array | null; uid?: string }
+/** Which client event a poison event was. */
+export type PoisonedEvent = 'connect' | 'message' | 'close';
+/**
+ * An event whose handling ended its worker `deliveries` times (worker.maxDeliveries): it is not
+ * handled again; the worker calls the handler's `onPoison` instead. `payload`/`binary` are the
+ * client message for a poisoned ClientMessage (empty otherwise). Never redelivered: if the worker
+ * dies during onPoison, the notification is dropped (counted by the gateway).
+ */
+export interface ClientPoisonMsg {
+  op: typeof Op.ClientPoison; seq: number; client: number; session: Uint8Array | null; uid?: string;
+  event: PoisonedEvent; deliveries: number; binary: boolean; payload: Buffer;
+}
 
 // Worker → gateway sends
 export interface SendToClientMsg { op: typeof Op.SendToClient; client: number; binary: boolean; payload: Buffer }
@@ -142,6 +154,12 @@ export interface QueryReplyMsg { op: typeof Op.QueryReply; id: number; result: u
 // Flow control
 /** Worker → gateway: every event with sequence number ≤ `seq` on this link is finished. */
 export interface AckMsg { op: typeof Op.Ack; seq: number }
+/**
+ * Worker → gateway: these events are finished. `ranges` is a flat list of inclusive sequence
+ * ranges `[first0, last0, first1, last1, …]` (u32; a range may wrap past 2^32−1 to 0). Events of
+ * a link finish in any order, so a slow or hung event holds back only itself.
+ */
+export interface AckRangesMsg { op: typeof Op.AckRanges; ranges: number[] }
 /** Worker → gateway: route client events to me. Sent once after the handshake. */
 export interface WorkerReadyMsg { op: typeof Op.WorkerReady; workerId: string; pid: number }
 /** Worker → gateway: send me no new events; answer with DrainAck after the last one. */
@@ -210,11 +228,11 @@ export type Message =
   | HelloMsg | AuthMsg | AuthOkMsg | ErrorMsg | PingMsg | PongMsg
   | AnnounceMsg | GatewayStatsMsg | SubscribeMsg | GatewayListMsg | GatewayUpMsg | GatewayDownMsg
   | WorkerStatsMsg | StatusQueryMsg | StatusReplyMsg
-  | ClientConnectMsg | ClientMessageMsg | ClientCloseMsg
+  | ClientConnectMsg | ClientMessageMsg | ClientCloseMsg | ClientPoisonMsg
   | SendToClientMsg | SendToClientsMsg | SendToAllMsg | SendToUidsMsg | SendToGroupsMsg
   | BindUidMsg | UnbindUidMsg | JoinGroupMsg | LeaveGroupMsg | UngroupMsg | CloseClientMsg
   | SetSessionMsg | UpdateSessionMsg | QueryMsg | QueryReplyMsg
-  | AckMsg | WorkerReadyMsg | DrainMsg | DrainAckMsg
+  | AckMsg | AckRangesMsg | WorkerReadyMsg | DrainMsg | DrainAckMsg
   | StreamResumeMsg | StreamAckMsg;
 
 /** The message type for an opcode. */

@@ -30,6 +30,8 @@ export const Op = {
   ClientConnect: 30,
   ClientMessage: 31,
   ClientClose: 32,
+  /** An event quarantined after worker.maxDeliveries worker deaths, for the handler's onPoison. */
+  ClientPoison: 33,
 
   // Worker → gateway: sends (fixed binary header + raw payload)
   SendToClient: 40,
@@ -55,6 +57,8 @@ export const Op = {
   WorkerReady: 71,
   Drain: 72,
   DrainAck: 73,
+  /** Per-event acknowledgements: ranges of finished sequence numbers (replaces the cumulative Ack). */
+  AckRanges: 74,
 
   // Worker / GatewayClient ⇄ gateway: command streams (re-sent after a reconnect, applied once)
   StreamResume: 80,

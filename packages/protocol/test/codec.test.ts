@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeMessage, encodeAck, encodeClientClose, encodeClientConnect, encodeClientMessage, encodeMessage, encodeSendToAll,
+  decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientConnect, encodeClientMessage, encodeMessage, encodeSendToAll,
   encodeSendToClient, encodeSendToClients, encodeSendToGroups, encodeSendToUids, ErrorCode, FRAME_PREFIX_BYTES, Op, opName,
   MAX_MSGPACK_DEPTH, packValue, unpackValue,
 } from '@gateworker/protocol';
@@ -46,7 +46,7 @@ describe('encodeMessage / decodeMessage', () => {
 
   it('rejects an empty frame and unknown opcodes', () => {
     expectProtocolError(() => decodeMessage(Buffer.alloc(0)), ErrorCode.MalformedFrame);
-    for (const op of [0, 7, 9, 19, 29, 33, 45, 58, 62, 74, 255]) {
+    for (const op of [0, 7, 9, 19, 29, 34, 45, 58, 62, 75, 255]) {
       const err = expectProtocolError(() => decodeMessage(Buffer.from([op, 0, 0, 0, 0])), ErrorCode.UnknownOpcode);
       expect(err.wire).toBe(3);
     }
@@ -72,6 +72,9 @@ describe('hot-path encoders', () => {
       [encodeSendToUids(['u'], true, payload), { op: Op.SendToUids, uids: ['u'], binary: true, payload }],
       [encodeSendToGroups(['g'], [4], false, payload), { op: Op.SendToGroups, groups: ['g'], exclude: [4], binary: false, payload }],
       [encodeAck(123), { op: Op.Ack, seq: 123 }],
+      [encodeAckRanges([1, 1, 0xfffffffe, 2]), { op: Op.AckRanges, ranges: [1, 1, 0xfffffffe, 2] }],
+      [encodeClientPoison(8, 9, null, 'connect', 3, false, Buffer.alloc(0)), { op: Op.ClientPoison, seq: 8, client: 9, session: null, event: 'connect', deliveries: 3, binary: false, payload: Buffer.alloc(0) }],
+      [encodeClientPoison(8, 9, session, 'message', 2, true, payload, 'u'), { op: Op.ClientPoison, seq: 8, client: 9, session, uid: 'u', event: 'message', deliveries: 2, binary: true, payload }],
     ];
     for (const [frame, message] of pairs) {
       expect(frame.equals(encodeMessage(message)), opName(message.op)).toBe(true);
@@ -113,6 +116,9 @@ describe('validation of decoded data', () => {
     expectProtocolError(() => decodeMessage(frameOf(Op.SendToClient)), ErrorCode.MalformedFrame);
     expectProtocolError(() => decodeMessage(frameOf(Op.Ack, [0, 0, 1])), ErrorCode.MalformedFrame);
     expectProtocolError(() => decodeMessage(frameOf(Op.Ack, [0, 0, 0, 1, 0])), ErrorCode.MalformedFrame);
+    expectProtocolError(() => decodeMessage(frameOf(Op.AckRanges, [])), ErrorCode.MalformedFrame);
+    expectProtocolError(() => decodeMessage(frameOf(Op.AckRanges, [0, 0, 0, 1, 0, 0, 0])), ErrorCode.MalformedFrame);
+    expectProtocolError(() => decodeMessage(frameOf(Op.ClientPoison, [0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0], [7, 0, 1])), ErrorCode.InvalidMessage);
   });
 
   it('rejects client number 0 and unknown flags', () => {

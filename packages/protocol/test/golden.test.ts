@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  decodeMessage, encodeAck, encodeClientClose, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
+  decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
   encodeSendToGroups, encodeStreamAck, Op, packValue, PROTOCOL_VERSION,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
@@ -77,6 +77,27 @@ const goldens: Golden[] = [
     hex: ['00000005', '46', '01020304'],
     message: { op: Op.Ack, seq: 0x01020304 },
     hot: () => encodeAck(0x01020304),
+  },
+  {
+    name: 'AckRanges (two ranges: 3–5 and 9)',
+    hex: ['00000011', '4a', '00000003', '00000005', '00000009', '00000009'],
+    message: { op: Op.AckRanges, ranges: [3, 5, 9, 9] },
+    hot: () => encodeAckRanges([3, 5, 9, 9]),
+  },
+  {
+    name: 'ClientPoison (a text message, 2 deliveries, no session)',
+    hex: [
+      '00000013', // length 19
+      '21', // op 33 ClientPoison
+      '00000004', // seq 4
+      '000000000009', // client 9
+      '00', // flags: text, no client state
+      '01', // event: message
+      '0002', // deliveries 2
+      '626f6f6d', // payload "boom"
+    ],
+    message: { op: Op.ClientPoison, seq: 4, client: 9, session: null, event: 'message', deliveries: 2, binary: false, payload: Buffer.from('boom') },
+    hot: () => encodeClientPoison(4, 9, null, 'message', 2, false, Buffer.from('boom')),
   },
   {
     name: 'BindUid (msgpack control message)',

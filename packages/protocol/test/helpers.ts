@@ -96,6 +96,10 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
     { op: Op.ClientMessage, seq: 0, client: MAX_CLIENT, session, binary: true, payload: Buffer.from([0, 1, 2, 255]) },
     { op: Op.ClientMessage, seq: 7, client: 300, session: Buffer.alloc(0), binary: false, payload: Buffer.alloc(0) },
   ],
+  [Op.ClientPoison]: [
+    { op: Op.ClientPoison, seq: 0, client: 1, session: null, event: 'connect', deliveries: 2, binary: false, payload: Buffer.alloc(0) },
+    { op: Op.ClientPoison, seq: 2 ** 32 - 1, client: MAX_CLIENT, session, uid: 'u-1', event: 'message', deliveries: 65535, binary: true, payload: bytes('boom') },
+  ],
   [Op.ClientClose]: [
     { op: Op.ClientClose, seq: 3, client: 77, session },
     { op: Op.ClientClose, seq: 4, client: 78, session: null },
@@ -144,6 +148,7 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   ],
 
   [Op.Ack]: [{ op: Op.Ack, seq: 0 }, { op: Op.Ack, seq: 2 ** 32 - 1 }],
+  [Op.AckRanges]: [{ op: Op.AckRanges, ranges: [1, 1] }, { op: Op.AckRanges, ranges: [0, 2 ** 32 - 1, 5, 9] }],
   [Op.WorkerReady]: [{ op: Op.WorkerReady, workerId: 'w-1', pid: 5151 }],
   [Op.Drain]: [{ op: Op.Drain }],
   [Op.StreamResume]: [{ op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 1 }, { op: Op.StreamResume, sender: 'x', first: 2 ** 48 - 1 }],

@@ -1,7 +1,7 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
 import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
 import {
-  DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, parseHostPort, silentLogger, type Logger,
+  DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, parseHostPort, silentLogger, type Logger,
 } from '@gateworker/protocol/node';
 import { RegisterError } from './errors.js';
 
@@ -14,7 +14,7 @@ export const DEFAULT_REGISTER_LINK_TIMEOUT_MS = DEFAULT_LINK_TIMEOUT_MS;
 /** Default bound on simultaneous connections to one register (authenticated or not). */
 export const DEFAULT_REGISTER_MAX_CONNECTIONS = 10_000;
 /** Default period of GatewayStats / WorkerStats reports, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** Default first reconnect delay after a lost or failed register link, in milliseconds (jittered). */
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 200;
 /** Default cap of the exponential reconnect delay, in milliseconds (jittered). */
@@ -40,6 +40,8 @@ export interface RegisterServerOptions {
   /** Heartbeat on every link; a gateway whose link stops answering is removed within `timeoutMs`. */
   link?: LinkTimingOptions;
   maxConnections?: number;
+  /** Connections still in the handshake, in total and per remote address (0 = no limit). */
+  preAuth?: { maxConnections?: number; maxPerAddress?: number };
   /** Cluster name stated in the handshake; peers of another cluster are refused. */
   cluster?: string | undefined;
 }
@@ -77,6 +79,7 @@ export interface ResolvedRegisterServerOptions {
   readonly handshakeTimeoutMs: number;
   readonly link: ResolvedLinkTiming;
   readonly maxConnections: number;
+  readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly cluster: string | undefined;
 }
 
@@ -118,6 +121,12 @@ function positiveMs(value: number | undefined, fallback: number, key: string, al
   return v;
 }
 
+function nonNegativeInt(value: number | undefined, fallback: number, key: string): number {
+  const v = value ?? fallback;
+  check(Number.isSafeInteger(v) && v >= 0, key, `must be a non-negative integer (0 = no limit), got ${v}`);
+  return v;
+}
+
 function nodeIdOf(nodeId: unknown): string {
   check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
   return nodeId as string;
@@ -153,6 +162,10 @@ export function resolveRegisterServerOptions(options: RegisterServerOptions): Re
     handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
     link: linkTiming(options.link),
     maxConnections,
+    preAuth: {
+      maxTotal: nonNegativeInt(options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS, 'preAuth.maxConnections'),
+      maxPerAddress: nonNegativeInt(options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS, 'preAuth.maxPerAddress'),
+    },
     cluster: clusterOf(options.cluster),
   };
 }

@@ -3,7 +3,7 @@ import {
   encodeMessage, ErrorCode, Op, opName, ProtocolError, WireErrorCode,
   type ClusterStatus, type Message, type MessageOf, type PeerRole,
 } from '@gateworker/protocol';
-import { acceptLink, formatHostPort, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
+import { acceptLink, formatHostPort, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
 import { resolveRegisterServerOptions, type RegisterServerOptions, type ResolvedRegisterServerOptions } from './options.js';
 import { Registry } from './registry.js';
@@ -27,6 +27,9 @@ interface InboundHandler<O extends InboundOp> {
 }
 
 type HandlerTable = { [O in InboundOp]: InboundHandler<O> };
+
+/** At most one "too many in the handshake" line per this many milliseconds. */
+const PREAUTH_LOG_INTERVAL_MS = 10_000;
 
 type State = 'new' | 'starting' | 'listening' | 'closed';
 
@@ -52,6 +55,11 @@ export class RegisterServer {
   private readonly peers = new Set<Peer>();
   /** Sockets still in the handshake: destroyed on close. */
   private readonly handshaking = new Set<Socket>();
+  /** Limits connections still in the handshake (in total and per address): strangers cost almost nothing. */
+  private readonly preAuth: PreAuthLimiter;
+  /** Connections dropped at accept by the pre-auth limits (logged at most once per interval). */
+  preAuthRefused = 0;
+  private preAuthLoggedAt = 0;
   private server: Server | null = null;
   private state: State = 'new';
   private starting: Promise<{ host: string; port: number }> | null = null;
@@ -63,6 +71,7 @@ export class RegisterServer {
   constructor(options: RegisterServerOptions) {
     this.options = resolveRegisterServerOptions(options);
     this.log = this.options.logger;
+    this.preAuth = new PreAuthLimiter(this.options.preAuth);
     this.handlers = {
       [Op.Announce]: { roles: ['gateway'], handle: (peer, m) => this.onAnnounce(peer, m) },
       [Op.GatewayStats]: { roles: ['gateway'], handle: (peer, m) => this.onGatewayStats(peer, m) },
@@ -152,7 +161,13 @@ export class RegisterServer {
       socket.destroy();
       return;
     }
-    const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    const address = socket.remoteAddress ?? '?';
+    const remote = formatHostPort(address, socket.remotePort ?? 0);
+    if (!this.preAuth.admit(address)) {
+      socket.destroy();
+      this.refusedPreAuth(remote);
+      return;
+    }
     this.handshaking.add(socket);
     const { secret, nodeId, handshakeTimeoutMs, link, cluster } = this.options;
     acceptLink(socket, {
@@ -161,15 +176,28 @@ export class RegisterServer {
     }).then(
       (accepted) => {
         this.handshaking.delete(socket);
+        this.preAuth.release(address);
         if (this.state === 'closed') accepted.link.destroy();
         else this.addPeer(accepted, remote);
       },
       (err: unknown) => {
         this.handshaking.delete(socket);
+        this.preAuth.release(address);
         if (this.state === 'closed') return;
         const code = err instanceof ProtocolError ? err.code : (err as { code?: string }).code;
         this.log.warn({ remote, code, err: (err as Error).message }, `register refused a connection from ${remote}: ${describeError(err as Error)}`);
       },
+    );
+  }
+
+  private refusedPreAuth(remote: string): void {
+    this.preAuthRefused++;
+    const now = Date.now();
+    if (now - this.preAuthLoggedAt < PREAUTH_LOG_INTERVAL_MS) return;
+    this.preAuthLoggedAt = now;
+    this.log.warn(
+      { remote, handshaking: this.preAuth.count, refused: this.preAuthRefused, ...this.options.preAuth },
+      'register dropped a connection: too many connections still in the handshake',
     );
   }
 

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { clientIdFor, Op } from '@gateworker/protocol';
-import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg } from '@gateworker/protocol';
+import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { ClientContext, type ClientEnv } from './client.js';
 import type { Session } from './cluster-api-types.js';
@@ -22,7 +23,13 @@ const runners: Runners = {
   [Op.ClientConnect]: (d, c, s, e) => d.runConnect(c, s, e),
   [Op.ClientMessage]: (d, c, s, e) => d.runMessage(c, s, e),
   [Op.ClientClose]: (d, c, s, e) => d.runClose(c, s, e),
+  [Op.ClientPoison]: (d, c, s, e) => d.runPoison(c, s, e),
 };
+
+/** The digest a poisoned message is logged with (gateway and worker alike): sha256, first 16 hex characters. */
+export function poisonDigest(payload: Uint8Array): string {
+  return payload.length === 0 ? '' : createHash('sha256').update(payload).digest('hex').slice(0, 16);
+}
 
 /** WebSocket close code for a client the application refused. */
 const WS_POLICY_VIOLATION = 1008;
@@ -190,6 +197,16 @@ export class Dispatcher implements LocalClients {
     }
     stats.duration.observe((nowMs() - started) / 1000);
     this.complete(c, source, event.seq, true);
+  }
+
+  /** @internal A quarantined event: the handler's onPoison, never the original callback. */
+  runPoison(c: ClientContext, source: LinkSession, event: ClientPoisonMsg): void {
+    const fn = this.handler.onPoison;
+    const message = event.event === 'message' ? (event.binary ? event.payload : event.payload.toString('utf8')) : null;
+    const info = { event: event.event, deliveries: event.deliveries, digest: poisonDigest(event.payload) };
+    this.logger.warn({ clientId: c.id, ...info }, 'poison event quarantined by the gateway');
+    if (fn === undefined) return this.complete(c, source, event.seq, false);
+    this.step(c, 'onPoison', () => fn.call(this.handler, c, message, info), false, (_v, _f, isAsync) => this.finishStep(c, source, event.seq, isAsync));
   }
 
   /** @internal */

@@ -62,6 +62,24 @@ export interface Handler<S extends object = Session> {
   onClose?(client: Client<S>): Awaitable<void>;
   /** Before a drained worker exits. */
   onWorkerStop?(worker: WorkerContext<S>): Awaitable<void>;
+  /**
+   * An event of this client ended its worker (exit, crash, OOM, kill) `info.deliveries` times
+   * (worker.maxDeliveries): it is quarantined, never handled again, and given here instead.
+   * `message` is the client message (string or Buffer) for a poisoned message event, null for a
+   * poisoned connect or close. Called at most once per poisoned event; if it ends this worker
+   * too, the notification is dropped (counted by the gateway), never redelivered.
+   */
+  onPoison?(client: Client<S>, message: string | Buffer | null, info: PoisonInfo): Awaitable<void>;
+}
+
+/** What `onPoison` learns about a quarantined event. */
+export interface PoisonInfo {
+  /** Which callback the event was for. */
+  readonly event: 'connect' | 'message' | 'close';
+  /** Worker deaths while the event was in flight. */
+  readonly deliveries: number;
+  /** sha256 of the message bytes, first 16 hex characters (as the gateway logs it); '' for connect/close. */
+  readonly digest: string;
 }
 
 /**
@@ -72,7 +90,7 @@ export function defineHandler<S extends object = Session>(handler: Handler<S>): 
   return handler;
 }
 
-export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop'] as const;
+export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onPoison'] as const;
 const KNOWN = new Set<string>(HANDLER_CALLBACKS);
 
 /** Checks that `value` is a handler object; returns the problem, or null when it is one. */

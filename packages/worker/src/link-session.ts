@@ -1,10 +1,10 @@
-import { encodeAck, ErrorCode, FRAME_PREFIX_BYTES, isStreamOp, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
-import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
+import { encodeAckRanges, ErrorCode, FRAME_PREFIX_BYTES, isStreamOp, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
 import type { Link, Logger } from '@gateworker/protocol/node';
 import { AckTracker } from './ack-tracker.js';
 import type { CommandStream } from './command-stream.js';
 
-export type ClientEvent = ClientConnectMsg | ClientMessageMsg | ClientCloseMsg;
+export type ClientEvent = ClientConnectMsg | ClientMessageMsg | ClientCloseMsg | ClientPoisonMsg;
 
 /** What a link session reports upwards. */
 export interface LinkSessionHooks {
@@ -21,6 +21,7 @@ const receivers: Receivers = {
   [Op.ClientConnect]: (s, m) => s.receiveEvent(m),
   [Op.ClientMessage]: (s, m) => s.receiveEvent(m),
   [Op.ClientClose]: (s, m) => s.receiveEvent(m),
+  [Op.ClientPoison]: (s, m) => s.receiveEvent(m),
   [Op.QueryReply]: (s, m) => s.hooks.onQueryReply(s, m),
   [Op.DrainAck]: (s) => s.receiveDrainAck(),
   [Op.StreamAck]: (s, m) => s.onStreamAck(m.applied),
@@ -122,8 +123,13 @@ export class LinkSession {
   flushAck(): void {
     this.ackScheduled = false;
     if (!this.alive) return;
-    const seq = this.acks.takeAck();
-    if (seq !== null) this.send(encodeAck(seq));
+    const ranges = this.acks.takeRanges();
+    if (ranges !== null) this.send(encodeAckRanges(ranges));
+    // More than one frame's worth of ranges: the rest go on the next turn.
+    if (this.acks.ackDue && !this.ackScheduled) {
+      this.ackScheduled = true;
+      setImmediate(flushAck, this);
+    }
     this.checkSettled();
   }
 

@@ -20,7 +20,7 @@ export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
 export const DEFAULT_RECONNECT_MAX_MS = 5_000;
 /** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 5_000;
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
 export interface LinkTuning {
   /** Ping interval on gateway links, ms (0 disables heartbeats). */

@@ -34,8 +34,8 @@ export class DurationHistogram {
 }
 
 /** Handler callbacks measured per name. */
-export type CallbackName = 'onConnect' | 'onWebSocketConnect' | 'onMessage' | 'onClose';
-export const CALLBACK_NAMES: readonly CallbackName[] = ['onConnect', 'onWebSocketConnect', 'onMessage', 'onClose'];
+export type CallbackName = 'onConnect' | 'onWebSocketConnect' | 'onMessage' | 'onClose' | 'onPoison';
+export const CALLBACK_NAMES: readonly CallbackName[] = ['onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onPoison'];
 
 /** One callback's durations and failures (a throw or a rejection). */
 export class CallbackStats {
@@ -49,7 +49,7 @@ export interface CallbackSnapshot {
 }
 
 export function callbackStatsTable(): Record<CallbackName, CallbackStats> {
-  return { onConnect: new CallbackStats(), onWebSocketConnect: new CallbackStats(), onMessage: new CallbackStats(), onClose: new CallbackStats() };
+  return { onConnect: new CallbackStats(), onWebSocketConnect: new CallbackStats(), onMessage: new CallbackStats(), onClose: new CallbackStats(), onPoison: new CallbackStats() };
 }
 
 export function snapshotCallbacks(table: Record<CallbackName, CallbackStats>): Record<CallbackName, CallbackSnapshot> {

@@ -61,9 +61,9 @@ export class FakeLink {
     return found as Extract<Message, { op: O }>;
   }
 
-  /** Waits for an Ack covering `seq`. */
+  /** Waits for an AckRanges covering `seq`. */
   acked(seq: number): Promise<void> {
-    return this.until(() => this.messages.some((m) => m.op === Op.Ack && m.seq >= seq), `Ack ${seq}`);
+    return this.until(() => this.messages.some((m) => ackCovers(m, seq)), `Ack ${seq}`);
   }
 
   connect(client: number, info: ConnectInfo, session: Uint8Array | null = null): number {
@@ -143,4 +143,11 @@ export class FakeGateway {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => (this.server === null ? resolve() : this.server.close(() => resolve())));
   }
+}
+
+/** True when `m` is an AckRanges whose ranges include `seq`. */
+export function ackCovers(m: Message, seq: number): boolean {
+  if (m.op !== Op.AckRanges) return false;
+  for (let i = 0; i + 1 < m.ranges.length; i += 2) if (seq >= (m.ranges[i] as number) && seq <= (m.ranges[i + 1] as number)) return true;
+  return false;
 }

@@ -17,6 +17,7 @@ export interface CommandContext {
   closeClient(client: Client, why: CloseReason, data: Buffer | null): void;
   /** Flow control, handled by the gateway's dispatcher. */
   ack(link: WorkerLink, seq: number): void;
+  ackRanges(link: WorkerLink, ranges: readonly number[]): void;
   workerReady(link: WorkerLink, workerId: string, pid: number): void;
   /** Command streams: the sender (re)opens its stream on this link. */
   streamResume(link: WorkerLink, sender: string, first: number): void;

@@ -16,6 +16,11 @@ export const ack: CommandHandler<typeof Op.Ack> = (m, from, ctx) => {
   ctx.ack(from, m.seq);
 };
 
+export const ackRanges: CommandHandler<typeof Op.AckRanges> = (m, from, ctx) => {
+  requireWorker(from, 'AckRanges');
+  ctx.ackRanges(from, m.ranges);
+};
+
 export const workerReady: CommandHandler<typeof Op.WorkerReady> = (m, from, ctx) => {
   requireWorker(from, 'WorkerReady');
   ctx.workerReady(from, m.workerId, m.pid);

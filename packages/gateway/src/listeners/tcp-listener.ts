@@ -87,6 +87,7 @@ export class TcpListener implements ClientTransport {
     }
     if (data !== null) socket.end(data);
     else socket.end();
+    if (why.deadlineMs !== undefined) setTimeout(() => socket.destroy(), why.deadlineMs).unref();
   }
 
   ping(_client: Client): void {

@@ -173,7 +173,10 @@ export class WsListener implements ClientTransport {
     if (ws === null) return;
     if (data !== null && client.socket.writable) client.socket.write(data);
     if (why.abort) ws.terminate();
-    else ws.close(why.code, why.reason);
+    else {
+      ws.close(why.code, why.reason);
+      if (why.deadlineMs !== undefined) setTimeout(() => ws.terminate(), why.deadlineMs).unref();
+    }
   }
 
   ping(client: Client): void {

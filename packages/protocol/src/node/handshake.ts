@@ -1,7 +1,8 @@
 import type { Socket } from 'node:net';
 import { formatAddress, parseAddress } from '../address.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
-import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, verifyAuth, verifyAuthOk } from '../handshake.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../frame.js';
+import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_MAX_FRAME_BYTES, verifyAuth, verifyAuthOk } from '../handshake.js';
 import type { AuthMsg, HelloMsg, Message, PeerRole, ServerRole } from '../messages.js';
 import { Op, opName } from '../opcodes.js';
 import { dial, Link, type LinkOptions } from './link.js';
@@ -48,6 +49,9 @@ export interface ConnectedLink {
   serverGatewayId: string | null;
 }
 
+/** After a refused handshake the socket is destroyed this long after the Error frame, in milliseconds. */
+const HANDSHAKE_FAIL_LINGER_MS = 1_000;
+
 /** Waits for the next message on a link during the handshake; fails on an Error frame, close or timeout. */
 function nextMessage(link: Link, deadline: number): Promise<Message> {
   return new Promise((resolve, reject) => {
@@ -89,7 +93,10 @@ function failAndThrow(link: Link, err: unknown): never {
  * returned promise rejects with a ProtocolError.
  */
 export async function acceptLink(socket: Socket, options: AcceptOptions): Promise<AcceptedLink> {
-  const link = new Link(socket, options);
+  // Until the peer is authenticated it may send one small frame (Auth): a larger announced
+  // length fails the handshake at once, before any of it is buffered.
+  const link = new Link(socket, { ...options, maxFrameBytes: Math.min(HANDSHAKE_MAX_FRAME_BYTES, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) });
+  link.unauthenticated = true;
   const deadline = performance.now() + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
   const hello = createHello(options.role, options.nodeId, { gatewayId: options.gatewayId, cluster: options.cluster });
   try {
@@ -97,8 +104,12 @@ export async function acceptLink(socket: Socket, options: AcceptOptions): Promis
     link.send(hello);
     const auth = expect(await pending, Op.Auth);
     link.send(verifyAuth(hello, auth, options.secret, options.allowedRoles));
+    link.setMaxFrameBytes(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    link.unauthenticated = false;
     return { link, peerRole: auth.role, peerNodeId: auth.nodeId };
   } catch (err) {
+    // The peer is told why, but a stranger that does not close its side cannot hold the socket.
+    setTimeout(() => link.destroy(), HANDSHAKE_FAIL_LINGER_MS).unref();
     failAndThrow(link, err);
   }
 }

@@ -5,3 +5,5 @@ export { acceptLink, connectLink, parseHostPort, formatHostPort } from './handsh
 export type { AcceptOptions, AcceptedLink, ConnectOptions, ConnectedLink } from './handshake.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { PreAuthLimiter, DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS } from './preauth.js';
+export type { PreAuthLimits } from './preauth.js';

@@ -80,6 +80,12 @@ export class Link {
   private held: Message[] = [];
   private closeNotified = false;
   private releaseScheduled = false;
+  /**
+   * Set by the accepting side of the handshake until the peer is authenticated: bad input then
+   * destroys the socket as soon as one Error frame is written (no graceful close a stranger could
+   * hold open, nothing more read).
+   */
+  unauthenticated = false;
 
   constructor(socket: Socket, options: LinkOptions = {}) {
     this.socket = socket;
@@ -134,6 +140,11 @@ export class Link {
 
   get isOpen(): boolean {
     return !this.isClosed && !this.socket.destroyed && this.socket.writable;
+  }
+
+  /** Changes the largest frame accepted from the peer (the handshake accepts only small ones). */
+  setMaxFrameBytes(bytes: number): void {
+    this.decoder.maxFrameBytes = bytes;
   }
 
   /** Bytes queued in user space for the peer. */
@@ -223,8 +234,20 @@ export class Link {
   }
 
   private failWith(err: unknown): void {
-    if (err instanceof ProtocolError) this.fail(err);
+    if (this.unauthenticated) this.refuse(err instanceof Error ? err : new Error(String(err)));
+    else if (err instanceof ProtocolError) this.fail(err);
     else this.destroy(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  /** Bad input before authentication: say why in one small frame, then destroy once it is written (no graceful close). */
+  private refuse(err: Error): void {
+    this.error ??= err;
+    this.stopPings();
+    if (err instanceof ProtocolError && err.wire !== undefined && this.isOpen) {
+      this.flush();
+      this.socket.end(encodeMessage({ op: Op.Error, code: err.wire, message: err.message }));
+    }
+    this.socket.destroySoon();
   }
 
   private scheduleRelease(): void {
