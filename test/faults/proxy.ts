@@ -16,6 +16,9 @@ export class TcpProxy {
   /** Bytes dropped while blackholed (for the test's report). */
   droppedBytes = 0;
   connections = 0;
+  /** Proxied connections that ended (closed by either side or reset here). */
+  closedConnections = 0;
+  private closeWaiters = new Set<() => void>();
 
   private constructor(private target: { host: string; port: number }) {
     this.server = createServer((client) => this.accept(client));
@@ -50,8 +53,25 @@ export class TcpProxy {
         a.resetAndDestroy();
         b.resetAndDestroy();
       }
-      this.pairs.clear();
     }
+  }
+
+  /** Resolves once more than `count` proxied connections have ended (a side gave the link up). */
+  closedMoreThan(count: number, timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (this.closedConnections <= count) return;
+        clearTimeout(timer);
+        this.closeWaiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.closeWaiters.delete(check);
+        reject(new Error(`no proxied connection ended within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.closeWaiters.add(check);
+      check();
+    });
   }
 
   async close(): Promise<void> {
@@ -76,7 +96,10 @@ export class TcpProxy {
         else this.droppedBytes += chunk.length;
       });
       from.on('close', () => {
-        this.pairs.delete(pair);
+        if (this.pairs.delete(pair)) {
+          this.closedConnections++;
+          for (const w of [...this.closeWaiters]) w();
+        }
         to.destroy();
       });
     };

@@ -5,7 +5,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { nodeIdOf } from '../roles/run.js';
 import { registersOf } from '../roles/options.js';
 import { runDirFor, sendControl } from '../supervisor/control.js';
-import { formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
+import { formatRegisterStatus, formatTree, sharedAddresses, totalsOf } from './status-format.js';
 
 /**
  * `status` gives up finding a cluster this long after the process started, in ms (node's own
@@ -44,7 +44,9 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
   const { config } = loaded;
   const registers = registersOf(config, config.worker !== undefined ? 'worker' : 'gateway');
   if (registers.length === 0) return null;
-  const client = new RegisterClient({ registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status` });
+  const client = new RegisterClient({
+    registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status`, cluster: config.cluster,
+  });
   const started = performance.now();
   client.start();
   try {
@@ -59,7 +61,9 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
 
 function render(found: Found, json: boolean): string {
   if (json) {
-    const body = found.source === 'supervisor' ? treeJson(found.tree) : { source: found.source, ...found.status };
+    const body = found.source === 'supervisor'
+      ? treeJson(found.tree)
+      : { source: found.source, ...found.status, sharedAddresses: sharedAddresses(found.status.gateways) };
     return JSON.stringify(body, null, 2) + '\n';
   }
   return found.source === 'supervisor' ? formatTree(found.tree) : formatRegisterStatus(found.status);

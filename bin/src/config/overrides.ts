@@ -42,6 +42,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'worker.commandBuffer.maxBytes': 'string',
+  'worker.commandBuffer.maxAge': 'string',
   'worker.maxDeliveries': 'int',
   'worker.poisonPolicy': 'string',
   'admin.listen': 'string',
