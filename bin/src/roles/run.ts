@@ -165,6 +165,7 @@ function newWorker(config: Config, index: number, handler: Awaited<ReturnType<ty
     link: linkTiming(config),
     cluster: config.cluster,
     commandBuffer: { maxBytes: w.commandBuffer.maxBytes, maxAgeMs: w.commandBuffer.maxAge },
+    config: config.app,
     logger,
   });
 }
