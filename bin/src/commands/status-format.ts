@@ -27,7 +27,7 @@ function sumWhere(counters: Record<string, number>, test: (key: string) => boole
   return n;
 }
 
-/** The per-gateway counters status shows; "dropped" and "poison" sum every counter so named (later work adds some). */
+/** The per-gateway counters status shows; "dropped" sums every counter named …Dropped…/…Drops (later work may add some). */
 export interface GatewayCounterView {
   clients: number;
   uids: number;
@@ -57,7 +57,7 @@ export function gatewayView(p: ProcessSnapshot): GatewayCounterView | null {
     refused: c['clientsRejected'] ?? 0,
     redelivered: c['redeliveredEvents'] ?? 0,
     heartbeatTimeouts: c['heartbeatTimeouts'] ?? 0,
-    poison: sumWhere(c, (k) => /poison/i.test(k)),
+    poison: c['poisonEvents'] ?? 0,
   };
 }
 
