@@ -131,6 +131,7 @@ export function formatTree(tree: TreeSnapshot): string {
   ];
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
   const bus = busTable(tree);
+  const links = linksTable(tree);
   return [
     `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
     '',
@@ -139,7 +140,19 @@ export function formatTree(tree: TreeSnapshot): string {
     gatewayRows.length === 0 ? 'no gateways' : table(gateways),
     '',
     ...(bus === null ? [] : [bus, '']),
+    ...(links === null ? [] : [links, '']),
   ].join('\n');
+}
+
+/** One row per worker link of each gateway: the events the gateway holds for it, unacknowledged (per-event acks: the real number). */
+function linksTable(tree: TreeSnapshot): string | null {
+  const rows = tree.processes.flatMap((p) =>
+    (p.gateway?.links ?? [])
+      .filter((l) => l.role === 'worker')
+      .map((l) => [`gateway ${p.index}`, l.id, l.workerId ?? '-', l.state, l.unacked, mib(l.unackedBytes ?? 0)]),
+  );
+  if (rows.length === 0) return null;
+  return table([['LINK', 'ID', 'WORKER', 'STATE', 'UNACKED', 'UNACKED-BYTES'], ...rows]);
 }
 
 /** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */
