@@ -21,6 +21,7 @@ function yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, e
   return [
     `secret: bench-secret-${process.pid}`,
     `logLevel: ${logLevel}`,
+    ...(ports.admin !== undefined ? [`admin:`, `  listen: 127.0.0.1:${ports.admin}`] : []),
     `register:`,
     `  listen: 127.0.0.1:${ports.register}`,
     `gateway:`,
@@ -77,11 +78,13 @@ export async function startCluster({
   extraTop = [],
   readyTimeoutMs = 60_000,
   nodeOptions = '',
+  admin = false,
 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'gateworker-bench-'));
   // register, ws, tcp, then `gateways` internal ports (process k uses internal + k)
-  const base = await freePortRange(3 + gateways);
-  const ports = { register: base, ws: base + 1, tcp: base + 2, internal: base + 3 };
+  // (and the admin endpoint after them, when asked for)
+  const base = await freePortRange(3 + gateways + (admin ? 1 : 0));
+  const ports = { register: base, ws: base + 1, tcp: base + 2, internal: base + 3, ...(admin && { admin: base + 3 + gateways }) };
   const config = join(dir, 'gateworker.yaml');
   writeFileSync(config, yamlOf({ ports, gateways, workers, logLevel, heartbeat, extraGateway, extraWorker, extraTop }));
   writeHandler(join(dir, 'handler.js'), version);
@@ -156,7 +159,7 @@ export async function startCluster({
     ports,
     /** The internal secret of this cluster (GatewayClient needs it). */
     secret: `bench-secret-${process.pid}`,
-    urls: { ws: `ws://127.0.0.1:${ports.ws}/ws`, tcp: `tcp://127.0.0.1:${ports.tcp}` },
+    urls: { ws: `ws://127.0.0.1:${ports.ws}/ws`, tcp: `tcp://127.0.0.1:${ports.tcp}`, ...(admin && { admin: `http://127.0.0.1:${ports.admin}/` }) },
     children,
     gatewayPids: children.filter((c) => c.role === 'gateway').map((c) => c.pid),
     workerPids: children.filter((c) => c.role === 'worker').map((c) => c.pid),

@@ -12,9 +12,10 @@ import * as connections from './scenarios/connections.js';
 import * as echo from './scenarios/echo.js';
 import * as fanout from './scenarios/fanout.js';
 import * as ingest from './scenarios/ingest.js';
+import * as metrics from './scenarios/metrics.js';
 import * as reload from './scenarios/reload.js';
 
-const SCENARIOS = { codec, connections, echo, fanout, ingest, 'reload-under-load': reload, bus };
+const SCENARIOS = { codec, connections, echo, fanout, ingest, 'reload-under-load': reload, bus, 'metrics-overhead': metrics };
 const LIMIT_S = { tiny: 90, small: 600, full: 3600 };
 
 function usage() {

@@ -16,7 +16,7 @@ export const sizes = {
 
 const cpu = (pids) => pids.reduce((n, p) => n + (cpuMsOf(p) ?? 0), 0);
 
-async function measure(lg, url, o, pids) {
+export async function measure(lg, url, o, pids) {
   const c = await lg.connect({ count: o.conns, url, kind: o.client });
   if (c.failed > 0) throw new Error(`echo: ${c.failed} of ${o.conns} connections failed: ${JSON.stringify(c.failures)}`);
   const c0 = cpu(pids);

@@ -1,4 +1,6 @@
+import { RelayedDirectory } from '@gateworker/discovery';
 import { createLogger } from './logging.js';
+import { relayedDiscovery } from './roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from './roles/run.js';
 import { ChildAdmin } from './admin/child-admin.js';
 import { LocalProcess } from './admin/local.js';
@@ -71,10 +73,24 @@ async function main(): Promise<void> {
     forward: (signal) => send({ type: 'signal', signal }),
     onStop: (signal) => void stop(signal),
   });
+  // With `discovery:` the supervisor holds the machine's one etcd / ZooKeeper session: records
+  // go to it, the gateway list comes from it.
+  const relayed = spec.config.discovery === undefined ? null : new RelayedDirectory(logger);
+  const discovery =
+    relayed === null
+      ? null
+      : relayedDiscovery(
+          {
+            publish: (info) => send({ type: 'discovery-publish', info }),
+            unpublish: (gatewayId) => send({ type: 'discovery-unpublish', gatewayId }),
+          },
+          relayed,
+        );
   const local = new LocalProcess(spec.role, spec.index);
   const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
+    else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
     else if (m.type === 'request') {
       admin.answer(m).then(
         (result) => send({ type: 'reply', id: m.id, result }),
@@ -82,15 +98,17 @@ async function main(): Promise<void> {
       );
     }
   });
+  if (relayed !== null) send({ type: 'discovery-subscribe' });
   process.on('disconnect', () => void stop('supervisor gone'));
 
   try {
     if (spec.role === 'register') handle = await runRegister(spec.config, logger);
-    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger);
-    else handle = await runWorker(spec.config, spec.index, logger);
+    else if (spec.role === 'gateway') handle = await runGateway(spec.config, spec.index, logger, discovery);
+    else handle = await runWorker(spec.config, spec.index, logger, discovery);
   } catch (err) {
     const e = err as Error & { code?: string };
-    logger.error({ err }, `failed to start: ${e.message}`);
+    // The message already carries the cause's text; pino's err serializer would append it again.
+    logger.error({ code: e.code, stack: e.stack }, `failed to start: ${e.message}`);
     send({ type: 'failed', error: e.message, code: typeof e.code === 'string' ? e.code : null });
     process.exit(1);
   }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError } from './config/errors.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from './config/load.js';
-import { OVERRIDABLE_KEYS, parseOverrideValue, type Override } from './config/overrides.js';
+import { kindOf, overridableKeyList, parseOverrideValue, type Override } from './config/overrides.js';
 
 // Commands load their modules when run: `status` and `stop` start fast, without the roles' code.
 const runStart: typeof import('./commands/start.js').runStart = async (...a) => (await import('./commands/start.js')).runStart(...a);
@@ -32,7 +32,7 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster' },
+  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
@@ -62,8 +62,8 @@ function flagOverrides(options: CommonOptions, command: string): Override[] {
   for (const pair of options.set ?? []) {
     const eq = pair.indexOf('=');
     const key = eq < 0 ? pair : pair.slice(0, eq);
-    if (eq < 0 || !(key in OVERRIDABLE_KEYS)) {
-      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${Object.keys(OVERRIDABLE_KEYS).join(', ')}`);
+    if (eq < 0 || kindOf(key) === undefined) {
+      throw new ConfigError(key, `flag --set ${pair}: expected key=value with key one of ${overridableKeyList()}`);
     }
     out.push({ key, value: parseOverrideValue(key, pair.slice(eq + 1), `flag --set ${key}`), source: `flag --set ${key}` });
   }
@@ -79,7 +79,9 @@ export function sourcesFor(command: string, options: CommonOptions): LoadOptions
   let file: string | null = options.config ?? null;
   if (file === null && existsSync(resolve(DEFAULT_CONFIG_FILE))) file = DEFAULT_CONFIG_FILE;
   const base = command in ROLE_FLAGS && command !== 'common' ? { [command]: {} } : undefined;
-  return { file, flags, ...(base !== undefined && { base }) };
+  // `reload` leaves the handler check to the running supervisor, which re-reads the config itself.
+  const checkHandler = command === 'start' || command === 'worker';
+  return { file, flags, checkHandler, ...(base !== undefined && { base }) };
 }
 
 export function configFor(command: string, options: CommonOptions): LoadedConfig {
@@ -92,7 +94,9 @@ function withCommon(cmd: Command): Command {
     .option('--secret <secret>', 'shared secret for internal links (visible to other users in ps: prefer --secret-file)')
     .option('--secret-file <path>', 'file holding the shared secret (trailing newline ignored)')
     .option('--node-id <id>', 'node name in logs and status (default: host name)')
-    .option('--cluster <name>', 'cluster name; peers of another cluster are refused')
+    .option('--cluster <name>', 'cluster name; peers of another cluster are refused; part of discovery keys')
+    .option('--etcd <endpoints>', 'discover gateways on etcd instead of a register (comma-separated URLs)')
+    .option('--zookeeper <servers>', 'discover gateways on ZooKeeper instead of a register (host:port,...)')
     .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']))
     .option('--set <key=value...>', 'set any config key, e.g. --set gateway.routing=least-busy');
 }
@@ -105,7 +109,7 @@ export function buildProgram(): Command {
     .exitOverride();
 
   withCommon(program.command('start').description('run every role the config names, supervised, in the foreground')).action(
-    async (o: CommonOptions) => runStart(configFor('start', o)),
+    async (o: CommonOptions) => runStart(configFor('start', o), () => configFor('start', o)),
   );
   withCommon(program.command('register').description('run one register'))
     .option('--listen <host:port>', 'address to listen on')
@@ -125,7 +129,7 @@ export function buildProgram(): Command {
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register)'))
+  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'))
     .option('--json', 'print JSON (everything shown, and more)')
     .option('--watch', 'refresh every second, in place')
     .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));

@@ -201,3 +201,36 @@ describe('loadConfig', () => {
     expect(loadConfig({ file: file('register: {}\n'), env: { GATEWORKER_ADMIN_LISTEN: '127.0.0.1:0' } }).config.admin?.listen).toBe('127.0.0.1:0');
   });
 });
+
+describe('discovery keys', () => {
+  const GATEWAY = `gateway:\n  listen: [{ url: "ws://127.0.0.1:7272/" }]\n`;
+
+  it('reads an etcd backend with defaults, and a cluster name', () => {
+    const { config } = loadConfig({ file: file(`cluster: prod\ndiscovery:\n  etcd: { endpoints: [http://127.0.0.1:2379], ttl: 5s }\n${GATEWAY}`), env: {} });
+    expect(config.cluster).toBe('prod');
+    expect(config.discovery?.etcd).toEqual({ endpoints: ['http://127.0.0.1:2379'], prefix: '/gateworker', ttl: 5_000 });
+  });
+
+  it('reads a ZooKeeper backend; env and flags set the same keys', () => {
+    const { config } = loadConfig({
+      file: file(`discovery:\n  zookeeper: { servers: "10.0.0.1:2181,10.0.0.2:2181" }\n${GATEWAY}`),
+      env: { [envNameOf('discovery.zookeeper.sessionTimeout')]: '4s', GATEWORKER_CLUSTER: 'blue' },
+    });
+    expect(config.discovery?.zookeeper).toEqual({ servers: '10.0.0.1:2181,10.0.0.2:2181', path: '/gateworker', sessionTimeout: 4_000 });
+    expect(config.cluster).toBe('blue');
+  });
+
+  it('rejects two backends, a register next to discovery, and bad values, naming the key', () => {
+    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1] }\n  zookeeper: { servers: "a:2" }\n${GATEWAY}`), env: {} })).message).toMatch(/discovery: name exactly one backend/);
+    expect(failure(() => loadConfig({ file: file(`register: {}\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key).toBe('register');
+    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [127.0.0.1:2379] }\n${GATEWAY}`), env: {} })).key).toBe('discovery.etcd.endpoints[0]');
+    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1], ttl: 500ms }\n${GATEWAY}`), env: {} })).key).toBe('discovery.etcd.ttl');
+    expect(failure(() => loadConfig({ file: file(`cluster: "a b"\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key).toBe('cluster');
+  });
+
+  it('without a file, discovery from flags replaces the built-in register', () => {
+    const { config } = loadConfig({ file: null, env: {}, flags: [{ key: 'discovery.etcd.endpoints', value: ['http://127.0.0.1:2379'], source: 'flag --etcd' }] });
+    expect(config.register).toBeUndefined();
+    expect(config.discovery?.etcd?.endpoints).toEqual(['http://127.0.0.1:2379']);
+  });
+});

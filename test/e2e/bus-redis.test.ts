@@ -113,6 +113,10 @@ describe('Redis bus, two gateway processes', () => {
       return sum('not_json') === 2 && sum('unknown_op') === 2 && sum('invalid') === 4 && sum('too_large') === 2 ? b : null;
     }, 15_000);
     expect(bus.map((b) => [b.bridge, b.state])).toEqual([['redis', 'ready'], ['redis', 'ready']]);
+    // The text form: a BUS table with one row per gateway process's bridge.
+    const text = await cluster.cli(['status']);
+    expect(text.stdout).toMatch(/^BUS\s+BRIDGE\s+STATE\s+CONNECTS\s+RECEIVED\s+APPLIED\s+DELIVERIES\s+REJECTED$/m);
+    expect(text.stdout.match(/^gateway \d\s+redis\s+ready\s+1\s+\d+\s+\d+\s+\d+\s+5$/gm)).toHaveLength(2);
     // The same counts on /metrics, per reason, summed over the two gateway processes.
     const series = await scrape(await adminUrlOf(cluster));
     expect(sum(series, 'gateworker_bus_rejected_total', { role: 'gateway', bridge: 'redis', reason: 'not_json' })).toBe(2);

@@ -75,34 +75,3 @@ describe('gateworker CLI', () => {
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
   });
 });
-
-describe('the front door: `npx gateworker start` with no config', () => {
-  it('serves the echo default on ws://127.0.0.1:7272/ and stops on SIGTERM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'gw-default-'));
-    const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
-    const p = spawn(process.execPath, [CLI, 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
-    const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "cluster ready" within 20 s:\n${out}`)), 20_000);
-      p.stdout.setEncoding('utf8').on('data', (c: string) => {
-        out += c;
-        if (out.includes('cluster ready')) (clearTimeout(timer), resolve());
-      });
-      void exited.then((code) => (clearTimeout(timer), reject(new Error(`gateworker start exited (${code}):\n${out}`))));
-    });
-    try {
-      await ready;
-      expect(out).toContain('ws://127.0.0.1:7272/');
-      const ws = await connectWs('ws://127.0.0.1:7272/');
-      ws.send('hello');
-      expect(await ws.next()).toBe('hello');
-      await ws.close();
-      p.kill('SIGTERM');
-      expect(await exited).toBe(0);
-    } finally {
-      p.kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }, 40_000);
-});

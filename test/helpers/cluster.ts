@@ -66,6 +66,9 @@ export interface ClusterOptions {
   /** Extra top-level config sections, e.g. { admin: { listen: '127.0.0.1:0' } }. */
   sections?: Record<string, unknown>;
   logLevel?: string;
+  /** A `discovery:` section (etcd / ZooKeeper) instead of the register; `cluster` names the cluster. */
+  discovery?: Record<string, unknown>;
+  cluster?: string;
   /** Extra environment of `gateworker start` and of `cli()` (applied after GATEWORKER_* are cleared). */
   env?: Record<string, string>;
   /** Set GATEWORKER_RUN_DIR to the temp dir (default true); false: the default run directory. */
@@ -107,7 +110,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const config = {
     ...(options.secretInFile === true ? { secretFile: './secret' } : { secret }),
     logLevel: options.logLevel ?? 'info',
-    register: { listen: `127.0.0.1:${registerPort}` },
+    ...(options.cluster !== undefined && { cluster: options.cluster }),
+    ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: `127.0.0.1:${registerPort}` } }),
     gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
     worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
     ...options.sections,

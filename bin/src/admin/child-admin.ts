@@ -12,7 +12,7 @@ export class ChildAdmin {
 
   constructor(
     private readonly local: LocalProcess,
-    private readonly metricsEnabled: boolean,
+    metricsEnabled: boolean,
   ) {
     if (metricsEnabled) this.metrics = new ProcessMetrics(() => local.snapshot(), { role: local.role, index: local.index });
   }
@@ -21,6 +21,9 @@ export class ChildAdmin {
     this.local.restarts = request.restarts;
     if (request.what === 'snapshot') return this.local.snapshot();
     if (request.what === 'lookup') return this.local.lookup(request.query ?? '');
-    return this.metricsEnabled && this.metrics !== null ? this.metrics.json() : [];
+    // Metrics carry the readiness too, so a scrape is one request per child.
+    if (this.metrics === null) return { readiness: this.local.snapshot().readiness, metrics: [] };
+    const metrics = await this.metrics.json();
+    return { readiness: this.metrics.lastSnapshot?.readiness, metrics };
   }
 }

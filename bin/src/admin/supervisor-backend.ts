@@ -57,16 +57,15 @@ export class SupervisorBackend implements AdminBackend {
 
   async metrics(): Promise<string> {
     if (this.own === null) throw new Error('metrics are off (no admin section in the config)');
-    const [snapshots, metrics] = await Promise.all([
-      this.supervisor.gather('snapshot', this.answerTimeoutMs),
-      this.supervisor.gather('metrics', this.answerTimeoutMs),
-    ]);
-    const processes = snapshots.filter((a) => a.result !== undefined).map((a) => a.result as ProcessSnapshot);
-    this.lastReadiness = treeReadiness(processes, silentOf(snapshots));
+    const answers = await this.supervisor.gather('metrics', this.answerTimeoutMs);
+    const metrics = answers.map((a) => ({ ...a, reply: a.result as ChildMetrics | undefined }));
+    const readiness = metrics.flatMap((m) => (m.reply?.readiness === undefined ? [] : [m.reply.readiness]));
+    const silent = silentOf(answers);
+    this.lastReadiness = { ready: silent.length === 0 && readiness.every((r) => r.ready), missing: [...silent.map((s) => `${s.role} ${s.index}: ${s.why}`), ...readiness.flatMap((r) => r.missing)] };
     const parts: MetricJson[][] = [await this.own.json()];
-    for (const m of metrics) if (Array.isArray(m.result)) parts.push(m.result as MetricJson[]);
+    for (const m of metrics) if (m.reply !== undefined) parts.push(m.reply.metrics);
     // Positions that gave nothing still show, as gateworker_up 0.
-    const down = metrics.filter((m) => !Array.isArray(m.result));
+    const down = metrics.filter((m) => m.reply === undefined);
     if (down.length > 0) {
       parts.push([{
         name: 'gateworker_up', help: 'The process answered this scrape (1); the supervisor reports 0 for a position with no process or no answer',
@@ -80,6 +79,12 @@ export class SupervisorBackend implements AdminBackend {
     const answers = await this.supervisor.gather('lookup', this.answerTimeoutMs, query);
     return answers.flatMap((a) => (Array.isArray(a.result) ? (a.result as ClientDescription[]) : []));
   }
+}
+
+/** A child's answer to a metrics request. */
+interface ChildMetrics {
+  readiness?: Readiness;
+  metrics: MetricJson[];
 }
 
 function silentOf(answers: GatherResult[]): TreeSnapshot['silent'] {

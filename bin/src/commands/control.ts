@@ -8,6 +8,11 @@ const STOP_WAIT_MS = 5 * 60_000;
 export async function runReload(loaded: LoadedConfig): Promise<void> {
   const reply = await sendControl(runDirFor(loaded.file), { cmd: 'reload' }, RELOAD_WAIT_MS);
   (reply.ok ? process.stdout : process.stderr).write(`gateworker: ${reply.message}\n`);
+  const notApplied = (reply.data as { notApplied?: unknown } | undefined)?.notApplied;
+  if (Array.isArray(notApplied) && notApplied.length > 0) {
+    // Still a successful reload (exit 0): what could be applied was; the rest needs a restart.
+    process.stderr.write(`gateworker: warning: not applied by reload (restart the cluster to apply): ${notApplied.join(', ')}\n`);
+  }
   if (!reply.ok) process.exitCode = 1;
 }
 

@@ -1,5 +1,6 @@
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
+import { standaloneDiscovery } from '../roles/discovery.js';
 import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { LocalBackend } from '../admin/local-backend.js';
@@ -35,8 +36,8 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', loaded: L
   });
   try {
     if (role === 'register') handle = await runRegister(config, logger);
-    else if (role === 'gateway') handle = await runGateway(config, index, logger);
-    else handle = await runWorker(config, index, logger);
+    else if (role === 'gateway') handle = await runGateway(config, index, logger, standaloneDiscovery(config, logger));
+    else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
   } catch (err) {
     clearInterval(keepAlive);
     admin?.drain();

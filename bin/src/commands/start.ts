@@ -3,14 +3,18 @@ import { createLogger } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl, type ControlServer } from '../supervisor/control.js';
-import { Supervisor } from '../supervisor/supervisor.js';
+import { ConfigError } from '../config/errors.js';
+import { Supervisor, type ReloadResult } from '../supervisor/supervisor.js';
 import { serveAdmin } from '../admin/serve.js';
 import type { AdminServer } from '../admin/server.js';
 import { SupervisorBackend } from '../admin/supervisor-backend.js';
 import { setTitle, supervisorTitle } from '../title.js';
 
-/** `gateworker start`: supervise every role of the config in the foreground. */
-export async function runStart(loaded: LoadedConfig): Promise<void> {
+/**
+ * `gateworker start`: supervise every role of the config in the foreground. `reread` loads the
+ * config again from the same sources (file, env, flags) for `reload` and SIGHUP.
+ */
+export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig = () => loaded): Promise<void> {
   const { config } = loaded;
   setTitle(supervisorTitle(loaded.file));
   // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
@@ -36,11 +40,23 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
     })();
     return stopping;
   };
+  // Reload = re-read the config and apply it; a config that no longer loads changes nothing.
+  const reload = async (): Promise<ReloadResult> => {
+    let next: LoadedConfig;
+    try {
+      next = reread();
+    } catch (err) {
+      const message = `reload failed: ${err instanceof ConfigError ? 'bad config: ' : ''}${(err as Error).message}; nothing changed`;
+      logger.error({}, message);
+      return { ok: false, message, durationMs: 0, notApplied: [] };
+    }
+    return supervisor.applyConfig(next.config);
+  };
   const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
   control = await serveControl(runDir, {
     status: async () => ({ ok: true, message: 'status', data: await backend.tree() }),
     reload: async () => {
-      const result = await supervisor.reload();
+      const result = await reload();
       return { ok: result.ok, message: result.message, data: result };
     },
     stop: async () => {
@@ -52,7 +68,7 @@ export async function runStart(loaded: LoadedConfig): Promise<void> {
   installSignals(
     logger,
     (signal) => void stop(signal).then(() => process.exit(0)),
-    () => void supervisor.reload(),
+    () => void reload(),
   );
 
   logger.info({ config: loaded.file ?? 'built-in default', runDir }, 'starting');

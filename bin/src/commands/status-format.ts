@@ -1,3 +1,4 @@
+import type { ClusterView } from '@gateworker/discovery';
 import type { ClusterStatus } from '@gateworker/protocol';
 import type { ProcessSnapshot, TreeSnapshot } from '../admin/snapshot.js';
 
@@ -175,6 +176,22 @@ export function formatRegisterStatus(status: ClusterStatus): string {
     status.gateways.length === 0 ? 'no gateways' : table(gateways),
     '',
     status.workers.length === 0 ? 'no workers' : table(workers),
+    '',
+  ].join('\n');
+}
+
+/** The gateways as a discovery backend (etcd / ZooKeeper) lists them, every machine's; it keeps no worker records. */
+export function formatClusterView(view: ClusterView): string {
+  const gateways = [
+    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
+    ...view.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+  ];
+  return [
+    `cluster ${view.cluster} on ${view.backend} (stats as last published)`,
+    '',
+    view.gateways.length === 0 ? 'no gateways' : table(gateways),
+    '',
+    "workers: not listed by discovery backends (each gateway's WORKERS column counts its links)",
     '',
   ].join('\n');
 }

@@ -1,11 +1,13 @@
+import { readClusterView, type ClusterView } from '@gateworker/discovery';
 import type { ClusterStatus } from '@gateworker/protocol';
 import { RegisterClient } from '@gateworker/register';
 import type { TreeSnapshot } from '../admin/snapshot.js';
 import type { LoadedConfig } from '../config/load.js';
 import { nodeIdOf } from '../roles/run.js';
+import { discoveryOptionsOf } from '../roles/discovery.js';
 import { registersOf } from '../roles/options.js';
 import { runDirFor, sendControl } from '../supervisor/control.js';
-import { formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
+import { formatClusterView, formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
 
 /**
  * `status` gives up finding a cluster this long after the process started, in ms (node's own
@@ -19,7 +21,13 @@ export const STATUS_CONTROL_TIMEOUT_MS = 2_000;
 /** `--watch` refresh period, in ms. */
 export const STATUS_WATCH_INTERVAL_MS = 1_000;
 
-type Found = { source: 'supervisor'; tree: TreeSnapshot } | { source: 'register'; status: ClusterStatus };
+type Found =
+  | { source: 'supervisor'; tree: TreeSnapshot }
+  | { source: 'register'; status: ClusterStatus }
+  | { source: 'discovery'; view: ClusterView };
+
+/** Bound on reading the gateway list from etcd / ZooKeeper, in ms. */
+export const STATUS_DISCOVERY_TIMEOUT_MS = 5_000;
 
 export class NoClusterError extends Error {
   readonly code = 'GW_ERR_NO_CLUSTER';
@@ -27,6 +35,9 @@ export class NoClusterError extends Error {
 
 /** Through `start`'s control channel when one runs for this config, else the register the config names. */
 async function find(loaded: LoadedConfig): Promise<Found> {
+  // With discovery the backend holds the whole cluster (every machine's gateways): read it.
+  const discovery = discoveryOptionsOf(loaded.config);
+  if (discovery !== null) return { source: 'discovery', view: await readClusterView(discovery, STATUS_DISCOVERY_TIMEOUT_MS) };
   const runDir = runDirFor(loaded.file);
   try {
     const reply = await sendControl(runDir, { cmd: 'status' }, STATUS_CONTROL_TIMEOUT_MS);
@@ -58,6 +69,7 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
 }
 
 function render(found: Found, json: boolean): string {
+  if (found.source === 'discovery') return json ? JSON.stringify({ source: found.source, ...found.view }, null, 2) + '\n' : formatClusterView(found.view);
   if (json) {
     const body = found.source === 'supervisor' ? treeJson(found.tree) : { source: found.source, ...found.status };
     return JSON.stringify(body, null, 2) + '\n';

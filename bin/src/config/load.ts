@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './errors.js';
-import { envOverrides, setPath, type Override } from './overrides.js';
+import { handlerFileProblem } from './handler-file.js';
+import { applyOverride, envOverrides, type Override } from './overrides.js';
 import { configSchema, type Config } from './schema.js';
 import { checkSecretStrength, readSecretFile } from './secret.js';
 
@@ -65,7 +66,10 @@ function locate(source: Source, path: readonly PropertyKey[]): string {
     if (where !== null) return where;
   }
   const dotted = path.map(String).join('.');
-  const override = [...source.overrides].reverse().find((o) => dotted === o.key || dotted.startsWith(o.key + '.'));
+  const override = [...source.overrides].reverse().find((o) => {
+    const key = o.key.replace(/\[(\d+)\]/g, '.$1');
+    return dotted === key || dotted.startsWith(key + '.');
+  });
   if (override !== undefined) return override.source;
   if (source.doc === null || source.file === null) return 'built-in default';
   for (let n = path.length; n >= 0; n--) {
@@ -160,6 +164,8 @@ export interface LoadOptions {
   /** The config centre's document, applied last (it wins over flags). */
   centre?: CentreLayer | null;
   cwd?: string;
+  /** Check that worker.handler exists and parses (commands that run workers: start, worker, reload). */
+  checkHandler?: boolean;
 }
 
 export function loadConfig(options: LoadOptions): LoadedConfig {
@@ -176,7 +182,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     source.lines = read.lines;
   }
   source.overrides = [...envOverrides(options.env ?? process.env), ...(options.flags ?? [])];
-  for (const o of source.overrides) setPath(tree, o.key, o.value);
+  // Without a file, discovery from env or flags takes the built-in register's place.
+  if (file === null && source.overrides.some((o) => o.key.startsWith('discovery.'))) delete tree['register'];
+  for (const o of source.overrides) applyOverride(tree, o);
   if (options.centre != null) {
     source.centre = { ...parseYaml(options.centre.text, options.centre.origin), name: options.centre.origin };
     if ('config' in source.centre.tree) {
@@ -191,7 +199,18 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const baseDir = file === null ? cwd : dirname(file);
   // Relative paths in the file are relative to the file; from env or flags, to the working directory.
   const rel = (key: string, p: string) => (isAbsolute(p) ? p : resolve(source.overrides.some((o) => o.key === key) ? cwd : baseDir, p));
-  if (config.worker !== undefined) config.worker.handler = rel('worker.handler', config.worker.handler);
+  if (config.worker !== undefined) {
+    config.worker.handler = rel('worker.handler', config.worker.handler);
+    const problem = options.checkHandler === true ? handlerFileProblem(config.worker.handler) : null;
+    if (problem !== null) throw new ConfigError('worker.handler', `${locate(source, ['worker', 'handler'])}: worker.handler: ${problem}`);
+  }
+  const tls = config.discovery?.etcd?.tls;
+  if (tls !== undefined) {
+    for (const k of ['ca', 'cert', 'key'] as const) {
+      const value = tls[k];
+      if (value !== undefined) tls[k] = rel(`discovery.etcd.tls.${k}`, value);
+    }
+  }
   const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
   if (config.secretFile !== undefined) {
     if (tree['secret'] !== undefined) {
@@ -201,9 +220,9 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
     config.secret = readSecretFile(config.secretFile, locate(source, ['secretFile']));
   }
   checkSecretStrength(config, secretKey, locate(source, [secretKey]));
-  config.gateway?.listen.forEach((l) => {
-    if (l.cert !== undefined) l.cert = rel('gateway.listen', l.cert);
-    if (l.key !== undefined) l.key = rel('gateway.listen', l.key);
+  config.gateway?.listen.forEach((l, i) => {
+    if (l.cert !== undefined) l.cert = rel(`gateway.listen[${i}].cert`, l.cert);
+    if (l.key !== undefined) l.key = rel(`gateway.listen[${i}].key`, l.key);
   });
   return { config: deepFreeze(config), file, baseDir };
 }

@@ -148,10 +148,45 @@ export const centreSchema = z
     }
   });
 
+/** `discovery:` — etcd or ZooKeeper instead of the built-in register (at most one backend). */
+export const discoverySchema = z
+  .object({
+    etcd: z
+      .object({
+        endpoints: z.array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}\/?$/, 'expected http://host:port or https://host:port')).min(1),
+        prefix: z.string().regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute key prefix like /gateworker').default('/gateworker'),
+        ttl: duration.default(10_000),
+        username: z.string().min(1).optional(),
+        password: z.string().optional(),
+        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+      })
+      .strict()
+      .optional(),
+    zookeeper: z
+      .object({
+        servers: z.string().regex(/^[^,\s]+:\d{1,5}(,[^,\s]+:\d{1,5})*$/, 'expected host:port[,host:port...]'),
+        path: z.string().regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute path like /gateworker').default('/gateworker'),
+        sessionTimeout: duration.default(10_000),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    if ((d.etcd === undefined) === (d.zookeeper === undefined)) {
+      ctx.addIssue({ code: 'custom', path: [], message: 'name exactly one backend: etcd or zookeeper' });
+    }
+    if (d.etcd !== undefined && (d.etcd.username === undefined) !== (d.etcd.password === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['etcd', d.etcd.username === undefined ? 'username' : 'password'], message: 'username and password go together' });
+    }
+    if (d.etcd !== undefined && d.etcd.ttl < 1_000) ctx.addIssue({ code: 'custom', path: ['etcd', 'ttl'], message: 'at least 1s (etcd leases count whole seconds)' });
+  });
+
 export const configSchema = z
   .object({
     secret: z.string().default(''),
     secretFile: z.string().min(1).optional(),
+    discovery: discoverySchema.optional(),
     nodeId: z.string().min(1).max(200).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
@@ -205,7 +240,13 @@ export const configSchema = z
     if (c.register === undefined && c.gateway === undefined && c.worker === undefined) {
       ctx.addIssue({ code: 'custom', path: [], message: 'the config names no role: add a register, gateway or worker section' });
     }
-    if (c.gateway !== undefined && c.gateway.registers === undefined && c.register === undefined) {
+    if (c.discovery !== undefined) {
+      // Discovery replaces the register: naming both is a mistake worth stopping for.
+      if (c.register !== undefined) ctx.addIssue({ code: 'custom', path: ['register'], message: 'not used with discovery (etcd / ZooKeeper replace the register): remove one of them' });
+      if (c.gateway?.registers !== undefined) ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'not used with discovery: remove it' });
+      if (c.worker?.registers !== undefined) ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'not used with discovery: remove it' });
+    }
+    if (c.gateway !== undefined && c.gateway.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'required when the config has no register section' });
     }
     if (c.gateway !== undefined && c.gateway.advertise === undefined) {
@@ -218,7 +259,7 @@ export const configSchema = z
         });
       }
     }
-    if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined) {
+    if (c.worker !== undefined && c.worker.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'required when the config has no register section' });
     }
     if (c.admin !== undefined && c.admin.token === undefined) {

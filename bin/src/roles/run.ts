@@ -7,6 +7,7 @@ import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Sample } from '../admin/snapshot.js';
 import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
+import type { RoleDiscovery } from './discovery.js';
 import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { enableTypeScriptFor } from './typescript.js';
 
@@ -44,7 +45,8 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
 }
 
-export async function runGateway(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
+/** `discovery`: how this process publishes and reads the gateway list when the config has `discovery:` (null: registers). */
+export async function runGateway(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const g = config.gateway;
   if (g === undefined) throw new Error('the config has no gateway section');
   const internal = splitHostPort(g.internal);
@@ -65,6 +67,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     // Gateways count the deliveries (they see workers die): the worker section's keys, defaults without one.
     poison: { maxDeliveries: config.worker?.maxDeliveries ?? 2, policy: config.worker?.poisonPolicy ?? 'continue' },
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
+    ...(discovery !== null && { announcers: [discovery.announcer()] }),
     preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },
     logger,
   });
@@ -114,14 +117,14 @@ function refusedForGood(err: unknown): boolean {
  * retried forever (backoff with jitter, one warn line per 30 s); a gateway that cannot be linked
  * yet is retried by the worker itself. Fatal: a refusal retrying cannot fix, a failing onWorkerStart.
  */
-export async function runWorker(config: Config, index: number, logger: PinoLogger): Promise<RoleHandle> {
+export async function runWorker(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const w = config.worker;
   if (w === undefined) throw new Error('the config has no worker section');
   await enableTypeScriptFor(w.handler);
   const handler = await loadHandler(w.handler);
   let loggedAt = -Infinity;
   for (let attempt = 1; ; attempt++) {
-    const worker = newWorker(config, index, handler, logger);
+    const worker = newWorker(config, index, handler, logger, discovery);
     try {
       await worker.start();
       if (attempt > 1) logger.info({ attempts: attempt }, 'a register answers again: worker started');
@@ -129,12 +132,12 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
       if (codeOf(err) === 'GW_ERR_READY_TIMEOUT') {
         // Running and reconnecting: the missing gateways are linked as soon as they answer.
         logger.warn({ err: (err as Error).message }, 'worker running without a link to every listed gateway yet; it keeps reconnecting');
-      } else if (codeOf(err) === 'GW_ERR_REGISTER_NOT_READY' && !refusedForGood(err)) {
+      } else if ((codeOf(err) === 'GW_ERR_REGISTER_NOT_READY' && !refusedForGood(err)) || codeOf(err) === 'GW_ERR_DISCOVERY_UNAVAILABLE') {
         worker.destroy();
         const now = performance.now();
         if (now - loggedAt >= START_RETRY_LOG_MS) {
           loggedAt = now;
-          logger.warn({ attempt, err: (err as Error).message }, `no register answers yet (attempt ${attempt}); retrying`);
+          logger.warn({ attempt, err: (err as Error).message }, `no ${discovery === null ? 'register answers' : 'gateway list from discovery'} yet (attempt ${attempt}); retrying`);
         }
         const ceiling = Math.min(START_RETRY_MAX_MS, START_RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
         await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
@@ -148,11 +151,12 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
   }
 }
 
-function newWorker(config: Config, index: number, handler: Awaited<ReturnType<typeof loadHandler>>, logger: PinoLogger): BusinessWorker {
+function newWorker(config: Config, index: number, handler: Awaited<ReturnType<typeof loadHandler>>, logger: PinoLogger, discovery: RoleDiscovery | null): BusinessWorker {
   const w = config.worker as NonNullable<Config['worker']>;
   return new BusinessWorker({
     handler,
     registers: registersOf(config, 'worker'),
+    ...(discovery !== null && { directory: discovery.directory() }),
     secret: config.secret,
     nodeId: nodeIdOf(config),
     workerId: `${nodeIdOf(config)}/w${index}/${process.pid}`,

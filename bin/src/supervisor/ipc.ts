@@ -1,3 +1,4 @@
+import type { GatewayInfo } from '@gateworker/protocol';
 import type { Config } from '../config/schema.js';
 
 /**
@@ -25,13 +26,23 @@ export type ChildMessage =
   | { type: 'ready'; summary: string }
   | { type: 'failed'; error: string; code: string | null }
   | { type: 'signal'; signal: 'SIGTERM' }
-  | { type: 'reply'; id: number; result: unknown };
+  | { type: 'reply'; id: number; result: unknown }
+  // With `discovery:`: the child listens for the gateway list (answered with the current one), and
+  // a gateway child's record, published by the supervisor's one session.
+  | { type: 'discovery-subscribe' }
+  | { type: 'discovery-publish'; info: GatewayInfo }
+  | { type: 'discovery-unpublish'; gatewayId: string };
 
 /**
  * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
- * graceful close and exit; for a worker that means drain.
+ * graceful close and exit; for a worker that means drain. `discovery-view` (with `discovery:`):
+ * the whole gateway list as the supervisor's session sees it, on every change.
  */
-export type SupervisorMessage = { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ChildRequest;
+export type SupervisorMessage =
+  | { type: 'spec'; spec: ChildSpec }
+  | { type: 'stop' }
+  | ChildRequest
+  | { type: 'discovery-view'; gateways: GatewayInfo[] };
 
 /**
  * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers

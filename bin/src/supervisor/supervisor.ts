@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import type { ChildRequest, ChildSpec } from './ipc.js';
+import { DiscoveryRelay } from './discovery-relay.js';
+import { appliedConfig, unappliableChanges } from './config-diff.js';
+import type { ChildMessage, ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
 /** Time a new process has to report ready, in milliseconds. */
@@ -54,6 +56,8 @@ export interface ReloadResult {
   ok: boolean;
   message: string;
   durationMs: number;
+  /** Changed keys this reload could not apply (they need a restart of the cluster), dotted. */
+  notApplied: string[];
 }
 
 /**
@@ -66,13 +70,19 @@ export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
   private reloading: Promise<ReloadResult> | null = null;
+  /** With `discovery:`: the machine's one etcd / ZooKeeper session, relayed to the children. */
+  readonly discovery: DiscoveryRelay | null;
+  /** The config the processes run with; a reload replaces its worker section (see applyConfig). */
+  private config: Config;
   /** Rolling reloads by result, for metrics. */
   readonly reloads = { ok: 0, failed: 0 };
 
   constructor(
-    private readonly config: Config,
+    config: Config,
     private readonly logger: Logger,
   ) {
+    this.discovery = config.discovery === undefined ? null : new DiscoveryRelay(config, logger);
+    this.config = config;
     if (config.register !== undefined) this.slots.push(new Slot('register', 0));
     for (let i = 0; i < (config.gateway?.processes ?? 0); i++) this.slots.push(new Slot('gateway', i));
     for (let i = 0; i < (config.worker?.processes ?? 0); i++) this.slots.push(new Slot('worker', i));
@@ -81,6 +91,7 @@ export class Supervisor {
   /** Starts every role in order; rejects (after stopping what started) if any fails to come up. */
   async start(): Promise<string[]> {
     const summaries: string[] = [];
+    this.discovery?.start();
     for (const role of ['register', 'gateway', 'worker'] as const) {
       const slots = this.slots.filter((s) => s.role === role);
       try {
@@ -126,7 +137,7 @@ export class Supervisor {
 
   /** Fills a slot with a fresh process and waits until it is ready. */
   private async launch(slot: Slot): Promise<string> {
-    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const spawned = this.spawn(slot);
     slot.current = spawned;
     slot.ready = false;
     slot.startedAt = Date.now();
@@ -138,6 +149,18 @@ export class Supervisor {
       () => {},
     );
     return spawned.ready;
+  }
+
+  /** Starts a process for the slot and, with discovery, relays the gateway list and records for it. */
+  private spawn(slot: Slot): Spawned {
+    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const relay = this.discovery;
+    if (relay !== null) {
+      relay.attach(spawned);
+      spawned.process.on('message', (m: ChildMessage) => relay.onMessage(spawned, m));
+      void spawned.exited.then(() => relay.detach(spawned));
+    }
+    return spawned;
   }
 
   /**
@@ -165,7 +188,8 @@ export class Supervisor {
       this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
       slot.restartTimer = setTimeout(() => {
         slot.restartTimer = null;
-        if (this.stopping) return;
+        // A position a reload removed meanwhile is not restarted.
+        if (this.stopping || !this.slots.includes(slot)) return;
         slot.generation++;
         this.launch(slot).then(
           (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
@@ -175,42 +199,69 @@ export class Supervisor {
     });
   }
 
-  /**
-   * Rolling redeploy: for each worker slot in turn, start a new process (it loads the handler as it
-   * is on disk now), wait until it is ready (connected to every gateway), then tell the old one to
-   * drain. If a new process fails, it is stopped, the old workers keep serving, and the reload
-   * reports the error.
-   */
+  /** Rolling redeploy of the workers with the running config (the handler as it is on disk now). */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.roll().then((result) => {
-      if (result.ok) this.reloads.ok++;
-      else this.reloads.failed++;
-      return result;
-    }).finally(() => {
-      this.reloading = null;
-    });
-    return this.reloading;
+    return this.applyConfig(this.config);
   }
 
-  private async roll(): Promise<ReloadResult> {
+  /**
+   * Applies a new config to the running cluster — what `gateworker reload` does after re-reading
+   * the config file, and what a live config source calls on a change. The worker section applies
+   * as a rolling redeploy: for each worker slot in turn, start a new process with the new config
+   * (its handler as on disk now), wait until it is ready (connected to every gateway), then tell
+   * the old one to drain; then start the slots `worker.processes` adds and drain the ones it
+   * removes. Keys a reload cannot apply (listen addresses, gateway count, secret…) are reported in
+   * `notApplied` and logged as a warning; the cluster keeps running with their old values. If a new
+   * process fails, it is stopped, the running workers keep serving, the previous config stays in
+   * force, and the result reports the error. Calls queue: each applies after the previous one.
+   */
+  applyConfig(next: Config): Promise<ReloadResult> {
+    const run = (this.reloading ?? Promise.resolve()).catch(() => {}).then(() => this.roll(next));
+    const tracked = run
+      .then((result) => {
+        if (result.ok) this.reloads.ok++;
+        else this.reloads.failed++;
+        return result;
+      })
+      .finally(() => {
+        if (this.reloading === tracked) this.reloading = null;
+      });
+    this.reloading = tracked;
+    return tracked;
+  }
+
+  private async roll(next: Config): Promise<ReloadResult> {
     const started = Date.now();
+    const notApplied = unappliableChanges(this.config, next);
+    if (notApplied.length > 0) {
+      this.logger.warn({ notApplied }, `reload cannot apply ${notApplied.join(', ')}: they keep their running values until the cluster restarts`);
+    }
+    const previous = this.config;
+    const target = appliedConfig(previous, next);
+    const wanted = target.worker?.processes ?? 0;
     const workers = this.slots.filter((s) => s.role === 'worker');
-    if (workers.length === 0) return { ok: false, message: 'no workers to reload', durationMs: 0 };
+    const done = (ok: boolean, message: string): ReloadResult => ({ ok, message, durationMs: Date.now() - started, notApplied });
+    if (workers.length === 0 && wanted === 0) return done(false, 'no workers to reload');
+    this.config = target;
     const draining: Promise<unknown>[] = [];
-    for (const slot of workers) {
-      if (this.stopping) return { ok: false, message: 'stopping', durationMs: Date.now() - started };
+    const fail = async (message: string): Promise<ReloadResult> => {
+      await Promise.all(draining);
+      this.config = previous;
+      this.logger.error({}, message);
+      return done(false, message);
+    };
+    for (const slot of workers.slice(0, wanted)) {
+      if (this.stopping) return done(false, 'stopping');
       const old = slot.current;
       slot.generation++;
-      const fresh = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+      const fresh = this.spawn(slot);
       try {
         await fresh.ready;
       } catch (err) {
         fresh.send({ type: 'stop' });
         fresh.process.kill('SIGTERM');
         await Promise.all(draining);
-        const message = `reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`;
-        this.logger.error({ child: slot.name }, message);
-        return { ok: false, message, durationMs: Date.now() - started };
+        return fail(`reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`);
       }
       slot.current = fresh;
       slot.ready = true;
@@ -219,11 +270,35 @@ export class Supervisor {
       this.watch(slot, fresh);
       if (old !== null) draining.push(this.retire(old, `old ${slot.name}`));
     }
+    // Scale up: new positions, started like at `start`.
+    for (let index = workers.length; index < wanted; index++) {
+      if (this.stopping) return done(false, 'stopping');
+      const slot = new Slot('worker', index);
+      this.slots.push(slot);
+      try {
+        await this.launch(slot);
+      } catch (err) {
+        this.slots.splice(this.slots.indexOf(slot), 1);
+        const spawned = slot.current;
+        slot.current = null;
+        spawned?.process.kill('SIGTERM');
+        return fail(`reload failed: new ${slot.name} did not start: ${(err as Error).message}; the running workers keep serving`);
+      }
+    }
+    // Scale down: the positions past the new count drain and go.
+    for (const slot of workers.slice(wanted)) {
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
+      const old = slot.current;
+      slot.current = null;
+      if (old !== null) draining.push(this.retire(old, slot.name));
+    }
     await Promise.all(draining);
     const durationMs = Date.now() - started;
-    const message = `reloaded ${workers.length} worker${workers.length === 1 ? '' : 's'} in ${durationMs} ms`;
+    const scaled = wanted === workers.length ? '' : ` (worker.processes ${workers.length} → ${wanted})`;
+    const message = `reloaded ${wanted} worker${wanted === 1 ? '' : 's'} in ${durationMs} ms${scaled}`;
     this.logger.info({ durationMs }, message);
-    return { ok: true, message, durationMs };
+    return { ok: true, message, durationMs, notApplied };
   }
 
   /** Asks a process to stop gracefully; kills it if it outstays its drain timeout. */
@@ -252,6 +327,7 @@ export class Supervisor {
           .map((s) => this.retire(s.current as Spawned, s.name).then(() => (s.current = null))),
       );
     }
+    await this.discovery?.close();
   }
 
   /** Kills every child at once (second signal). */

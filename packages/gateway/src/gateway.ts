@@ -339,6 +339,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const w of this.pool.all()) w.link.destroy();
     this.pending.clear();
     if (this.register !== null) void this.register.close();
+    void this.closeAnnouncers();
     this.emit('close');
   }
 
@@ -368,6 +369,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     // No event follows: tell each worker (a draining one already has its DrainAck), then close links.
     for (const w of this.pool.all()) if (w.role === 'worker' && w.ready && !w.draining && !w.closed) w.link.send({ op: Op.DrainAck });
     if (this.register !== null) await this.register.close();
+    await this.closeAnnouncers();
     this.linksClosing = true;
     await Promise.all([...this.pool.all()].map((w) => w.link.close()));
     this.internal.destroy();
@@ -390,7 +392,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private startRegister(): void {
-    if (this.options.registers.length === 0) {
+    const { registers, announcers } = this.options;
+    if (registers.length === 0 && announcers.length === 0) {
       this.log.warn({}, 'no registers configured: workers must be pointed at this gateway some other way');
       return;
     }
@@ -402,21 +405,35 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       pid: process.pid,
       stats: this.stats(),
     };
-    const { pingIntervalMs, timeoutMs } = this.options.link;
-    this.register = new RegisterClient({
-      registers: [...this.options.registers],
-      secret: this.options.secret,
-      role: 'gateway',
-      nodeId: this.options.nodeId,
-      gateway: info,
-      cluster: this.options.cluster,
-      logger: this.log,
-      link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
-      ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),
-    });
-    this.register.start();
-    this.statsTimer = setInterval(() => this.register?.updateStats(this.stats()), this.options.statsIntervalMs);
+    if (registers.length > 0) {
+      const { pingIntervalMs, timeoutMs } = this.options.link;
+      this.register = new RegisterClient({
+        registers: [...registers],
+        secret: this.options.secret,
+        role: 'gateway',
+        nodeId: this.options.nodeId,
+        gateway: info,
+        cluster: this.options.cluster,
+        logger: this.log,
+        link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
+        ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),
+      });
+      this.register.start();
+    }
+    for (const a of announcers) a.announce(info);
+    this.statsTimer = setInterval(() => {
+      const stats = this.stats();
+      this.register?.updateStats(stats);
+      for (const a of announcers) a.updateStats(stats);
+    }, this.options.statsIntervalMs);
     this.statsTimer.unref();
+  }
+
+  /** Withdraws the announcements (the registers notice the closed link). */
+  private closeAnnouncers(): Promise<void> {
+    return Promise.all(
+      this.options.announcers.map((a) => a.close().catch((err: unknown) => this.log.warn({ err }, 'withdrawing the gateway record failed'))),
+    ).then(() => {});
   }
 
   // ---- clients ----

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
+import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress, type GatewayInfo, type GatewayStats } from '@gateworker/protocol';
 import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
 import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
@@ -22,8 +22,8 @@ export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Time a client has to finish the ws upgrade / TLS handshake, in milliseconds. */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** How often live stats go to the register, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+/** How often live stats go to the register, in milliseconds (`status` without `start` shows them: fresh within a second). */
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** close(): how long clients get to finish their close handshake, in milliseconds. */
 export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
 /** close(): how long workers get to acknowledge the last client events, in milliseconds. */
@@ -74,9 +74,24 @@ export interface GatewayOptions {
   link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
   /** Internal links: time to complete the authentication handshake. */
   handshakeTimeoutMs?: number;
+  /**
+   * Other places to announce this gateway besides the registers (a discovery backend such as etcd
+   * or ZooKeeper, or the supervisor relaying to one). Each gets the record at start, live stats,
+   * and close() when the gateway closes.
+   */
+  announcers?: GatewayAnnouncer[];
   /** Internal port: connections still in the handshake, in total and per remote address (0 = no limit). */
   preAuth?: { maxConnections?: number; maxPerAddress?: number };
   logger?: Logger;
+}
+
+/** Somewhere this gateway's record is published (see GatewayOptions.announcers). */
+export interface GatewayAnnouncer {
+  announce(info: GatewayInfo): void;
+  /** Called at the stats interval; the announcer decides how often to publish. */
+  updateStats(stats: GatewayStats): void;
+  /** Withdraws the record. */
+  close(): Promise<void>;
 }
 
 export type ListenerKind = 'ws' | 'wss' | 'tcp';
@@ -116,6 +131,7 @@ export interface ResolvedGatewayOptions {
   readonly handshakeTimeoutMs: number | undefined;
   readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
+  readonly announcers: readonly GatewayAnnouncer[];
   readonly logger: Logger;
 }
 
@@ -257,6 +273,7 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),
     },
     statsIntervalMs: DEFAULT_STATS_INTERVAL_MS,
+    announcers: [...(options.announcers ?? [])],
     logger: options.logger ?? silentLogger,
   };
 }

@@ -14,7 +14,7 @@ export const DEFAULT_REGISTER_LINK_TIMEOUT_MS = DEFAULT_LINK_TIMEOUT_MS;
 /** Default bound on simultaneous connections to one register (authenticated or not). */
 export const DEFAULT_REGISTER_MAX_CONNECTIONS = 10_000;
 /** Default period of GatewayStats / WorkerStats reports, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 2_000;
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** Default first reconnect delay after a lost or failed register link, in milliseconds (jittered). */
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 200;
 /** Default cap of the exponential reconnect delay, in milliseconds (jittered). */

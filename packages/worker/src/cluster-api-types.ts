@@ -90,4 +90,14 @@ export interface ClusterApi<S extends object = Session> {
   getUidCountByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<number, O>>;
   getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, S>, O>>;
   getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, S>, O>>;
+
+  // GatewayWorker parity (docs/gatewayworker-parity.md): counts and lists it offers under these names.
+  /** Distinct bound uids across the cluster (GatewayWorker `getAllUidCount`). */
+  getAllUidCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>>;
+  /** Distinct uids bound by the members of a group (GatewayWorker `getUidListByGroup`). */
+  getUidListByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<string[], O>>;
+  /** Groups with at least one member (the count of getAllGroupIds). */
+  getAllGroupCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>>;
+  /** Whether any client is bound to each uid, one query for all (GatewayClient `isUidsOnline`). */
+  isUidsOnline<const O extends QueryOptions = NoOptions>(uids: readonly Key[], options?: O): Promise<QueryAnswer<Record<string, boolean>, O>>;
 }

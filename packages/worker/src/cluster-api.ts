@@ -269,6 +269,41 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return this.askAll('getAllClientSessions', QueryKind.AllClientSessions, null, sessions as (a: readonly Answer[]) => Record<string, S>, options);
   }
 
+  // ---- GatewayWorker parity: the same wire queries, merged differently ----
+
+  getAllUidCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>> {
+    return this.askAll('getAllUidCount', QueryKind.Uids, null, (a) => union(a).length, options);
+  }
+
+  async getUidListByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<string[], O>> {
+    const g = keyOf(group, 'group');
+    return this.askAll('getUidListByGroup', QueryKind.UidsByGroup, { group: g }, union, options);
+  }
+
+  getAllGroupCount<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<number, O>> {
+    return this.askAll('getAllGroupCount', QueryKind.GroupIds, null, (a) => union(a).length, options);
+  }
+
+  /** One ClientIdsByUids query per uid (the reply does not say which uid a client id is bound to), in parallel. */
+  async isUidsOnline<const O extends QueryOptions = NoOptions>(uids: readonly Key[], options?: O): Promise<QueryAnswer<Record<string, boolean>, O>> {
+    const keys = uids.map((u) => keyOf(u, 'uid'));
+    const answers = await Promise.all(keys.map((u) => this.askAll('isUidsOnline', QueryKind.ClientIdsByUids, { uids: [u] }, (a) => ids(a).length > 0, options)));
+    const out: Record<string, boolean> = {};
+    const missing = new Set<string>();
+    let partial = false;
+    answers.forEach((answer, i) => {
+      const value = answer as boolean | PartialResult<boolean>;
+      if (typeof value === 'object') {
+        partial = true;
+        value.missing.forEach((m) => missing.add(m));
+        out[keys[i] as string] = value.result;
+      } else {
+        out[keys[i] as string] = value;
+      }
+    });
+    return (partial ? { partial: true, missing: [...missing], result: out } : out) as QueryAnswer<Record<string, boolean>, O>;
+  }
+
   // ---- plumbing ----
 
   private async usable(): Promise<void> {

@@ -26,7 +26,11 @@ export interface Client<S extends object = Session> {
   readonly listener: string;
   /** A plain object. Changes made during a callback (also nested ones, or assigning a new object) are written back to the gateway. */
   session: S;
-  /** The bound uid as far as this worker knows it (bound through this worker), else null. */
+  /**
+   * The client's bound uid, or null when none is. Up to date in every callback, also after a
+   * handover from another worker: the gateway sends the uid with the session when this worker's
+   * copy may be stale.
+   */
   readonly uid: string | null;
   readonly gateway: ClusterApi<S>;
   send(data: string | Uint8Array): void;

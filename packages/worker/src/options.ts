@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
+import type { DiscoveryOptions } from '@gateworker/discovery';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
 import { InvalidOptionsError } from './errors.js';
 import { handlerShapeProblem, type Handler } from './handler.js';
@@ -19,7 +20,7 @@ export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
 export const DEFAULT_RECONNECT_MAX_MS = 5_000;
 /** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 5_000;
+export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
 export interface LinkTuning {
   /** Ping interval on gateway links, ms (0 disables heartbeats). */
@@ -47,7 +48,12 @@ export interface CommonOptions {
    * must be known, since client ids are routed by them).
    */
   gateways?: readonly StaticGateway[] | undefined;
-  /** Any other source of the gateway list (tests, embedding). Takes precedence over registers/gateways. */
+  /**
+   * Discovery on etcd or ZooKeeper instead of registers: `{ etcd: { endpoints }, cluster }` or
+   * `{ zookeeper: { servers }, cluster }`. This process holds its own session on the backend.
+   */
+  discovery?: DiscoveryOptions | undefined;
+  /** Any other source of the gateway list (tests, embedding). Takes precedence over registers/gateways/discovery. */
   directory?: GatewayDirectory | undefined;
   /** Cluster name stated in every handshake; gateways and registers of another cluster are refused. */
   cluster?: string | undefined;
@@ -75,6 +81,7 @@ export interface ResolvedCommonOptions {
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   readonly logger: Logger;
   readonly gateways: readonly StaticGateway[] | null;
+  readonly discovery: DiscoveryOptions | null;
   readonly directory: GatewayDirectory | null;
   readonly cluster: string | undefined;
 }
@@ -115,8 +122,12 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     throw new InvalidOptionsError(`${what}: gateways must be a list of { gatewayId, address }`);
   }
   const directory = options.directory ?? null;
-  if (registers.length === 0 && gateways === null && directory === null) {
-    throw new InvalidOptionsError(`${what}: registers is empty (give at least one register address, or a static gateways list)`);
+  const discovery = options.discovery ?? null;
+  if (discovery !== null && (typeof discovery !== 'object' || (discovery.etcd === undefined) === (discovery.zookeeper === undefined))) {
+    throw new InvalidOptionsError(`${what}: discovery must name exactly one backend: { etcd: {...} } or { zookeeper: {...} }`);
+  }
+  if (registers.length === 0 && gateways === null && directory === null && discovery === null) {
+    throw new InvalidOptionsError(`${what}: registers is empty (give at least one register address, a discovery backend, or a static gateways list)`);
   }
   if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
     throw new InvalidOptionsError(`${what}: cluster must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
@@ -138,6 +149,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     reconnect: { minMs, maxMs },
     logger: options.logger ?? silentLogger,
     gateways,
+    discovery,
     directory,
     cluster: options.cluster,
   };

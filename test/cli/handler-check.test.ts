@@ -1,0 +1,67 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { handlerFileProblem } from '../../bin/src/config/handler-file.js';
+import { CLI, freePorts } from '../helpers/cluster.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'gw-handler-check-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+function start(configFile: string) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
+    const p = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
+  });
+}
+
+async function config(handler: string): Promise<string> {
+  const [r, w, i] = await freePorts(3);
+  return write(
+    `gw-${Math.random().toString(36).slice(2)}.yaml`,
+    `register: { listen: 127.0.0.1:${r} }\ngateway:\n  listen: [{ url: ws://127.0.0.1:${w}/ }]\n  internal: 127.0.0.1:${i}\nworker:\n  handler: ${handler}\n`,
+  );
+}
+
+describe('the handler file is checked with the config', () => {
+  it('a missing handler: exit 2 naming worker.handler and its position, before any process starts', async () => {
+    const file = await config('./missing.mjs');
+    const r = await start(file);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${file}:6:12: worker.handler: ${join(dir, 'missing.mjs')}: file not found`);
+    expect(r.stdout).toBe(''); // nothing started, nothing logged
+  });
+
+  it('a syntax error in a JavaScript handler: file:line:column, reported once', async () => {
+    write('bad.mjs', 'export default {\n  onMessage(c, m) {\n    c.send(m;\n  },\n};\n');
+    const r = await start(await config('./bad.mjs'));
+    expect(r.code).toBe(2);
+    const where = `${join(dir, 'bad.mjs')}:3:13: syntax error:`;
+    expect(r.stderr).toContain(where);
+    expect(r.stderr.split(where)).toHaveLength(2);
+    expect(r.stdout).toBe('');
+  });
+
+  it('a syntax error in a TypeScript handler: file:line:column', () => {
+    const file = write('bad.ts', 'interface S { a: number }\nconst x: S = { a: 1 ;\nexport default {};\n');
+    expect(handlerFileProblem(file)).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:21: syntax error: `));
+  });
+
+  it('a handler that parses passes, TypeScript syntax included', () => {
+    expect(handlerFileProblem(write('ok.ts', 'interface S { a: number }\nexport default { onConnect(c: { session: S }) { c.session.a = 1; } };\n'))).toBeNull();
+    expect(handlerFileProblem(write('ok.mjs', 'const x = await Promise.resolve(1);\nexport default { onMessage(c, m) { c.send(m + x); } };\n'))).toBeNull();
+  });
+});
