@@ -49,8 +49,10 @@ async function main(): Promise<void> {
     process.stderr.write(`gateworker: ${(err as Error).message}\n`);
     process.exit(1);
   }
+  // SIGUSR2 (log file reopen) must never end a child, even before its logger listens for it.
+  process.on('SIGUSR2', () => {});
   setTitle(roleTitle(spec.role, spec.index, spec.config));
-  const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index });
+  const logger = createLogger(spec.role, nodeIdOf(spec.config), spec.config.logLevel, { index: spec.index }, { file: spec.logFile });
   let handle: RoleHandle | null = null;
   let stopping: Promise<void> | null = null;
   const stop = (why: string): Promise<void> => {

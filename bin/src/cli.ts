@@ -10,6 +10,8 @@ const runStart: typeof import('./commands/start.js').runStart = async (...a) => 
 const runRole: typeof import('./commands/role.js').runRole = async (...a) => (await import('./commands/role.js')).runRole(...a);
 const runReload: typeof import('./commands/control.js').runReload = async (...a) => (await import('./commands/control.js')).runReload(...a);
 const runStop: typeof import('./commands/control.js').runStop = async (...a) => (await import('./commands/control.js')).runStop(...a);
+const runDaemon: typeof import('./commands/daemon.js').runDaemon = async (...a) => (await import('./commands/daemon.js')).runDaemon(...a);
+const runLogs: typeof import('./commands/logs.js').runLogs = async (...a) => (await import('./commands/logs.js')).runLogs(...a);
 const runStatus: typeof import('./commands/status.js').runStatus = async (...a) => (await import('./commands/status.js')).runStatus(...a);
 const runConfigGet: typeof import('./commands/config.js').runConfigGet = async (...a) => (await import('./commands/config.js')).runConfigGet(...a);
 const runConfigDiff: typeof import('./commands/config.js').runConfigDiff = async (...a) => (await import('./commands/config.js')).runConfigDiff(...a);
@@ -108,9 +110,14 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
 
-  withCommon(program.command('start').description('run every role the config names, supervised, in the foreground')).action(
-    async (o: CommonOptions) => runStart(configFor('start', o), () => configFor('start', o)),
-  );
+  withCommon(program.command('start').description('run every role the config names, supervised (in the foreground, or detached with -d)'))
+    .option('-d, --daemon', 'detach: run in the background, output appended to the log file')
+    .option('--log-file <path>', 'log file (default with -d: gateworker.log in the run directory); reopened on SIGUSR2')
+    .action(async (o: CommonOptions & { daemon?: boolean; logFile?: string }) =>
+      o.daemon === true
+        ? runDaemon(configFor('start', o), process.argv, o.logFile)
+        : runStart(configFor('start', o), () => configFor('start', o), { logFile: o.logFile }),
+    );
   withCommon(program.command('register').description('run one register'))
     .option('--listen <host:port>', 'address to listen on')
     .action(async (o: CommonOptions) => runRole('register', configFor('register', o), 0));
@@ -128,6 +135,10 @@ export function buildProgram(): Command {
   withCommon(program.command('reload').description('rolling redeploy of the workers started by `start`')).action(
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
+  withCommon(program.command('logs').description('print the log file of `start -d`'))
+    .option('-f, --follow', 'keep printing new lines (follows a rotated file)')
+    .option('--log-file <path>', 'the log file, when `start` was given one')
+    .action(async (o: CommonOptions & { follow?: boolean; logFile?: string }) => runLogs(configFor('logs', o), { follow: o.follow === true, logFile: o.logFile }));
   withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
   withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'))
     .option('--json', 'print JSON (everything shown, and more)')

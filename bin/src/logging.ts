@@ -44,8 +44,14 @@ export function terminalStream(sync = true) {
  * One pino logger per process with the role and node id on every line. JSON lines when stdout is
  * not a terminal (logs are for machines then); one readable line per event on a terminal.
  */
-export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}): PinoLogger {
+export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}, output: { file?: string | undefined } = {}): PinoLogger {
   const options = { level, base: { role, node: nodeId, pid: process.pid, ...extra } };
+  if (output.file !== undefined) {
+    // A log file (`start -d`, `--log-file`): JSON lines appended; SIGUSR2 reopens it (logrotate).
+    const file = pino.destination({ dest: output.file, sync: true, append: true, mkdir: true });
+    process.on('SIGUSR2', () => file.reopen());
+    return pino(options, file);
+  }
   if (process.stdout.isTTY === true) return pino(options, terminalStream());
   return pino(options, pino.destination({ dest: 1, sync: true }));
 }

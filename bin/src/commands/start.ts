@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { createLogger } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
@@ -14,14 +15,21 @@ import { setTitle, supervisorTitle } from '../title.js';
  * `gateworker start`: supervise every role of the config in the foreground. `reread` loads the
  * config again from the same sources (file, env, flags) for `reload` and SIGHUP.
  */
-export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig = () => loaded): Promise<void> {
+export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig = () => loaded, options: { logFile?: string | undefined } = {}): Promise<void> {
   const { config } = loaded;
   setTitle(supervisorTitle(loaded.file));
   // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
   // at any level but `silent`: a quieter logLevel is for the roles' chatter.
   const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
-  const logger = createLogger('supervisor', nodeIdOf(config), level);
-  const supervisor = new Supervisor(config, logger);
+  const logFile = options.logFile === undefined ? undefined : resolvePath(options.logFile);
+  const logger = createLogger('supervisor', nodeIdOf(config), level, {}, { file: logFile });
+  const supervisor = new Supervisor(config, logger, { logFile });
+  if (logFile !== undefined) {
+    // logrotate's postrotate sends SIGUSR2 to this process: every child reopens the file too.
+    process.on('SIGUSR2', () => {
+      for (const c of supervisor.pids()) if (c.pid !== undefined) process.kill(c.pid, 'SIGUSR2');
+    });
+  }
   const runDir = runDirFor(loaded.file);
   let stopping: Promise<void> | null = null;
   let admin: AdminServer | null = null;

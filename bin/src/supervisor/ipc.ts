@@ -14,6 +14,8 @@ export interface ChildSpec {
   /** Restart generation of this slot (0 for the first process), for logs. */
   generation: number;
   config: Config;
+  /** The log file the child writes to (and reopens on SIGUSR2), when `start` has one. */
+  logFile?: string | undefined;
 }
 
 /**

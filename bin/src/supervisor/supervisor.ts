@@ -80,6 +80,8 @@ export class Supervisor {
   constructor(
     config: Config,
     private readonly logger: Logger,
+    /** `logFile`: where every child logs (and reopens on SIGUSR2); unset = the inherited stdout. */
+    private readonly options: { logFile?: string | undefined } = {},
   ) {
     this.discovery = config.discovery === undefined ? null : new DiscoveryRelay(config, logger);
     this.config = config;
@@ -132,7 +134,7 @@ export class Supervisor {
   }
 
   private spec(slot: Slot): ChildSpec {
-    return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config };
+    return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config, logFile: this.options.logFile };
   }
 
   /** Fills a slot with a fresh process and waits until it is ready. */
