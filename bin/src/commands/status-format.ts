@@ -133,6 +133,7 @@ export function formatTree(tree: TreeSnapshot): string {
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
   const bus = busTable(tree);
   const links = linksTable(tree);
+  const config = configLine(tree);
   return [
     `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
     '',
@@ -142,7 +143,18 @@ export function formatTree(tree: TreeSnapshot): string {
     '',
     ...(bus === null ? [] : [bus, '']),
     ...(links === null ? [] : [links, '']),
+    ...(config === null ? [] : [config, '']),
   ].join('\n');
+}
+
+/** The live configuration's state: centre, revision, changes applied and refused, the last refusal. */
+function configLine(tree: TreeSnapshot): string | null {
+  const c = tree.processes.find((p) => p.configCentre !== undefined)?.configCentre;
+  if (c === undefined) return null;
+  const where = c.centre === null ? 'no config centre' : `config centre ${c.centre} (${c.centreState}${c.revision === null ? '' : `, revision ${c.revision}`})`;
+  const lines = [`${where}; file watched: ${c.watchingFile ? 'yes' : 'no'}; live changes applied ${c.applied}, refused ${c.refused}`];
+  if (c.lastRefusal !== null) lines.push(`last refusal ${c.lastRefusal.at}: ${c.lastRefusal.message}`);
+  return lines.join('\n');
 }
 
 /** One row per worker link of each gateway: the events the gateway holds for it, unacknowledged (per-event acks: the real number). */

@@ -164,6 +164,7 @@ function newWorker(config: Config, index: number, handler: Awaited<ReturnType<ty
     drainTimeoutMs: w.drainTimeout,
     link: linkTiming(config),
     cluster: config.cluster,
+    config: config.app,
     logger,
   });
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
 import { DiscoveryRelay } from './discovery-relay.js';
 import { appliedConfig, unappliableChanges } from './config-diff.js';
@@ -104,6 +105,23 @@ export class Supervisor {
       }
     }
     return summaries;
+  }
+
+  /**
+   * A live configuration change (config centre or watched file, see ConfigManager): every child
+   * gets the configuration to run with and the changed keys, and applies what concerns its role;
+   * a process started later gets it in its spec. Worker keys (processes, handler, timeouts) apply
+   * through the same roll as reload (applyConfig): new workers ready before old ones drain,
+   * scaling up or down; until that roll succeeds the running worker section stays.
+   */
+  async liveChange(config: Config, changed: readonly string[]): Promise<void> {
+    const rolls = changed.some((k) => coveredBy(k, LIVE_KEYS.supervisor));
+    this.config = rolls ? { ...config, ...(this.config.worker !== undefined && { worker: this.config.worker }) } : config;
+    for (const slot of this.slots) slot.current?.send({ type: 'config', config: this.config, changed: [...changed] });
+    if (!rolls) return;
+    const result = await this.applyConfig(config);
+    if (result.ok) this.logger.info({ changed }, `live change rolled the workers: ${result.message}`);
+    else this.logger.error({ changed }, `live change could not roll the workers: ${result.message}`);
   }
 
   pids(): { role: Role; index: number; pid: number | undefined }[] {

@@ -18,7 +18,7 @@ import { TcpListener } from './listeners/tcp-listener.js';
 import { WsListener } from './listeners/ws-listener.js';
 import {
   DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS, resolveGatewayOptions,
-  type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
+  type GatewayLiveOptions, type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
 } from './options.js';
 import { Outbound } from './outbound.js';
 import { PendingEvents } from './pending.js';
@@ -114,7 +114,11 @@ function boundUrl(options: ResolvedListenerOptions, port: number): string {
  */
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly gatewayId: string = newGatewayId();
-  private readonly options: ResolvedGatewayOptions;
+  /** Resolved options; replaced by reconfigure() (live keys only). */
+  private options: ResolvedGatewayOptions;
+  /** The options as given, merged with every live change since (reconfigure re-resolves them whole). */
+  private given: GatewayOptions;
+  private readonly router: Router<WorkerLink>;
   private readonly log: Logger;
   private readonly counterSet = new Counters();
   private readonly throttle: LogThrottle;
@@ -143,13 +147,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   constructor(options: GatewayOptions) {
     super();
     this.options = resolveGatewayOptions(options);
+    this.given = options;
+    this.router = new Router<WorkerLink>(this.options.routing);
     this.log = this.options.logger.child({ gatewayId: this.gatewayId });
     this.throttle = new LogThrottle(this.log);
     const closeClient = (client: Client, why: CloseReason): void => this.closeClient(client, why, null);
     this.pending = new PendingEvents(this.options.pendingEvents.max, this.options.pendingEvents.maxBytes);
     this.dispatcher = new EventDispatcher({
       pool: this.pool,
-      router: new Router<WorkerLink>(this.options.routing),
+      router: this.router,
       pending: this.pending,
       overflowPolicy: this.options.pendingEvents.policy,
       poison: this.options.poison,
@@ -320,6 +326,42 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       groups: c.groups === null ? [] : [...c.groups],
       sessionBytes: c.session?.length ?? 0,
     }));
+  }
+
+  /**
+   * Applies a live configuration change: client heartbeats, routing, the pending buffer, send
+   * buffers and the listeners' limits (see GatewayLiveOptions; each section given replaces the
+   * running one, a key it leaves out returns to its default). The result is validated whole
+   * first; an invalid change throws a GatewayError (GW_ERR_INVALID_OPTIONS, the key named) and
+   * changes nothing. Connected clients stay; limits apply to what comes next.
+   */
+  reconfigure(live: GatewayLiveOptions): void {
+    // A section given replaces the running one whole: a key left out goes back to its default.
+    const g = this.given;
+    const merged: GatewayOptions = {
+      ...g,
+      ...(live.routing !== undefined && { routing: live.routing }),
+      ...(live.heartbeat !== undefined && { heartbeat: live.heartbeat }),
+      ...(live.pendingEvents !== undefined && { pendingEvents: live.pendingEvents }),
+      ...(live.sendBuffer !== undefined && { sendBuffer: live.sendBuffer }),
+      listeners: g.listeners.map((l, i) => {
+        const limits = live.listeners?.[i];
+        if (limits === undefined) return l;
+        const { maxConnections: _a, maxMessageBytes: _b, handshakeTimeoutMs: _c, maxConnectionsPerIp: _d, ...fixed } = l;
+        return { ...fixed, ...limits };
+      }),
+    };
+    const next = resolveGatewayOptions(merged);
+    this.given = merged;
+    this.options = next;
+    this.heartbeat.configure(next.heartbeat.intervalMs, next.heartbeat.timeoutMs);
+    this.router.policy = next.routing;
+    this.pending.max = next.pendingEvents.max;
+    this.pending.maxBytes = next.pendingEvents.maxBytes;
+    this.dispatcher.setOverflowPolicy(next.pendingEvents.policy);
+    this.outbound.setLimits(next.sendBuffer.maxBytes, next.sendBuffer.policy);
+    this.clientListeners.forEach((l, i) => l.reconfigure(next.listeners[i] as ResolvedListenerOptions));
+    this.log.info({ heartbeat: next.heartbeat, routing: next.routing, pendingEvents: next.pendingEvents, sendBuffer: next.sendBuffer }, 'gateway reconfigured');
   }
 
   /** Graceful and idempotent; see the package README for the steps. */

@@ -66,6 +66,8 @@ export interface BusinessWorkerOptions extends CommonOptions {
   workerId?: string | undefined;
   drainTimeoutMs?: number | undefined;
   statsIntervalMs?: number | undefined;
+  /** The configuration's `app` section, as handlers read it (`worker.config`); default {}. */
+  config?: Record<string, unknown> | undefined;
 }
 
 export interface GatewayClientOptions extends CommonOptions {
@@ -92,6 +94,7 @@ export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
   readonly workerId: string;
   readonly drainTimeoutMs: number;
   readonly statsIntervalMs: number;
+  readonly config: Readonly<Record<string, unknown>>;
 }
 
 export interface ResolvedClientOptions extends ResolvedCommonOptions {
@@ -155,6 +158,12 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   };
 }
 
+function plainConfig(config: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (config === undefined) return {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new InvalidOptionsError('BusinessWorker: config must be a plain object');
+  return config;
+}
+
 export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWorkerOptions {
   const common = resolveCommon(options, 'BusinessWorker');
   const problem = handlerShapeProblem(options.handler);
@@ -170,6 +179,7 @@ export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWo
     workerId: options.workerId ?? `${options.nodeId}/${process.pid}`,
     drainTimeoutMs: positive('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS),
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS),
+    config: plainConfig(options.config),
   };
 }
 

@@ -96,7 +96,8 @@ export class WsListener implements ClientTransport {
   private handshakeTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly options: ResolvedListenerOptions,
+    /** Replaced whole by a live change (only the limits differ then). */
+    public options: ResolvedListenerOptions,
     readonly host: ListenerHost,
   ) {
     this.url = options.url;
@@ -118,6 +119,19 @@ export class WsListener implements ClientTransport {
     this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  }
+
+  /**
+   * A live change of the limits (the url, framing and TLS stay): connection limits and the
+   * message size apply to new connections, the upgrade timeout to sockets still upgrading.
+   */
+  reconfigure(options: ResolvedListenerOptions): void {
+    this.options = options;
+    this.limits.setLimits(options.maxConnections, options.maxConnectionsPerIp);
+    this.wss.options.maxPayload = options.maxMessageBytes;
+    this.server.headersTimeout = options.handshakeTimeoutMs;
+    this.server.requestTimeout = options.handshakeTimeoutMs;
+    this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
   }
 
   get connections(): number {
