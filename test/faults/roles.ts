@@ -40,7 +40,7 @@ export class RoleSet {
     const logs: LogLine[] = [];
     const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
     let buffer = '';
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       buffer += chunk;
       let nl: number;
       while ((nl = buffer.indexOf('\n')) >= 0) {
@@ -53,7 +53,11 @@ export class RoleSet {
           line = { msg: text };
         }
         logs.push(line);
-        for (const w of [...waiters]) if (w.match(line)) (waiters.delete(w), w.resolve(line));
+        for (const w of [...waiters]) {
+          if (!w.match(line)) continue;
+          waiters.delete(w);
+          w.resolve(line);
+        }
       }
     });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
@@ -94,7 +98,7 @@ export class RoleSet {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       },
     };
-    child.stderr!.setEncoding('utf8').on('data', (c: string) => (proc.stderr += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (proc.stderr += c));
     this.procs.push(proc);
     return proc;
   }

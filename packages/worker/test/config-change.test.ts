@@ -53,7 +53,7 @@ describe('worker.config and onConfigChange', () => {
 
   it('calls onConfigChange once per change, one at a time, in order; a throwing one does not undo the change', async () => {
     const order: string[] = [];
-    const gate = deferred<void>();
+    const gate = deferred();
     const w = start(
       defineHandler<object, App>({
         async onConfigChange(_worker, change) {
