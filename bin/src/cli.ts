@@ -162,6 +162,9 @@ export function buildProgram(): Command {
     const sources = sourcesFor('config', o);
     await runConfigPush(loadConfig(sources), sources, document);
   });
+  withCommon(program.command('top').description('the live view in the terminal: `status --watch`')).action(async (o: CommonOptions) =>
+    runStatus(configFor('top', o), { json: false, watch: true }),
+  );
   return program;
 }
 

@@ -27,7 +27,7 @@ function sumWhere(counters: Record<string, number>, test: (key: string) => boole
   return n;
 }
 
-/** The per-gateway counters status shows; "dropped" and "poison" sum every counter so named (later work adds some). */
+/** The per-gateway counters status shows; "dropped" sums every counter named …Dropped…/…Drops (later work may add some). */
 export interface GatewayCounterView {
   clients: number;
   uids: number;
@@ -57,7 +57,7 @@ export function gatewayView(p: ProcessSnapshot): GatewayCounterView | null {
     refused: c['clientsRejected'] ?? 0,
     redelivered: c['redeliveredEvents'] ?? 0,
     heartbeatTimeouts: c['heartbeatTimeouts'] ?? 0,
-    poison: sumWhere(c, (k) => /poison/i.test(k)),
+    poison: c['poisonEvents'] ?? 0,
   };
 }
 
@@ -156,6 +156,21 @@ function configLine(tree: TreeSnapshot): string | null {
 }
 
 /** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */
+/**
+ * Addresses announced by more than one gateway. Workers reach only one process at an address (and
+ * refuse it for the others' ids): a misconfiguration, typically a wildcard bind with a copied
+ * `advertise`, or two hosts announcing a loopback address.
+ */
+export function sharedAddresses(gateways: ClusterStatus['gateways']): { address: string; gateways: string[] }[] {
+  const by = new Map<string, string[]>();
+  for (const g of gateways) {
+    const list = by.get(g.address);
+    if (list === undefined) by.set(g.address, [g.gatewayId]);
+    else list.push(g.gatewayId);
+  }
+  return [...by].filter(([, ids]) => ids.length > 1).map(([address, ids]) => ({ address, gateways: ids }));
+}
+
 export function formatRegisterStatus(status: ClusterStatus): string {
   const gateways = [
     ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
@@ -173,6 +188,9 @@ export function formatRegisterStatus(status: ClusterStatus): string {
     `register ${r.nodeId} (pid ${r.pid}, up ${duration(r.uptimeMs)}) — no \`gateworker start\` on this machine for this config: the register's view`,
     '',
     status.gateways.length === 0 ? 'no gateways' : table(gateways),
+    ...sharedAddresses(status.gateways).map(
+      (s) => `WARNING: gateways ${s.gateways.join(', ')} all announce ${s.address}: workers reach only one of them (set gateway.advertise to each host's own address)`,
+    ),
     '',
     status.workers.length === 0 ? 'no workers' : table(workers),
     '',

@@ -164,6 +164,7 @@ function newWorker(config: Config, index: number, handler: Awaited<ReturnType<ty
     drainTimeoutMs: w.drainTimeout,
     link: linkTiming(config),
     cluster: config.cluster,
+    commandBuffer: { maxBytes: w.commandBuffer.maxBytes, maxAgeMs: w.commandBuffer.maxAge },
     config: config.app,
     logger,
   });

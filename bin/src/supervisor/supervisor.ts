@@ -160,7 +160,7 @@ export class Supervisor {
     const spawned = this.spawn(slot);
     slot.current = spawned;
     slot.ready = false;
-    slot.startedAt = Date.now();
+    slot.startedAt = performance.now();
     this.watch(slot, spawned);
     void spawned.ready.then(
       () => {
@@ -202,7 +202,7 @@ export class Supervisor {
       slot.current = null;
       slot.ready = false;
       slot.restarts++;
-      const ranMs = Date.now() - slot.startedAt;
+      const ranMs = Math.round(performance.now() - slot.startedAt);
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
       this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
@@ -285,7 +285,7 @@ export class Supervisor {
       }
       slot.current = fresh;
       slot.ready = true;
-      slot.startedAt = Date.now();
+      slot.startedAt = performance.now();
       slot.crashes = 0;
       this.watch(slot, fresh);
       if (old !== null) draining.push(this.retire(old, `old ${slot.name}`));

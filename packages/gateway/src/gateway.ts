@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import {
-  clientIdFor, ErrorCode, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
+  clientIdFor, ErrorCode, isStreamOp, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
   type BusBridgeStats, type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
+import { CommandStreams } from './command-streams.js';
 import { handleInbound, type CommandContext } from './commands/index.js';
 import { Counters, type ListenerSnapshot } from './counters.js';
 import { EventDispatcher } from './dispatch.js';
@@ -128,6 +129,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly clientListeners: Listener[];
   private readonly internal: InternalServer;
   private readonly commands: CommandContext;
+  private readonly streams: CommandStreams;
   private register: RegisterClient | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   /** The bus bridges' stats, reported with the gateway's (set by whoever runs a bus next to it). */
@@ -170,6 +172,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throttle: this.throttle,
       closeClient,
     });
+    this.streams = new CommandStreams(this.counterSet, this.log);
     this.commands = {
       gatewayId: this.gatewayId,
       table: this.table,
@@ -184,6 +187,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (!this.dispatcher.ackRanges(link, ranges)) throw ProtocolError.invalid('AckRanges', 'a range reaches events never sent on this link');
       },
       workerReady: (link, workerId) => this.workerReady(link, workerId),
+      streamResume: (link, sender, first) => {
+        link.streaming = true;
+        this.streams.resume(link, sender, first);
+      },
       drain: (link) => this.drain(link),
     };
     this.table.membership = (kind, key, present) => {
@@ -420,6 +427,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private stopTimers(): void {
     this.heartbeat.stop();
+    this.streams.close();
     this.outbound.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
@@ -544,6 +552,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private linkMessage(w: WorkerLink, message: Message): void {
+    // A command stream's op is applied at most once: re-sent duplicates and stale links are skipped.
+    if (w.streaming && isStreamOp(message.op) && !this.streams.admit(w)) return;
     try {
       handleInbound(message, w, this.commands);
     } catch (err) {
@@ -559,6 +569,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private linkClosed(w: WorkerLink, err: Error | null): void {
     w.closed = true;
+    this.streams.linkClosed(w);
     this.pool.remove(w);
     if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');

@@ -72,6 +72,17 @@ export class Heartbeat {
       if (++client.idleSweeps >= this.deadAfterSweeps) dead.push(client);
       else if (client.isOpen) client.transport.ping(client);
     }
-    for (const client of dead) this.onDead(client, client.idleSweeps * this.periodMs);
+    // The verdict waits one event-loop turn: after a pause (SIGSTOP, a long GC) this sweep can run
+    // before the poll phase has read what the clients sent meanwhile; setImmediate runs after it.
+    if (dead.length > 0) setImmediate(() => this.judge(dead));
+  }
+
+  private judge(candidates: readonly Client[]): void {
+    for (const client of candidates) {
+      if (client.socket.bytesRead !== client.seenBytes) {
+        client.seenBytes = client.socket.bytesRead;
+        client.idleSweeps = 0;
+      } else this.onDead(client, client.idleSweeps * this.periodMs);
+    }
   }
 }

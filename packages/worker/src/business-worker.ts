@@ -81,7 +81,7 @@ export class BusinessWorker {
     this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
     this.links = new GatewayLinks(
       this.directory,
-      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster },
+      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster, commandBuffer: o.commandBuffer },
       {
         onEvent: (session, event) => this.dispatcher.onEvent(session, event),
         onQueryReply: (session, reply) => this.queries.onReply(session, reply),
@@ -174,8 +174,8 @@ export class BusinessWorker {
   }
 
   private async run(): Promise<void> {
-    const deadline = Date.now() + this.options.readyTimeoutMs;
-    const remaining = (): number => Math.max(1, deadline - Date.now());
+    const deadline = performance.now() + this.options.readyTimeoutMs;
+    const remaining = (): number => Math.max(1, deadline - performance.now());
     this.statsTimer = setInterval(() => this.pushInfo(), this.options.statsIntervalMs);
     this.statsTimer.unref();
     this.directory.start();
@@ -258,7 +258,7 @@ export class BusinessWorker {
   }
 
   private async runDrain(): Promise<void> {
-    const started = Date.now();
+    const started = performance.now();
     const wasActivated = this.activated;
     this.setState('draining');
     this.links.stopConnecting();
@@ -276,7 +276,7 @@ export class BusinessWorker {
     }
     if (this.starting !== null) await withTimeout(this.starting.catch(() => {}), this.options.drainTimeoutMs);
     await this.shutdown(wasActivated || this.activated);
-    this.logger.info({ ms: Date.now() - started, handled: this.dispatcher.handled }, 'worker closed');
+    this.logger.info({ ms: Math.round(performance.now() - started), handled: this.dispatcher.handled }, 'worker closed');
   }
 
   private async shutdown(runStopHook: boolean): Promise<void> {

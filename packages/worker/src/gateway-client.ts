@@ -43,7 +43,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     const directory = createDirectory(o, 'client', o.nodeId, null);
     const links = new GatewayLinks(
       directory,
-      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger, cluster: o.cluster },
+      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger, cluster: o.cluster, commandBuffer: o.commandBuffer },
       {
         onEvent: (session, event) =>
           session.link.fail(new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} sent to a GatewayClient`, { wire: WireErrorCode.Unexpected })),
@@ -83,12 +83,12 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
   async ready(timeoutMs: number = this.options.readyTimeoutMs): Promise<void> {
     if (this.state === 'closed') throw new ClosedError('the GatewayClient');
     this.startOnce();
-    const deadline = Date.now() + timeoutMs;
+    const deadline = performance.now() + timeoutMs;
     await this.startConfig();
     await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
     this.listKnown = true;
     this.links.sync();
-    await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - Date.now()), 'GatewayClient');
+    await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - performance.now()), 'GatewayClient');
     this.isReady = true;
   }
 

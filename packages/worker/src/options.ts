@@ -4,6 +4,7 @@ import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import type { DiscoveryOptions } from '@gateworker/discovery';
+import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
 import { InvalidOptionsError } from './errors.js';
 import { handlerShapeProblem, type Handler } from './handler.js';
@@ -58,6 +59,11 @@ export interface CommonOptions {
   directory?: GatewayDirectory | undefined;
   /** Cluster name stated in every handshake; gateways and registers of another cluster are refused. */
   cluster?: string | undefined;
+  /**
+   * Bounds of the commands kept per gateway until it confirms them (re-sent after a reconnect):
+   * bytes and age in milliseconds. Past them the oldest are dropped, counted and logged.
+   */
+  commandBuffer?: { maxBytes?: number | undefined; maxAgeMs?: number | undefined } | undefined;
 }
 
 export interface BusinessWorkerOptions extends CommonOptions {
@@ -91,6 +97,7 @@ export interface ResolvedCommonOptions {
   readonly discovery: DiscoveryOptions | null;
   readonly directory: GatewayDirectory | null;
   readonly cluster: string | undefined;
+  readonly commandBuffer: CommandBufferBounds;
 }
 
 export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
@@ -162,6 +169,10 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     discovery,
     directory,
     cluster: options.cluster,
+    commandBuffer: {
+      maxBytes: positive('commandBuffer.maxBytes', options.commandBuffer?.maxBytes, DEFAULT_COMMAND_BUFFER_MAX_BYTES),
+      maxAgeMs: positive('commandBuffer.maxAgeMs', options.commandBuffer?.maxAgeMs, DEFAULT_COMMAND_BUFFER_MAX_AGE_MS),
+    },
   };
 }
 

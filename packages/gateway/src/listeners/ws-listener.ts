@@ -113,7 +113,7 @@ export class WsListener implements ClientTransport {
       ? createHttpServer(onRequest)
       : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
     // Until the upgrade completes a socket has handshakeTimeoutMs (one sweep timer, no timer per socket).
-    this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, Date.now()));
+    this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, performance.now()));
     this.server.headersTimeout = options.handshakeTimeoutMs;
     this.server.requestTimeout = options.handshakeTimeoutMs;
     this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
@@ -145,7 +145,7 @@ export class WsListener implements ClientTransport {
   async listen(): Promise<void> {
     await listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
     const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
-    this.handshakeTimer = setInterval(() => this.sweepHandshakes(Date.now()), period);
+    this.handshakeTimer = setInterval(() => this.sweepHandshakes(performance.now()), period);
     this.handshakeTimer.unref();
   }
 
