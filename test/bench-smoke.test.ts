@@ -88,6 +88,7 @@ const EXPECT: Record<string, string[]> = {
     'ratioPerUid',
     'ratioBatch',
   ],
+  'metrics-overhead': ['off.rtps', 'on.rtps', 'on.scrapes', 'ratio', 'costPercent'],
   'reload-under-load': ['steady.p50', 'steady.p99', 'during.p99', 'reload.ms', 'sent', 'lost', 'duplicates', 'disconnects', 'ratio'],
 };
 

@@ -5,6 +5,7 @@ import { nodeIdOf, runGateway, runRegister, runWorker, type RoleHandle } from '.
 import { ChildAdmin } from './admin/child-admin.js';
 import { LocalProcess } from './admin/local.js';
 import { installChildSignals } from './signals.js';
+import { applyToRole } from './roles/live.js';
 import { roleTitle, setTitle } from './title.js';
 import { type ChildMessage, type ChildSpec, type SupervisorMessage } from './supervisor/ipc.js';
 
@@ -75,6 +76,8 @@ async function main(): Promise<void> {
     forward: (signal) => send({ type: 'signal', signal }),
     onStop: (signal) => void stop(signal),
   });
+  /** A live config change received before the role was up. */
+  let early: { config: ChildSpec['config']; changed: string[] } | null = null;
   // With `discovery:` the supervisor holds the machine's one etcd / ZooKeeper session: records
   // go to it, the gateway list comes from it.
   const relayed = spec.config.discovery === undefined ? null : new RelayedDirectory(logger);
@@ -92,6 +95,10 @@ async function main(): Promise<void> {
   const admin = new ChildAdmin(local, spec.config.admin !== undefined);
   process.on('message', (m: SupervisorMessage) => {
     if (m.type === 'stop') void stop('supervisor asked');
+    else if (m.type === 'config') {
+      if (handle !== null) applyToRole(handle.parts, logger, m.config, m.changed);
+      else early = { config: m.config, changed: [...(early?.changed ?? []), ...m.changed] };
+    }
     else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
     else if (m.type === 'request') {
       admin.answer(m).then(
@@ -115,6 +122,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   local.attach(handle);
+  // A change that arrived while the role was starting applies now.
+  const pending = early as { config: ChildSpec['config']; changed: string[] } | null; // set by the message handler meanwhile
+  if (pending !== null) applyToRole(handle.parts, logger, pending.config, pending.changed);
   // The role's own start line says the same at info; the supervisor prints every summary.
   logger.debug({ generation: spec.generation }, handle.summary);
   send({ type: 'ready', summary: handle.summary });

@@ -113,25 +113,34 @@ export function buildProgram(): Command {
   withCommon(program.command('start').description('run every role the config names, supervised (in the foreground, or detached with -d)'))
     .option('-d, --daemon', 'detach: run in the background, output appended to the log file')
     .option('--log-file <path>', 'log file (default with -d: gateworker.log in the run directory); reopened on SIGUSR2')
-    .action(async (o: CommonOptions & { daemon?: boolean; logFile?: string }) =>
-      o.daemon === true
-        ? runDaemon(configFor('start', o), process.argv, o.logFile)
-        : runStart(configFor('start', o), () => configFor('start', o), { logFile: o.logFile }),
-    );
+    .action(async (o: CommonOptions & { daemon?: boolean; logFile?: string }) => {
+      if (o.daemon === true) return runDaemon(configFor('start', o), process.argv, o.logFile);
+      const sources = sourcesFor('start', o);
+      return runStart(loadConfig(sources), sources, { logFile: o.logFile });
+    });
   withCommon(program.command('register').description('run one register'))
     .option('--listen <host:port>', 'address to listen on')
-    .action(async (o: CommonOptions) => runRole('register', configFor('register', o), 0));
+    .action(async (o: CommonOptions) => {
+      const sources = sourcesFor('register', o);
+      await runRole('register', loadConfig(sources), 0, sources);
+    });
   withCommon(program.command('gateway').description('run one gateway process'))
     .option('--listen <urls>', 'client listeners, comma-separated (ws://, wss://, tcp://)')
     .option('--internal <host:port>', 'worker-link listener (process k uses port + k)')
     .option('--advertise <address>', 'address workers should dial: host, [ipv6], bare ipv6, or with :port')
     .option('--registers <list>', 'register addresses, comma-separated')
     .option('--process-index <k>', 'process index on this machine', '0')
-    .action(async (o: CommonOptions & { processIndex: string }) => runRole('gateway', configFor('gateway', o), Number(o.processIndex)));
+    .action(async (o: CommonOptions & { processIndex: string }) => {
+      const sources = sourcesFor('gateway', o);
+      await runRole('gateway', loadConfig(sources), Number(o.processIndex), sources);
+    });
   withCommon(program.command('worker').description('run one business worker process'))
     .option('--handler <file>', 'handler module')
     .option('--registers <list>', 'register addresses, comma-separated')
-    .action(async (o: CommonOptions) => runRole('worker', configFor('worker', o), 0));
+    .action(async (o: CommonOptions) => {
+      const sources = sourcesFor('worker', o);
+      await runRole('worker', loadConfig(sources), 0, sources);
+    });
   withCommon(program.command('reload').description('rolling redeploy of the workers started by `start`')).action(
     async (o: CommonOptions) => runReload(configFor('reload', o)),
   );
@@ -153,6 +162,9 @@ export function buildProgram(): Command {
     const sources = sourcesFor('config', o);
     await runConfigPush(loadConfig(sources), sources, document);
   });
+  withCommon(program.command('top').description('the live view in the terminal: `status --watch`')).action(async (o: CommonOptions) =>
+    runStatus(configFor('top', o), { json: false, watch: true }),
+  );
   return program;
 }
 

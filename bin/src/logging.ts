@@ -45,15 +45,51 @@ export function terminalStream(sync = true) {
  * not a terminal (logs are for machines then); one readable line per event on a terminal.
  */
 export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}, output: { file?: string | undefined } = {}): PinoLogger {
-  const options = { level, base: { role, node: nodeId, pid: process.pid, ...extra } };
+  const members = new Set<WeakRef<PinoLogger>>();
+  const options = {
+    level,
+    base: { role, node: nodeId, pid: process.pid, ...extra },
+    // Every logger derived from this one (children of children too: pino inherits onChild), so a
+    // live logLevel change reaches the loggers the roles hold; pino children copy the level once.
+    onChild: (child: PinoLogger) => {
+      if (members.size >= PRUNE_AT) prune(members);
+      members.add(new WeakRef(child));
+    },
+  };
+  let root: PinoLogger;
   if (output.file !== undefined) {
     // A log file (`start -d`, `--log-file`): JSON lines appended; SIGUSR2 reopens it (logrotate).
     const file = pino.destination({ dest: output.file, sync: true, append: true, mkdir: true });
     process.on('SIGUSR2', () => file.reopen());
-    return pino(options, file);
+    root = pino(options, file);
+  } else if (process.stdout.isTTY === true) {
+    root = pino(options, terminalStream());
+  } else {
+    root = pino(options, pino.destination({ dest: 1, sync: true }));
   }
-  if (process.stdout.isTTY === true) return pino(options, terminalStream());
-  return pino(options, pino.destination({ dest: 1, sync: true }));
+  families.set(root, members);
+  return root;
+}
+
+/** The derived loggers of each root logger (weakly held: per-link children come and go). */
+const families = new WeakMap<PinoLogger, Set<WeakRef<PinoLogger>>>();
+/** Forget collected children once the set holds this many entries. */
+const PRUNE_AT = 1024;
+
+function prune(members: Set<WeakRef<PinoLogger>>): void {
+  for (const ref of members) if (ref.deref() === undefined) members.delete(ref);
+}
+
+/** Sets the level of a root logger from createLogger and of every logger derived from it. */
+export function setLogLevel(root: PinoLogger, level: string): void {
+  root.level = level;
+  const members = families.get(root);
+  if (members === undefined) return;
+  for (const ref of members) {
+    const logger = ref.deref();
+    if (logger === undefined) members.delete(ref);
+    else logger.level = level;
+  }
 }
 
 export function defaultNodeId(): string {

@@ -153,6 +153,13 @@ describe('loadConfig', () => {
     expect(bad.message).toContain('env GATEWORKER_CLUSTER');
   });
 
+  it('worker.commandBuffer: defaults 16MiB / 1m, units accepted, bad values name the key', () => {
+    expect(loadConfig({ file: file(FULL), env: {} }).config.worker?.commandBuffer).toEqual({ maxBytes: 16 * 1024 * 1024, maxAge: 60_000 });
+    const env = { GATEWORKER_WORKER_COMMAND_BUFFER_MAX_BYTES: '1MiB', GATEWORKER_WORKER_COMMAND_BUFFER_MAX_AGE: '30s' };
+    expect(loadConfig({ file: file(FULL), env }).config.worker?.commandBuffer).toEqual({ maxBytes: 1024 * 1024, maxAge: 30_000 });
+    expect(failure(() => loadConfig({ file: file(FULL), env: { GATEWORKER_WORKER_COMMAND_BUFFER_MAX_AGE: 'soon' } })).key).toBe('worker.commandBuffer.maxAge');
+  });
+
   it('links.heartbeat: defaults 5s / 15s, settable, timeout must exceed interval', () => {
     expect(loadConfig({ file: file(FULL), env: {} }).config.links.heartbeat).toEqual({ interval: 5_000, timeout: 15_000 });
     const env = { GATEWORKER_LINKS_HEARTBEAT_INTERVAL: '1s', GATEWORKER_LINKS_HEARTBEAT_TIMEOUT: '3s' };

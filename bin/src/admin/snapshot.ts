@@ -1,6 +1,7 @@
 import type { ClientDescription, GatewaySnapshot } from '@gateworker/gateway';
 import type { RegisterSnapshot } from '@gateworker/register';
 import type { WorkerSnapshot } from '@gateworker/worker';
+import type { ConfigManagerStatus } from '../config/manager.js';
 
 /**
  * What one process reports about itself: the common shape behind `/metrics`, `/readyz`, the
@@ -45,6 +46,8 @@ export interface ProcessSnapshot {
   worker?: WorkerSnapshot;
   /** Only the supervisor's own snapshot. */
   supervisor?: SupervisorCounters;
+  /** The layered configuration's state where it is watched (the supervisor, a standalone role). */
+  configCentre?: ConfigManagerStatus;
   /** Samples from the process's extra sources, by source name (see SnapshotSources). */
   samples: Sample[];
 }

@@ -1,3 +1,5 @@
+import type { ConfigManagerStatus } from '../config/manager.js';
+import { configSamples } from '../config/samples.js';
 import type { GatherResult, Supervisor } from '../supervisor/supervisor.js';
 import { treeReadiness, type AdminBackend } from './backend.js';
 import { mergeExpositions, ProcessMetrics, type MetricJson } from './metrics.js';
@@ -36,14 +38,19 @@ export class SupervisorBackend implements AdminBackend {
     this.sampler.close();
   }
 
+  /** The config manager's state, shown in status and as metrics (set by `start` when it runs one). */
+  configStatus: (() => ConfigManagerStatus) | null = null;
+
   ownSnapshot(): ProcessSnapshot {
+    const config = this.configStatus?.();
     return {
       role: 'supervisor',
       index: 0,
       process: this.sampler.info(),
       readiness: this.lastReadiness,
       supervisor: { reloadsOk: this.supervisor.reloads.ok, reloadsFailed: this.supervisor.reloads.failed },
-      samples: [],
+      ...(config !== undefined && { configCentre: config }),
+      samples: config === undefined ? [] : configSamples(config),
     };
   }
 

@@ -1,6 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
-import type { LoadedConfig } from '../config/load.js';
-import { createLogger } from '../logging.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { ConfigManager } from '../config/manager.js';
+import { createLogger, setLogLevel } from '../logging.js';
 import { nodeIdOf } from '../roles/run.js';
 import { installSignals } from '../signals.js';
 import { runDirFor, serveControl, type ControlServer } from '../supervisor/control.js';
@@ -11,18 +12,27 @@ import type { AdminServer } from '../admin/server.js';
 import { SupervisorBackend } from '../admin/supervisor-backend.js';
 import { setTitle, supervisorTitle } from '../title.js';
 
+/** The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible at any level but `silent`: a quieter logLevel is for the roles' chatter. */
+function supervisorLevel(level: string): string {
+  return ['warn', 'error', 'fatal'].includes(level) ? 'info' : level;
+}
+
 /**
- * `gateworker start`: supervise every role of the config in the foreground. `reread` loads the
- * config again from the same sources (file, env, flags) for `reload` and SIGHUP.
+ * `gateworker start`: supervise every role of the config in the foreground. With `sources`, the
+ * configuration is layered and live (ConfigManager): a config centre is read before anything
+ * starts, and it and the file (when watched) are watched here, once for the whole tree; each
+ * applied change goes to the children over IPC.
  */
-export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig = () => loaded, options: { logFile?: string | undefined } = {}): Promise<void> {
-  const { config } = loaded;
-  setTitle(supervisorTitle(loaded.file));
-  // The supervisor's few lines (starting, cluster ready, restarts, reloads, stopping) stay visible
-  // at any level but `silent`: a quieter logLevel is for the roles' chatter.
-  const level = ['warn', 'error', 'fatal'].includes(config.logLevel) ? 'info' : config.logLevel;
+export async function runStart(local: LoadedConfig, sources: LoadOptions | null = null, options: { logFile?: string | undefined } = {}): Promise<void> {
+  setTitle(supervisorTitle(local.file));
   const logFile = options.logFile === undefined ? undefined : resolvePath(options.logFile);
-  const logger = createLogger('supervisor', nodeIdOf(config), level, {}, { file: logFile });
+  const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel), {}, { file: logFile });
+  const manager = sources === null ? null : await ConfigManager.open(sources, logger);
+  const loaded = manager?.loaded ?? local;
+  // `reload` and SIGHUP re-read the config from the same sources (the centre's current document included).
+  const reread = (): LoadedConfig => (manager !== null ? manager.reread() : sources !== null ? loadConfig(sources) : local);
+  const { config } = loaded;
+  if (config.logLevel !== local.config.logLevel) setLogLevel(logger, supervisorLevel(config.logLevel));
   const supervisor = new Supervisor(config, logger, { logFile });
   if (logFile !== undefined) {
     // logrotate's postrotate sends SIGUSR2 to this process: every child reopens the file too.
@@ -41,6 +51,7 @@ export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig 
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
       admin?.drain();
+      await manager?.close();
       await supervisor.stop();
       control?.close();
       logger.info('stopped');
@@ -61,6 +72,7 @@ export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig 
     return supervisor.applyConfig(next.config);
   };
   const backend = new SupervisorBackend(supervisor, loaded.file, config.admin !== undefined);
+  if (manager !== null) backend.configStatus = () => manager.status();
   control = await serveControl(runDir, {
     status: async () => ({ ok: true, message: 'status', data: await backend.tree() }),
     reload: async () => {
@@ -92,6 +104,13 @@ export async function runStart(loaded: LoadedConfig, reread: () => LoadedConfig 
   try {
     const summaries = await supervisor.start();
     logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
+    if (manager !== null) {
+      manager.on('change', (change) => {
+        setLogLevel(logger, supervisorLevel(change.config.logLevel));
+        void supervisor.liveChange(change.config, change.applied);
+      });
+      await manager.start();
+    }
   } catch (err) {
     logger.error({ err: (err as Error).message }, 'the cluster failed to start');
     control.close();

@@ -27,7 +27,7 @@ function sumWhere(counters: Record<string, number>, test: (key: string) => boole
   return n;
 }
 
-/** The per-gateway counters status shows; "dropped" and "poison" sum every counter so named (later work adds some). */
+/** The per-gateway counters status shows; "dropped" sums every counter named …Dropped…/…Drops (later work may add some). */
 export interface GatewayCounterView {
   clients: number;
   uids: number;
@@ -57,7 +57,7 @@ export function gatewayView(p: ProcessSnapshot): GatewayCounterView | null {
     refused: c['clientsRejected'] ?? 0,
     redelivered: c['redeliveredEvents'] ?? 0,
     heartbeatTimeouts: c['heartbeatTimeouts'] ?? 0,
-    poison: sumWhere(c, (k) => /poison/i.test(k)),
+    poison: c['poisonEvents'] ?? 0,
   };
 }
 
@@ -132,6 +132,8 @@ export function formatTree(tree: TreeSnapshot): string {
   ];
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
   const bus = busTable(tree);
+  const links = linksTable(tree);
+  const config = configLine(tree);
   return [
     `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
     '',
@@ -140,10 +142,48 @@ export function formatTree(tree: TreeSnapshot): string {
     gatewayRows.length === 0 ? 'no gateways' : table(gateways),
     '',
     ...(bus === null ? [] : [bus, '']),
+    ...(links === null ? [] : [links, '']),
+    ...(config === null ? [] : [config, '']),
   ].join('\n');
 }
 
+/** The live configuration's state: centre, revision, changes applied and refused, the last refusal. */
+function configLine(tree: TreeSnapshot): string | null {
+  const c = tree.processes.find((p) => p.configCentre !== undefined)?.configCentre;
+  if (c === undefined) return null;
+  const where = c.centre === null ? 'no config centre' : `config centre ${c.centre} (${c.centreState}${c.revision === null ? '' : `, revision ${c.revision}`})`;
+  const lines = [`${where}; file watched: ${c.watchingFile ? 'yes' : 'no'}; live changes applied ${c.applied}, refused ${c.refused}`];
+  if (c.lastRefusal !== null) lines.push(`last refusal ${c.lastRefusal.at}: ${c.lastRefusal.message}`);
+  return lines.join('\n');
+}
+
+/** One row per worker link of each gateway: the events the gateway holds for it, unacknowledged (per-event acks: the real number). */
+function linksTable(tree: TreeSnapshot): string | null {
+  const rows = tree.processes.flatMap((p) =>
+    (p.gateway?.links ?? [])
+      .filter((l) => l.role === 'worker')
+      .map((l) => [`gateway ${p.index}`, l.id, l.workerId ?? '-', l.state, l.unacked, mib(l.unackedBytes ?? 0)]),
+  );
+  if (rows.length === 0) return null;
+  return table([['LINK', 'ID', 'WORKER', 'STATE', 'UNACKED', 'UNACKED-BYTES'], ...rows]);
+}
+
 /** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */
+/**
+ * Addresses announced by more than one gateway. Workers reach only one process at an address (and
+ * refuse it for the others' ids): a misconfiguration, typically a wildcard bind with a copied
+ * `advertise`, or two hosts announcing a loopback address.
+ */
+export function sharedAddresses(gateways: ClusterStatus['gateways']): { address: string; gateways: string[] }[] {
+  const by = new Map<string, string[]>();
+  for (const g of gateways) {
+    const list = by.get(g.address);
+    if (list === undefined) by.set(g.address, [g.gatewayId]);
+    else list.push(g.gatewayId);
+  }
+  return [...by].filter(([, ids]) => ids.length > 1).map(([address, ids]) => ({ address, gateways: ids }));
+}
+
 export function formatRegisterStatus(status: ClusterStatus): string {
   const gateways = [
     ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
@@ -161,6 +201,9 @@ export function formatRegisterStatus(status: ClusterStatus): string {
     `register ${r.nodeId} (pid ${r.pid}, up ${duration(r.uptimeMs)}) — no \`gateworker start\` on this machine for this config: the register's view`,
     '',
     status.gateways.length === 0 ? 'no gateways' : table(gateways),
+    ...sharedAddresses(status.gateways).map(
+      (s) => `WARNING: gateways ${s.gateways.join(', ')} all announce ${s.address}: workers reach only one of them (set gateway.advertise to each host's own address)`,
+    ),
     '',
     status.workers.length === 0 ? 'no workers' : table(workers),
     '',

@@ -7,7 +7,7 @@ import { nodeIdOf } from '../roles/run.js';
 import { discoveryOptionsOf } from '../roles/discovery.js';
 import { registersOf } from '../roles/options.js';
 import { runDirFor, sendControl } from '../supervisor/control.js';
-import { formatClusterView, formatRegisterStatus, formatTree, totalsOf } from './status-format.js';
+import { formatClusterView, formatRegisterStatus, formatTree, sharedAddresses, totalsOf } from './status-format.js';
 
 /**
  * `status` gives up finding a cluster this long after the process started, in ms (node's own
@@ -55,12 +55,14 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
   const { config } = loaded;
   const registers = registersOf(config, config.worker !== undefined ? 'worker' : 'gateway');
   if (registers.length === 0) return null;
-  const client = new RegisterClient({ registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status` });
-  const started = Date.now();
+  const client = new RegisterClient({
+    registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status`, cluster: config.cluster,
+  });
+  const started = performance.now();
   client.start();
   try {
     await client.ready(timeoutMs);
-    return await client.status(Math.max(100, timeoutMs - (Date.now() - started)));
+    return await client.status(Math.max(100, timeoutMs - (performance.now() - started)));
   } catch {
     return null;
   } finally {
@@ -71,7 +73,9 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
 function render(found: Found, json: boolean): string {
   if (found.source === 'discovery') return json ? JSON.stringify({ source: found.source, ...found.view }, null, 2) + '\n' : formatClusterView(found.view);
   if (json) {
-    const body = found.source === 'supervisor' ? treeJson(found.tree) : { source: found.source, ...found.status };
+    const body = found.source === 'supervisor'
+      ? treeJson(found.tree)
+      : { source: found.source, ...found.status, sharedAddresses: sharedAddresses(found.status.gateways) };
     return JSON.stringify(body, null, 2) + '\n';
   }
   return found.source === 'supervisor' ? formatTree(found.tree) : formatRegisterStatus(found.status);
@@ -106,7 +110,7 @@ export async function runStatus(loaded: LoadedConfig, options: { json: boolean; 
   const tty = process.stdout.isTTY === true;
   try {
     while (!stop) {
-      const started = Date.now();
+      const started = performance.now();
       let text: string;
       try {
         text = render(await find(loaded), options.json);
@@ -115,7 +119,7 @@ export async function runStatus(loaded: LoadedConfig, options: { json: boolean; 
       }
       // On a terminal, repaint in place (cursor home, clear below); piped, one block per refresh.
       process.stdout.write(tty && !options.json ? `\x1b[H\x1b[2J${text}` : text);
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, STATUS_WATCH_INTERVAL_MS - (Date.now() - started))));
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, STATUS_WATCH_INTERVAL_MS - (performance.now() - started))));
     }
   } finally {
     process.off('SIGINT', onSignal);

@@ -22,8 +22,8 @@ export const LIVE_KEYS = {
   ],
   /** Worker processes: the handlers' `worker.config` (onConfigChange). */
   worker: ['app'],
-  /** The supervisor: a rolling reload with the new handler and process count. */
-  supervisor: ['worker.processes', 'worker.handler'],
+  /** The supervisor: a rolling reload (new workers start with the new handler, count and timeouts). */
+  supervisor: ['worker.processes', 'worker.handler', 'worker.queryTimeout', 'worker.drainTimeout'],
 } as const satisfies Record<string, readonly string[]>;
 
 const ALL_LIVE: readonly string[] = Object.values(LIVE_KEYS).flat();

@@ -123,6 +123,12 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
     }
   }
 
+  /** Every layer read again now (the file, env, flags and the centre's last document), validated; throws a ConfigError. */
+  reread(): LoadedConfig {
+    const centre = this.centreDoc === null || this.centre === null ? null : { text: this.centreDoc.text, origin: this.centre.description };
+    return loadConfig({ ...this.sources, centre });
+  }
+
   status(): ConfigManagerStatus {
     return {
       centre: this.centre?.description ?? null,
@@ -188,8 +194,7 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
     if (this.closed) return;
     let next: LoadedConfig;
     try {
-      const centre = this.centreDoc === null || this.centre === null ? null : { text: this.centreDoc.text, origin: this.centre.description };
-      next = loadConfig({ ...this.sources, centre });
+      next = this.reread();
     } catch (err) {
       if (err instanceof ConfigError) this.refuse(err, source);
       else this.log.error({ err, source }, 'config reload failed');

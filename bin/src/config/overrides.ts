@@ -45,6 +45,8 @@ export const OVERRIDABLE_KEYS: Readonly<Record<string, Kind>> = {
   'worker.registers': 'list',
   'worker.queryTimeout': 'string',
   'worker.drainTimeout': 'string',
+  'worker.commandBuffer.maxBytes': 'string',
+  'worker.commandBuffer.maxAge': 'string',
   'discovery.etcd.endpoints': 'list',
   'discovery.etcd.prefix': 'string',
   'discovery.etcd.ttl': 'string',

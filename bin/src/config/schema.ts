@@ -228,6 +228,7 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
+        commandBuffer: z.object({ maxBytes: size.default(16 * 1024 * 1024), maxAge: duration.default(60_000) }).strict().prefault({}),
         maxDeliveries: positiveInt.max(1000).default(2),
         poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })

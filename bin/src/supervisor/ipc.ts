@@ -37,14 +37,26 @@ export type ChildMessage =
 
 /**
  * Supervisor → child. `spec`: the child's role and config (the answer to `hello`). `stop`:
- * graceful close and exit; for a worker that means drain. `discovery-view` (with `discovery:`):
- * the whole gateway list as the supervisor's session sees it, on every change.
+ * graceful close and exit; for a worker that means drain. `config`: see ConfigUpdate.
+ * `discovery-view` (with `discovery:`): the whole gateway list as the supervisor's session sees
+ * it, on every change.
  */
 export type SupervisorMessage =
   | { type: 'spec'; spec: ChildSpec }
   | { type: 'stop' }
+  | ConfigUpdate
   | ChildRequest
   | { type: 'discovery-view'; gateways: GatewayInfo[] };
+
+/**
+ * A live configuration change (config centre or watched file): the configuration to run with
+ * now, and the keys that changed (dotted). The child applies what concerns its role.
+ */
+export interface ConfigUpdate {
+  type: 'config';
+  config: Config;
+  changed: string[];
+}
 
 /**
  * What the supervisor asks a child for (admin endpoints, `gateworker status`); the child answers

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
 import { DiscoveryRelay } from './discovery-relay.js';
 import { appliedConfig, unappliableChanges } from './config-diff.js';
@@ -106,6 +107,23 @@ export class Supervisor {
     return summaries;
   }
 
+  /**
+   * A live configuration change (config centre or watched file, see ConfigManager): every child
+   * gets the configuration to run with and the changed keys, and applies what concerns its role;
+   * a process started later gets it in its spec. Worker keys (processes, handler, timeouts) apply
+   * through the same roll as reload (applyConfig): new workers ready before old ones drain,
+   * scaling up or down; until that roll succeeds the running worker section stays.
+   */
+  async liveChange(config: Config, changed: readonly string[]): Promise<void> {
+    const rolls = changed.some((k) => coveredBy(k, LIVE_KEYS.supervisor));
+    this.config = rolls ? { ...config, ...(this.config.worker !== undefined && { worker: this.config.worker }) } : config;
+    for (const slot of this.slots) slot.current?.send({ type: 'config', config: this.config, changed: [...changed] });
+    if (!rolls) return;
+    const result = await this.applyConfig(config);
+    if (result.ok) this.logger.info({ changed }, `live change rolled the workers: ${result.message}`);
+    else this.logger.error({ changed }, `live change could not roll the workers: ${result.message}`);
+  }
+
   pids(): { role: Role; index: number; pid: number | undefined }[] {
     return this.slots.map((s) => ({ role: s.role, index: s.index, pid: s.current?.process.pid }));
   }
@@ -142,7 +160,7 @@ export class Supervisor {
     const spawned = this.spawn(slot);
     slot.current = spawned;
     slot.ready = false;
-    slot.startedAt = Date.now();
+    slot.startedAt = performance.now();
     this.watch(slot, spawned);
     void spawned.ready.then(
       () => {
@@ -184,7 +202,7 @@ export class Supervisor {
       slot.current = null;
       slot.ready = false;
       slot.restarts++;
-      const ranMs = Date.now() - slot.startedAt;
+      const ranMs = Math.round(performance.now() - slot.startedAt);
       slot.crashes = ranMs > RESTART_STABLE_AFTER_MS ? 1 : slot.crashes + 1;
       const delay = Math.min(RESTART_MAX_DELAY_MS, RESTART_INITIAL_DELAY_MS * 2 ** (slot.crashes - 1));
       this.logger.warn({ child: slot.name, exit: code, ranMs, restartInMs: delay }, `${slot.name} exited unexpectedly; restarting`);
@@ -267,7 +285,7 @@ export class Supervisor {
       }
       slot.current = fresh;
       slot.ready = true;
-      slot.startedAt = Date.now();
+      slot.startedAt = performance.now();
       slot.crashes = 0;
       this.watch(slot, fresh);
       if (old !== null) draining.push(this.retire(old, `old ${slot.name}`));

@@ -21,6 +21,34 @@ function revisionOf(stat: Stat): string {
   return BigInt('0x' + stat.mzxid.toString('hex')).toString();
 }
 
+/** node-zookeeper-client's connection internals (not typed): see guardReplies. */
+interface ConnectionInternals {
+  onSocketData(buffer: Buffer): void;
+  pendingBuffer: Buffer | null;
+  socket?: { destroy(): void };
+}
+
+/**
+ * node-zookeeper-client parses replies inside the socket's 'data' handler and throws on one it
+ * cannot read (seen: "Unknown code: 4784129" from a server that was restarting), which would end
+ * the whole process as an uncaught exception. Here a reply it cannot parse drops that connection
+ * instead: the client reconnects (and this centre re-reads), as after any connection loss. Must
+ * run before connect(), which binds the handler.
+ */
+function guardReplies(client: Client): void {
+  const manager = (client as unknown as { connectionManager?: ConnectionInternals }).connectionManager;
+  if (manager === undefined || typeof manager.onSocketData !== 'function') return;
+  const parse = manager.onSocketData;
+  manager.onSocketData = function guarded(this: ConnectionInternals, buffer: Buffer): void {
+    try {
+      parse.call(this, buffer);
+    } catch {
+      this.pendingBuffer = null;
+      this.socket?.destroy();
+    }
+  };
+}
+
 function isNoNode(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === Exception.NO_NODE;
 }
@@ -129,6 +157,7 @@ export class ZooKeeperCentre implements ConfigCentre {
 
   private newClient(): Client {
     const client = zookeeper.createClient(this.options.servers, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 200, retries: 1 });
+    guardReplies(client);
     let lostTimer: NodeJS.Timeout | null = null;
     let replaced = false;
     const replace = (): void => {

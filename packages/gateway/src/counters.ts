@@ -43,6 +43,14 @@ export class Counters {
   linksRefusedPreAuthLimit = 0;
   /** Internal links closed with an error (malformed frames, heartbeat timeout, protocol violations). */
   linksFailed = 0;
+  /** Command streams opened or resumed (StreamResume). */
+  streamResumes = 0;
+  /** Re-sent stream ops skipped because they were applied already (each command applied at most once). */
+  streamOpsDuplicate = 0;
+  /** Stream ops arriving on a link superseded by the sender's newer link (skipped; re-sent there). */
+  streamOpsStale = 0;
+  /** Stream ops a sender resumed past without them ever being applied (dropped past its bounds). */
+  streamOpsLost = 0;
 
   snapshot(): Record<string, number> {
     return Object.fromEntries(Object.entries(this)) as Record<string, number>;

@@ -24,7 +24,8 @@ export interface DispatcherDeps {
   readonly pool: WorkerPool;
   readonly router: Router<WorkerLink>;
   readonly pending: PendingEvents;
-  readonly overflowPolicy: 'drop' | 'close';
+  /** Live: `pendingEvents.policy` (see Gateway.reconfigure). */
+  overflowPolicy: 'drop' | 'close';
   readonly poison: PoisonOptions;
   readonly counters: Counters;
   readonly log: Logger;
@@ -120,6 +121,11 @@ export class EventDispatcher {
     }
     this.afterAcks();
     return true;
+  }
+
+  /** A live change of `pendingEvents.policy`. */
+  setOverflowPolicy(policy: 'drop' | 'close'): void {
+    this.deps.overflowPolicy = policy;
   }
 
   /** A link became routable (WorkerReady): deliver what waits. */

@@ -1,12 +1,13 @@
 import { EventEmitter } from 'node:events';
 import {
-  clientIdFor, ErrorCode, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
+  clientIdFor, ErrorCode, isStreamOp, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
   type BusBridgeStats, type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
+import { CommandStreams } from './command-streams.js';
 import { handleInbound, type CommandContext } from './commands/index.js';
 import { Counters, type ListenerSnapshot } from './counters.js';
 import { EventDispatcher } from './dispatch.js';
@@ -18,7 +19,7 @@ import { TcpListener } from './listeners/tcp-listener.js';
 import { WsListener } from './listeners/ws-listener.js';
 import {
   DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS, resolveGatewayOptions,
-  type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
+  type GatewayLiveOptions, type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
 } from './options.js';
 import { Outbound } from './outbound.js';
 import { PendingEvents } from './pending.js';
@@ -35,7 +36,10 @@ export interface GatewayLinkSnapshot {
   nodeId: string;
   workerId: string | null;
   state: 'connecting' | 'ready' | 'draining' | 'closed';
+  /** Events sent on the link and not yet acknowledged: exactly the events this gateway holds for it (acks are per event). */
   unacked: number;
+  /** Their encoded size, in bytes (bounded by linkWindow.bytes, one larger event excepted). */
+  unackedBytes: number;
 }
 
 /** What `Gateway.snapshot()` reports. */
@@ -111,7 +115,11 @@ function boundUrl(options: ResolvedListenerOptions, port: number): string {
  */
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly gatewayId: string = newGatewayId();
-  private readonly options: ResolvedGatewayOptions;
+  /** Resolved options; replaced by reconfigure() (live keys only). */
+  private options: ResolvedGatewayOptions;
+  /** The options as given, merged with every live change since (reconfigure re-resolves them whole). */
+  private given: GatewayOptions;
+  private readonly router: Router<WorkerLink>;
   private readonly log: Logger;
   private readonly counterSet = new Counters();
   private readonly throttle: LogThrottle;
@@ -124,6 +132,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private readonly clientListeners: Listener[];
   private readonly internal: InternalServer;
   private readonly commands: CommandContext;
+  private readonly streams: CommandStreams;
   private register: RegisterClient | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
   /** The bus bridges' stats, reported with the gateway's (set by whoever runs a bus next to it). */
@@ -140,13 +149,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   constructor(options: GatewayOptions) {
     super();
     this.options = resolveGatewayOptions(options);
+    this.given = options;
+    this.router = new Router<WorkerLink>(this.options.routing);
     this.log = this.options.logger.child({ gatewayId: this.gatewayId });
     this.throttle = new LogThrottle(this.log);
     const closeClient = (client: Client, why: CloseReason): void => this.closeClient(client, why, null);
     this.pending = new PendingEvents(this.options.pendingEvents.max, this.options.pendingEvents.maxBytes);
     this.dispatcher = new EventDispatcher({
       pool: this.pool,
-      router: new Router<WorkerLink>(this.options.routing),
+      router: this.router,
       pending: this.pending,
       overflowPolicy: this.options.pendingEvents.policy,
       poison: this.options.poison,
@@ -164,6 +175,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       throttle: this.throttle,
       closeClient,
     });
+    this.streams = new CommandStreams(this.counterSet, this.log);
     this.commands = {
       gatewayId: this.gatewayId,
       table: this.table,
@@ -178,6 +190,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         if (!this.dispatcher.ackRanges(link, ranges)) throw ProtocolError.invalid('AckRanges', 'a range reaches events never sent on this link');
       },
       workerReady: (link, workerId) => this.workerReady(link, workerId),
+      streamResume: (link, sender, first) => {
+        link.streaming = true;
+        this.streams.resume(link, sender, first);
+      },
       drain: (link) => this.drain(link),
     };
     this.table.membership = (kind, key, present) => {
@@ -283,7 +299,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const w of this.pool.all()) {
       links.push({
         id: w.id, role: w.role, nodeId: w.peerNodeId, workerId: w.workerId,
-        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked,
+        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked, unackedBytes: w.unackedBytes,
       });
     }
     return {
@@ -317,6 +333,42 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       groups: c.groups === null ? [] : [...c.groups],
       sessionBytes: c.session?.length ?? 0,
     }));
+  }
+
+  /**
+   * Applies a live configuration change: client heartbeats, routing, the pending buffer, send
+   * buffers and the listeners' limits (see GatewayLiveOptions; each section given replaces the
+   * running one, a key it leaves out returns to its default). The result is validated whole
+   * first; an invalid change throws a GatewayError (GW_ERR_INVALID_OPTIONS, the key named) and
+   * changes nothing. Connected clients stay; limits apply to what comes next.
+   */
+  reconfigure(live: GatewayLiveOptions): void {
+    // A section given replaces the running one whole: a key left out goes back to its default.
+    const g = this.given;
+    const merged: GatewayOptions = {
+      ...g,
+      ...(live.routing !== undefined && { routing: live.routing }),
+      ...(live.heartbeat !== undefined && { heartbeat: live.heartbeat }),
+      ...(live.pendingEvents !== undefined && { pendingEvents: live.pendingEvents }),
+      ...(live.sendBuffer !== undefined && { sendBuffer: live.sendBuffer }),
+      listeners: g.listeners.map((l, i) => {
+        const limits = live.listeners?.[i];
+        if (limits === undefined) return l;
+        const { maxConnections: _a, maxMessageBytes: _b, handshakeTimeoutMs: _c, maxConnectionsPerIp: _d, ...fixed } = l;
+        return { ...fixed, ...limits };
+      }),
+    };
+    const next = resolveGatewayOptions(merged);
+    this.given = merged;
+    this.options = next;
+    this.heartbeat.configure(next.heartbeat.intervalMs, next.heartbeat.timeoutMs);
+    this.router.policy = next.routing;
+    this.pending.max = next.pendingEvents.max;
+    this.pending.maxBytes = next.pendingEvents.maxBytes;
+    this.dispatcher.setOverflowPolicy(next.pendingEvents.policy);
+    this.outbound.setLimits(next.sendBuffer.maxBytes, next.sendBuffer.policy);
+    this.clientListeners.forEach((l, i) => l.reconfigure(next.listeners[i] as ResolvedListenerOptions));
+    this.log.info({ heartbeat: next.heartbeat, routing: next.routing, pendingEvents: next.pendingEvents, sendBuffer: next.sendBuffer }, 'gateway reconfigured');
   }
 
   /** Graceful and idempotent; see the package README for the steps. */
@@ -378,6 +430,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private stopTimers(): void {
     this.heartbeat.stop();
+    this.streams.close();
     this.outbound.stop();
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
@@ -502,6 +555,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   private linkMessage(w: WorkerLink, message: Message): void {
+    // A command stream's op is applied at most once: re-sent duplicates and stale links are skipped.
+    if (w.streaming && isStreamOp(message.op) && !this.streams.admit(w)) return;
     try {
       handleInbound(message, w, this.commands);
     } catch (err) {
@@ -517,6 +572,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private linkClosed(w: WorkerLink, err: Error | null): void {
     w.closed = true;
+    this.streams.linkClosed(w);
     this.pool.remove(w);
     if (err !== null) this.counterSet.linksFailed++;
     if (err !== null) this.log.warn({ link: w.id, workerId: w.workerId, err: err.message }, 'internal link closed with an error');

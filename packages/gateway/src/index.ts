@@ -9,6 +9,6 @@ export {
   DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_STATS_INTERVAL_MS,
   DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
 } from './options.js';
-export type { GatewayOptions, GatewayAnnouncer, ListenerOptions, ResolvedGatewayOptions, ResolvedListenerOptions, RoutingPolicy, TcpFraming, ListenerKind } from './options.js';
+export type { GatewayLiveOptions, GatewayOptions, GatewayAnnouncer, ListenerOptions, ResolvedGatewayOptions, ResolvedListenerOptions, RoutingPolicy, TcpFraming, ListenerKind } from './options.js';
 export { GatewayError, GatewayErrorCode, isGatewayError } from './errors.js';
 export type { GatewayStats, BusBridgeStats } from '@gateworker/protocol';

@@ -46,6 +46,18 @@ export interface ListenerOptions {
   maxConnectionsPerIp?: number;
 }
 
+/**
+ * What a running gateway applies live (Gateway.reconfigure): client heartbeats, routing, the
+ * pending buffer, send buffers, and each listener's limits (by position: url, framing and TLS stay).
+ */
+export interface GatewayLiveOptions {
+  heartbeat?: { intervalMs?: number; timeoutMs?: number };
+  routing?: RoutingPolicy;
+  pendingEvents?: { max?: number; maxBytes?: number; policy?: 'drop' | 'close' };
+  sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
+  listeners?: Pick<ListenerOptions, 'maxConnections' | 'maxMessageBytes' | 'handshakeTimeoutMs' | 'maxConnectionsPerIp'>[];
+}
+
 export interface GatewayOptions {
   nodeId: string;
   processIndex?: number;

@@ -41,10 +41,22 @@ export class Outbound {
   /** Clients whose queue was above maxBytes after a flush → when that was first seen (ms). */
   private readonly over = new Map<Client, number>();
   private overTimer: NodeJS.Timeout | null = null;
-  private readonly burstBytes: number;
+  /** The send-buffer bound and policy (live: see setLimits), and the burst bound derived from it. */
+  private maxBytes: number;
+  private policy: 'close' | 'drop';
+  private burstBytes: number;
 
   constructor(private readonly deps: OutboundDeps) {
+    this.maxBytes = deps.maxBytes;
+    this.policy = deps.policy;
     this.burstBytes = deps.maxBytes * SEND_BURST_FACTOR;
+  }
+
+  /** A live change of `sendBuffer`: applies from the next write and the next slow-client check. */
+  setLimits(maxBytes: number, policy: 'close' | 'drop'): void {
+    this.maxBytes = maxBytes;
+    this.policy = policy;
+    this.burstBytes = maxBytes * SEND_BURST_FACTOR;
   }
 
   /** One message to one client. */
@@ -69,7 +81,7 @@ export class Outbound {
   write(client: Client, bytes: Buffer): boolean {
     const socket = client.socket;
     if (!socket.writable) return false;
-    if (socket.writableLength + bytes.length > this.burstBytes || (this.deps.policy === 'drop' && this.over.has(client))) {
+    if (socket.writableLength + bytes.length > this.burstBytes || (this.policy === 'drop' && this.over.has(client))) {
       this.overflow(client, bytes.length);
       return false;
     }
@@ -94,7 +106,7 @@ export class Outbound {
     this.flushScheduled = false;
     const clients = this.corked;
     this.corked = [];
-    const max = this.deps.maxBytes;
+    const max = this.maxBytes;
     for (const client of clients) {
       const socket = client.socket;
       socket.uncork();
@@ -121,9 +133,9 @@ export class Outbound {
   private checkOver(): void {
     const now = Date.now();
     for (const [client, since] of this.over) {
-      if (!client.isOpen || client.socket.writableLength <= this.deps.maxBytes) {
+      if (!client.isOpen || client.socket.writableLength <= this.maxBytes) {
         this.over.delete(client);
-      } else if (this.deps.policy === 'close' && now - since >= DEFAULT_SLOW_CLIENT_GRACE_MS) {
+      } else if (this.policy === 'close' && now - since >= DEFAULT_SLOW_CLIENT_GRACE_MS) {
         this.over.delete(client);
         this.overflow(client, 0);
       }
@@ -136,8 +148,8 @@ export class Outbound {
 
   private overflow(client: Client, bytes: number): void {
     const { counters, throttle } = this.deps;
-    const info = { client: client.num, queuedBytes: client.socket.writableLength, messageBytes: bytes, maxBytes: this.deps.maxBytes };
-    if (this.deps.policy === 'drop') {
+    const info = { client: client.num, queuedBytes: client.socket.writableLength, messageBytes: bytes, maxBytes: this.maxBytes };
+    if (this.policy === 'drop') {
       counters.slowClientDrops++;
       throttle.warn('slow-drop', info, 'slow client: send buffer full, message dropped');
     } else {

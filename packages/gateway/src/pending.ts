@@ -14,10 +14,10 @@ export class PendingEvents {
   private readonly waiting = new Set<Client>();
 
   constructor(
-    /** Bound on `count` for new events (redelivered events and ClientClose may exceed it). */
-    readonly max: number,
-    /** Bound on `bytes` for new events (same exceptions). */
-    readonly maxBytes: number,
+    /** Bound on `count` for new events (redelivered events and ClientClose may exceed it). Live: a lower bound keeps what is held. */
+    public max: number,
+    /** Bound on `bytes` for new events (same exceptions). Live, like `max`. */
+    public maxBytes: number,
   ) {}
 
   get full(): boolean {

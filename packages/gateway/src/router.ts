@@ -26,7 +26,8 @@ export class Router<L extends RoutableLink> {
   private rr = 0;
 
   constructor(
-    readonly policy: RoutingPolicy,
+    /** Live: a change applies to the next routing decision (sticky clients keep their link while it is routable). */
+    public policy: RoutingPolicy,
     private readonly random: () => number = Math.random,
   ) {}
 

@@ -16,7 +16,7 @@ export class LogThrottle {
   ) {}
 
   warn(key: string, obj: Record<string, unknown>, msg: string): void {
-    const now = Date.now();
+    const now = performance.now();
     const entry = this.last.get(key);
     if (entry !== undefined && now - entry.at < this.intervalMs) {
       entry.suppressed++;

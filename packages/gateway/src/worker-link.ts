@@ -1,6 +1,7 @@
 import type { PeerRole } from '@gateworker/protocol';
 import type { Link } from '@gateworker/protocol/node';
 import type { Client } from './client.js';
+import type { SenderStream } from './command-streams.js';
 import type { RoutableLink } from './router.js';
 
 /** Unacknowledged events one worker link may carry, in events. */
@@ -46,6 +47,14 @@ export class WorkerLink implements RoutableLink {
   draining = false;
   /** The socket is gone; unacknowledged events were handed elsewhere. */
   closed = false;
+  /** The peer opened a command stream on this link (StreamResume): its stream ops are counted. */
+  streaming = false;
+  /** Its sender's stream state while this link is the sender's current one (null once superseded). */
+  stream: SenderStream | null = null;
+  /** Number the next stream op on this link carries. */
+  streamNext = 0;
+  /** A StreamAck for this link is queued for the end of the turn. */
+  ackQueued = false;
   /** Bytes of the unacknowledged event frames. */
   unackedBytes = 0;
   /**

@@ -62,7 +62,7 @@ function setup(opts: { maxBytes?: number; policy?: 'close' | 'drop' } = {}) {
   const ctx: CommandContext = {
     gatewayId: newGatewayId(), table, outbound, counters, log,
     closeClient: (c, why, data) => c.transport.close(c, why, data),
-    ack: () => {}, ackRanges: () => {}, workerReady: () => {}, drain: () => {},
+    ack: () => {}, ackRanges: () => {}, workerReady: () => {}, drain: () => {}, streamResume: () => {},
   };
   const ws = new FakeTransport(Framing.Ws, '');
   const line = new FakeTransport(Framing.Line, '\n');

@@ -10,7 +10,7 @@ function fakeClient(num: number, pings: number[]): { client: Client; socket: { b
 }
 
 describe('Heartbeat', () => {
-  it('pings idle clients and reports them dead after about timeoutMs of silence', () => {
+  it('pings idle clients and reports them dead after about timeoutMs of silence', async () => {
     const pings: number[] = [];
     const dead: number[] = [];
     const a = fakeClient(1, pings);
@@ -23,8 +23,21 @@ describe('Heartbeat', () => {
     hb.sweep();
     expect(pings).toEqual([1, 2, 1]);
     hb.sweep();
+    expect(dead).toEqual([]); // the verdict waits for what the poll phase reads
+    await new Promise((resolve) => setImmediate(resolve));
     expect(dead).toEqual([1]); // three silent sweeps = 75 s > 60 s
     expect(pings).toEqual([1, 2, 1, 2]);
+  });
+
+  it('spares a client whose bytes are read between the sweep and the verdict (a process resumed after a pause)', async () => {
+    const dead: number[] = [];
+    const a = fakeClient(1, []);
+    const hb = new Heartbeat(10, 20, () => [a.client], (c) => dead.push(c.num));
+    hb.sweep();
+    hb.sweep(); // dead after 2 idle sweeps: the verdict is pending
+    a.socket.bytesRead = 5; // the poll phase reads what waited
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(dead).toEqual([]);
   });
 
   it('sweeps at least twice per timeout', () => {

@@ -329,6 +329,33 @@ export function encodeAckRanges(ranges: readonly number[]): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Command streams
+
+/** Stream op counts travel as unsigned 48-bit integers (2^48 ops per sender and gateway). */
+const STREAM_COUNT_BYTES = 6;
+export const MAX_STREAM_COUNT = 2 ** 48 - 1;
+
+/** Ops that travel on a command stream (counted, re-sent after a reconnect, applied once). */
+const STREAM_OPS: readonly Op[] = [
+  Op.SendToClient, Op.SendToClients, Op.SendToAll, Op.SendToUids, Op.SendToGroups,
+  Op.BindUid, Op.UnbindUid, Op.JoinGroup, Op.LeaveGroup, Op.Ungroup, Op.CloseClient, Op.SetSession, Op.UpdateSession,
+];
+const streamOpTable = new Uint8Array(256);
+for (const op of STREAM_OPS) streamOpTable[op] = 1;
+
+/** True for the ops a command stream carries (a table lookup: it runs for every command). */
+export function isStreamOp(op: number): boolean {
+  return streamOpTable[op] === 1;
+}
+
+export function encodeStreamAck(applied: number): Buffer {
+  if (!Number.isSafeInteger(applied) || applied < 0 || applied > MAX_STREAM_COUNT) throw new RangeError(`stream count out of range: ${applied}`);
+  const buf = frameOf(Op.StreamAck, STREAM_COUNT_BYTES);
+  buf.writeUIntBE(applied, FRAME_PREFIX_BYTES + 1, STREAM_COUNT_BYTES);
+  return buf;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Control messages (msgpack bodies)
 
 type Body<M extends Message> = Omit<M, 'op'>;
@@ -584,6 +611,19 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.WorkerReady]: control(Op.WorkerReady, (r) => ({ workerId: r.str('workerId', 256), pid: r.int('pid') })),
   [Op.Drain]: bare(Op.Drain),
   [Op.DrainAck]: bare(Op.DrainAck),
+
+  [Op.StreamResume]: control(Op.StreamResume, (r) => {
+    const first = r.int('first');
+    if (first < 1 || first > MAX_STREAM_COUNT) throw ProtocolError.invalid('StreamResume', `first ${first} out of range`);
+    return { sender: r.str('sender', 64), first };
+  }),
+  [Op.StreamAck]: {
+    encode: (m) => encodeStreamAck(m.applied),
+    decode: (body) => {
+      if (body.length !== STREAM_COUNT_BYTES) throw ProtocolError.malformed(`StreamAck body of ${body.length} bytes, expected ${STREAM_COUNT_BYTES}`);
+      return { op: Op.StreamAck, applied: body.readUIntBE(0, STREAM_COUNT_BYTES) };
+    },
+  },
 };
 
 /** Encodes any message into a complete frame. Hot paths call the specific `encode*` directly. */

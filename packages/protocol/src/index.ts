@@ -7,6 +7,7 @@ export {
   encodeMessage, decodeMessage, packValue, unpackValue, MAX_MSGPACK_DEPTH,
   encodeClientConnect, encodeClientMessage, encodeClientClose,
   encodeSendToClient, encodeSendToClients, encodeSendToAll, encodeSendToUids, encodeSendToGroups, encodeAck,
+  encodeStreamAck, MAX_STREAM_COUNT, isStreamOp,
   encodeClientPoison, encodeAckRanges, MAX_ACK_RANGES,
 } from './codec.js';
 export { QueryKind } from './messages.js';

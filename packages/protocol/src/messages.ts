@@ -167,6 +167,18 @@ export interface DrainMsg { op: typeof Op.Drain }
 /** Gateway → worker: no event follows this on the link. */
 export interface DrainAckMsg { op: typeof Op.DrainAck }
 
+// Command streams. Every command a worker or GatewayClient sends a gateway (sends, uid and group
+// changes, session writes, closes: the "stream ops") is numbered implicitly by its position on
+// the sender's stream to that gateway (no number on the wire), across links.
+/**
+ * Sender → gateway, first on every link: the stream ops that follow on this link are numbers
+ * `first`, `first + 1`, … of the stream of sender instance `sender` (random per process start).
+ * The gateway applies each number at most once: it skips numbers it already applied.
+ */
+export interface StreamResumeMsg { op: typeof Op.StreamResume; sender: string; first: number }
+/** Gateway → sender: every stream op numbered ≤ `applied` has been applied (sent at most once per event-loop turn). */
+export interface StreamAckMsg { op: typeof Op.StreamAck; applied: number }
+
 /** Queries a worker (or GatewayClient) may ask a gateway. Numbers are wire values. */
 export const QueryKind = {
   IsOnline: 1,
@@ -220,7 +232,8 @@ export type Message =
   | SendToClientMsg | SendToClientsMsg | SendToAllMsg | SendToUidsMsg | SendToGroupsMsg
   | BindUidMsg | UnbindUidMsg | JoinGroupMsg | LeaveGroupMsg | UngroupMsg | CloseClientMsg
   | SetSessionMsg | UpdateSessionMsg | QueryMsg | QueryReplyMsg
-  | AckMsg | AckRangesMsg | WorkerReadyMsg | DrainMsg | DrainAckMsg;
+  | AckMsg | AckRangesMsg | WorkerReadyMsg | DrainMsg | DrainAckMsg
+  | StreamResumeMsg | StreamAckMsg;
 
 /** The message type for an opcode. */
 export type MessageOf<O extends Op> = Extract<Message, { op: O }>;

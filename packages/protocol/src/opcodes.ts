@@ -4,7 +4,7 @@
  *
  * Ranges: 1–9 handshake and link control, 10–29 register, 30–39 gateway → worker client events,
  * 40–49 worker → gateway hot-path sends, 50–69 worker → gateway commands and queries,
- * 70–79 worker ⇄ gateway flow control.
+ * 70–79 worker ⇄ gateway flow control, 80–89 worker ⇄ gateway command streams.
  */
 export const Op = {
   // Handshake and link control (any link)
@@ -59,6 +59,10 @@ export const Op = {
   DrainAck: 73,
   /** Per-event acknowledgements: ranges of finished sequence numbers (replaces the cumulative Ack). */
   AckRanges: 74,
+
+  // Worker / GatewayClient ⇄ gateway: command streams (re-sent after a reconnect, applied once)
+  StreamResume: 80,
+  StreamAck: 81,
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 

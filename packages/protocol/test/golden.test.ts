@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
-  encodeSendToGroups, Op, packValue, PROTOCOL_VERSION,
+  encodeSendToGroups, encodeStreamAck, Op, packValue, PROTOCOL_VERSION,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
 
@@ -137,6 +137,23 @@ const goldens: Golden[] = [
       'a7636c7573746572', 'a470726f64', // "cluster": "prod"
     ],
     message: { op: Op.Hello, version: 2, nonce, role: 'gateway', nodeId: 'gw-a', gatewayId: '0ghpn3a5vq1z', cluster: 'prod' },
+  },
+  {
+    name: 'StreamAck (u48 applied count)',
+    hex: ['00000007', '51', '0000075bcd15'], // length 7, op 81, applied 123456789
+    message: { op: Op.StreamAck, applied: 123_456_789 },
+    hot: () => encodeStreamAck(123_456_789),
+  },
+  {
+    name: 'StreamResume',
+    hex: [
+      '00000023', // length 35
+      '50', // op 80 StreamResume
+      'de0002',
+      'a673656e646572', 'b039663865376436633562346133393231', // "sender": "9f8e7d6c5b4a3921"
+      'a5666972737405', // "first": 5
+    ],
+    message: { op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 5 },
   },
   {
     name: 'Drain (no body)',

@@ -151,6 +151,8 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   [Op.AckRanges]: [{ op: Op.AckRanges, ranges: [1, 1] }, { op: Op.AckRanges, ranges: [0, 2 ** 32 - 1, 5, 9] }],
   [Op.WorkerReady]: [{ op: Op.WorkerReady, workerId: 'w-1', pid: 5151 }],
   [Op.Drain]: [{ op: Op.Drain }],
+  [Op.StreamResume]: [{ op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 1 }, { op: Op.StreamResume, sender: 'x', first: 2 ** 48 - 1 }],
+  [Op.StreamAck]: [{ op: Op.StreamAck, applied: 0 }, { op: Op.StreamAck, applied: 2 ** 48 - 1 }],
   [Op.DrainAck]: [{ op: Op.DrainAck }],
 };
 

@@ -66,7 +66,7 @@ export class RegisterServer {
   private closing: Promise<void> | null = null;
   private boundAddress: { host: string; port: number } | null = null;
   /** When the server started listening (for uptime in status). */
-  private startedAt = Date.now();
+  private startedAt = performance.now();
 
   constructor(options: RegisterServerOptions) {
     this.options = resolveRegisterServerOptions(options);
@@ -97,7 +97,7 @@ export class RegisterServer {
   /** What a StatusQuery answers: this register, its gateways (with live stats) and workers. */
   status(): ClusterStatus {
     return {
-      register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Date.now() - this.startedAt },
+      register: { nodeId: this.options.nodeId, pid: process.pid, uptimeMs: Math.round(performance.now() - this.startedAt) },
       ...this.registry.snapshot(),
     };
   }
@@ -139,7 +139,7 @@ export class RegisterServer {
     this.boundAddress = { host: bound.address, port: bound.port };
     if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
     this.state = 'listening';
-    this.startedAt = Date.now();
+    this.startedAt = performance.now();
     this.log.info({ address: formatHostPort(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
     return this.boundAddress;
   }

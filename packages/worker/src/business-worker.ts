@@ -8,7 +8,7 @@ import type { GatewayDirectory } from './directory.js';
 import { Dispatcher } from './dispatch.js';
 import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import type { Handler, WorkerContext } from './handler.js';
+import type { AppConfig, Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
 import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
@@ -68,6 +68,10 @@ export class BusinessWorker {
   private starting: Promise<void> | null = null;
   private draining: Promise<void> | null = null;
   private statsTimer: NodeJS.Timeout | null = null;
+  /** The `app` snapshot handlers read as `worker.config` (deep-frozen; replaced whole by reconfigure). */
+  private appConfig: Readonly<AppConfig>;
+  /** onConfigChange calls run one at a time, in order of the changes. */
+  private configChanges: Promise<void> = Promise.resolve();
 
   constructor(options: BusinessWorkerOptions) {
     this.options = resolveWorkerOptions(options);
@@ -77,7 +81,7 @@ export class BusinessWorker {
     this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
     this.links = new GatewayLinks(
       this.directory,
-      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster },
+      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster, commandBuffer: o.commandBuffer },
       {
         onEvent: (session, event) => this.dispatcher.onEvent(session, event),
         onQueryReply: (session, reply) => this.queries.onReply(session, reply),
@@ -99,7 +103,16 @@ export class BusinessWorker {
     const env: ClientEnv = { api, links: this.links, logger: this.logger };
     const dispatcher = new Dispatcher(this.handler, env, this.logger);
     this.dispatcher = dispatcher;
-    this.context = { id: o.workerId, gateway: api, logger: this.logger };
+    this.appConfig = deepFreeze(structuredClone(o.config));
+    const worker = this;
+    this.context = {
+      id: o.workerId,
+      gateway: api,
+      logger: this.logger,
+      get config() {
+        return worker.appConfig;
+      },
+    };
   }
 
   get state(): BusinessWorkerState {
@@ -161,8 +174,8 @@ export class BusinessWorker {
   }
 
   private async run(): Promise<void> {
-    const deadline = Date.now() + this.options.readyTimeoutMs;
-    const remaining = (): number => Math.max(1, deadline - Date.now());
+    const deadline = performance.now() + this.options.readyTimeoutMs;
+    const remaining = (): number => Math.max(1, deadline - performance.now());
     this.statsTimer = setInterval(() => this.pushInfo(), this.options.statsIntervalMs);
     this.statsTimer.unref();
     this.directory.start();
@@ -201,9 +214,42 @@ export class BusinessWorker {
     return this.draining;
   }
 
+  /** The `app` snapshot handlers see as `worker.config`. */
+  get config(): Readonly<AppConfig> {
+    return this.appConfig;
+  }
+
+  /**
+   * A live configuration change: replaces `worker.config` with `app` at once, then calls the
+   * handler's onConfigChange with the applied keys (`changed`, dotted) and both snapshots. Calls
+   * never overlap; the returned promise settles when this change's callback has run (an error in
+   * it is logged, not thrown: the change is applied either way).
+   */
+  reconfigure(app: AppConfig, changed: readonly string[]): Promise<void> {
+    const previous = this.appConfig;
+    const current = deepFreeze(structuredClone(app));
+    this.appConfig = current;
+    const callback = this.handler.onConfigChange;
+    if (callback === undefined || this.currentState === 'closed') return this.configChanges;
+    const change = Object.freeze({ changed: Object.freeze([...changed]), previous, current });
+    this.configChanges = this.configChanges.then(async () => {
+      try {
+        await callback.call(this.handler, this.context, change);
+      } catch (err) {
+        this.logger.error({ err, changed }, 'onConfigChange failed');
+      }
+    });
+    return this.configChanges;
+  }
+
   /** Same as drain(); idempotent. */
   close(): Promise<void> {
     return this.drain();
+  }
+
+  /** The client whose handler callback is running (its synchronous part) right now, else null. */
+  currentClientId(): string | null {
+    return this.dispatcher.runningClientId;
   }
 
   /** Closes every link at once; unacknowledged events are re-sent by the gateways to other workers. */
@@ -217,7 +263,7 @@ export class BusinessWorker {
   }
 
   private async runDrain(): Promise<void> {
-    const started = Date.now();
+    const started = performance.now();
     const wasActivated = this.activated;
     this.setState('draining');
     this.links.stopConnecting();
@@ -235,7 +281,7 @@ export class BusinessWorker {
     }
     if (this.starting !== null) await withTimeout(this.starting.catch(() => {}), this.options.drainTimeoutMs);
     await this.shutdown(wasActivated || this.activated);
-    this.logger.info({ ms: Date.now() - started, handled: this.dispatcher.handled }, 'worker closed');
+    this.logger.info({ ms: Math.round(performance.now() - started), handled: this.dispatcher.handled }, 'worker closed');
   }
 
   private async shutdown(runStopHook: boolean): Promise<void> {
@@ -315,4 +361,12 @@ function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
       },
     );
   });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
 }

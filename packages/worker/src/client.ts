@@ -1,5 +1,5 @@
 import { encodeSendToClient, Op } from '@gateworker/protocol';
-import type { ConnectInfo } from '@gateworker/protocol';
+import type { ConnectInfo, Message } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type { ClusterApi, SendData, Session } from './cluster-api-types.js';
 import type { GatewayLinks } from './gateway-links.js';
@@ -93,47 +93,58 @@ export class ClientContext<S extends object = Session> implements Client<S> {
     return this.env.links.peer(this.gatewayId)?.session ?? null;
   }
 
+  /**
+   * Where this client's commands go: its gateway's command stream (kept until applied, re-sent
+   * after a reconnect), or the link itself when there is no stream (tests with bare sessions).
+   * Null when the gateway is gone for good: the command is dropped, counted and logged.
+   */
+  private out(): { send(frame: Buffer): unknown; sendMessage(m: Message): unknown } | null {
+    const stream = this.env.links.peer(this.gatewayId)?.stream;
+    if (stream != null) return stream;
+    return this.via.alive ? this.via : null;
+  }
+
   send(data: SendData): void {
     const { binary, payload } = toPayload(data);
-    const link = this.link();
-    if (link === null) return this.dropped('send');
-    link.send(encodeSendToClient(this.number, binary, payload));
+    const out = this.out();
+    if (out === null) return this.dropped('send');
+    out.send(encodeSendToClient(this.number, binary, payload));
   }
 
   close(data?: SendData): void {
     const p = data === undefined ? null : toPayload(data);
-    const link = this.link();
-    if (link === null) return this.dropped('close');
-    link.sendMessage({ op: Op.CloseClient, client: this.number, data: p?.payload ?? null, binary: p?.binary ?? false });
+    const out = this.out();
+    if (out === null) return this.dropped('close');
+    out.sendMessage({ op: Op.CloseClient, client: this.number, data: p?.payload ?? null, binary: p?.binary ?? false });
   }
 
   bindUid(uid: string | number): void {
     const key = keyOf(uid, 'uid');
-    const link = this.link();
-    if (link === null) return this.dropped('bindUid');
-    link.sendMessage({ op: Op.BindUid, client: this.number, uid: key });
+    const out = this.out();
+    if (out === null) return this.dropped('bindUid');
+    out.sendMessage({ op: Op.BindUid, client: this.number, uid: key });
     this.uid = key;
   }
 
   unbindUid(): void {
-    const link = this.link();
-    if (link === null) return this.dropped('unbindUid');
-    link.sendMessage({ op: Op.UnbindUid, client: this.number });
+    const out = this.out();
+    if (out === null) return this.dropped('unbindUid');
+    out.sendMessage({ op: Op.UnbindUid, client: this.number });
     this.uid = null;
   }
 
   joinGroup(group: string | number): void {
     const key = keyOf(group, 'group');
-    const link = this.link();
-    if (link === null) return this.dropped('joinGroup');
-    link.sendMessage({ op: Op.JoinGroup, client: this.number, group: key });
+    const out = this.out();
+    if (out === null) return this.dropped('joinGroup');
+    out.sendMessage({ op: Op.JoinGroup, client: this.number, group: key });
   }
 
   leaveGroup(group: string | number): void {
     const key = keyOf(group, 'group');
-    const link = this.link();
-    if (link === null) return this.dropped('leaveGroup');
-    link.sendMessage({ op: Op.LeaveGroup, client: this.number, group: key });
+    const out = this.out();
+    if (out === null) return this.dropped('leaveGroup');
+    out.sendMessage({ op: Op.LeaveGroup, client: this.number, group: key });
   }
 
   toJSON(): object {
@@ -141,6 +152,7 @@ export class ClientContext<S extends object = Session> implements Client<S> {
   }
 
   private dropped(what: string): void {
-    this.env.logger.debug({ clientId: this.id, gatewayId: this.gatewayId }, `${what} dropped: no link to the client's gateway`);
+    this.env.logger.debug({ clientId: this.id, gatewayId: this.gatewayId }, `${what} dropped: the client's gateway is gone`);
+    this.env.links.dropForUnknown?.(this.gatewayId);
   }
 }

@@ -1,5 +1,5 @@
 import {
-  clientIdFor, encodeSendToAll, encodeSendToClient, encodeSendToClients, encodeSendToGroups, encodeSendToUids, Op, packValue,
+  clientIdFor, encodeMessage, encodeSendToAll, encodeSendToClient, encodeSendToClients, encodeSendToGroups, encodeSendToUids, Op, packValue,
   parseClientId, QueryKind,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
@@ -10,7 +10,7 @@ import type {
 import type { LocalClients } from './dispatch.js';
 import { InvalidClientIdError } from './errors.js';
 import type { GatewayLinks, GatewayPeer } from './gateway-links.js';
-import type { LinkSession } from './link-session.js';
+import type { CommandStream } from './command-stream.js';
 import { keyOf, toPayload } from './payload.js';
 import type { Answer, QueryManager, QueryTarget } from './query.js';
 import { decodeSession, encodeSession, isPlainObject } from './session.js';
@@ -100,8 +100,10 @@ const sessions = (answers: readonly Answer[]): Record<string, Session> => {
 /**
  * The cluster API over a set of gateway links. Commands for one client go to the gateway its id
  * names, with the gateway's local number; broadcasts and queries go to every listed gateway.
- * A malformed client id rejects with InvalidClientIdError; a client of an unknown or
- * unconnected gateway is skipped with a debug log (isOnline answers false).
+ * A malformed client id rejects with InvalidClientIdError. Commands travel on each gateway's
+ * command stream: kept (bounded) while the gateway is unlinked and re-sent when it is back,
+ * applied once; a command for a gateway no directory knows is dropped, counted and logged per
+ * burst. Queries to an unknown or unlinked gateway name it as missing (isOnline answers false).
  */
 export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S> {
   constructor(private readonly transport: ClusterTransport) {}
@@ -113,14 +115,14 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     const { binary, payload } = toPayload(data);
     if (typeof id === 'string') {
       const { gatewayId, client } = parseId(id);
-      this.linkTo(gatewayId, 'sendToClient')?.send(encodeSendToClient(client, binary, payload));
+      this.streamTo(gatewayId)?.send(encodeSendToClient(client, binary, payload));
       return;
     }
     for (const [gatewayId, clients] of byGateway(asList(id))) {
-      const link = this.linkTo(gatewayId, 'sendToClient');
-      if (link === null) continue;
+      const stream = this.streamTo(gatewayId);
+      if (stream === null) continue;
       const only = clients.length === 1 ? clients[0] : undefined;
-      link.send(only !== undefined ? encodeSendToClient(only, binary, payload) : encodeSendToClients(clients, binary, payload));
+      stream.send(only !== undefined ? encodeSendToClient(only, binary, payload) : encodeSendToClients(clients, binary, payload));
     }
   }
 
@@ -129,10 +131,10 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     const { binary, payload } = toPayload(data);
     const exclude = byGateway(options?.exclude === undefined ? [] : asList(options.exclude));
     let shared: Buffer | null = null;
-    for (const link of this.connected('sendToAll')) {
-      const excluded = exclude.get(link.gatewayId);
-      if (excluded !== undefined) link.send(encodeSendToAll(excluded, binary, payload));
-      else link.send((shared ??= encodeSendToAll([], binary, payload)));
+    for (const peer of this.transport.links.all()) {
+      const excluded = exclude.get(peer.gatewayId);
+      if (excluded !== undefined) peer.stream.send(encodeSendToAll(excluded, binary, payload));
+      else peer.stream.send((shared ??= encodeSendToAll([], binary, payload)));
     }
   }
 
@@ -142,7 +144,7 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     const uids = asList(uid).map((u) => keyOf(u, 'uid'));
     if (uids.length === 0) return;
     const frame = encodeSendToUids(uids, binary, payload);
-    for (const link of this.connected('sendToUid')) link.send(frame);
+    for (const peer of this.transport.links.all()) peer.stream.send(frame);
   }
 
   async sendToGroup(group: OneOrMany<Key>, data: SendData, options?: ExcludeOptions): Promise<void> {
@@ -152,10 +154,10 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     if (groups.length === 0) return;
     const exclude = byGateway(options?.exclude === undefined ? [] : asList(options.exclude));
     let shared: Buffer | null = null;
-    for (const link of this.connected('sendToGroup')) {
-      const excluded = exclude.get(link.gatewayId);
-      if (excluded !== undefined) link.send(encodeSendToGroups(groups, excluded, binary, payload));
-      else link.send((shared ??= encodeSendToGroups(groups, [], binary, payload)));
+    for (const peer of this.transport.links.all()) {
+      const excluded = exclude.get(peer.gatewayId);
+      if (excluded !== undefined) peer.stream.send(encodeSendToGroups(groups, excluded, binary, payload));
+      else peer.stream.send((shared ??= encodeSendToGroups(groups, [], binary, payload)));
     }
   }
 
@@ -174,8 +176,8 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   async ungroup(group: Key): Promise<void> {
     const g = keyOf(group, 'group');
     await this.usable();
-    const frame: Message = { op: Op.Ungroup, group: g };
-    for (const link of this.connected('ungroup')) link.sendMessage(frame);
+    const frame = encodeMessage({ op: Op.Ungroup, group: g });
+    for (const peer of this.transport.links.all()) peer.stream.send(frame);
   }
 
   async bindUid(id: string, uid: Key): Promise<void> {
@@ -311,30 +313,25 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     if (wait !== null) await wait;
   }
 
-  /** The live link to a gateway, or null (debug log) when it is unknown or not connected. */
-  private linkTo(gatewayId: string, what: string): LinkSession | null {
+  /**
+   * The command stream to a gateway (linked or not: commands wait for the link, bounded), or null
+   * when no directory knows the gateway: it is gone for good (a restarted gateway has a new id, so
+   * its old clients are gone too). Such a command is dropped, counted and logged per burst.
+   */
+  private streamTo(gatewayId: string): CommandStream | null {
     const peer = this.transport.links.peer(gatewayId);
-    if (peer?.session != null) return peer.session;
-    this.transport.logger.debug({ gatewayId, known: peer !== undefined }, `${what}: gateway ${peer === undefined ? 'unknown' : 'not connected'}; skipped`);
+    if (peer !== undefined) return peer.stream;
+    this.transport.links.dropForUnknown(gatewayId);
     return null;
   }
 
-  /** Live links to every listed gateway (unconnected ones are skipped with a debug log). */
-  private connected(what: string): LinkSession[] {
-    const out: LinkSession[] = [];
-    for (const peer of this.transport.links.all()) {
-      if (peer.session !== null) out.push(peer.session);
-      else this.transport.logger.debug({ gateway: peer.label }, `${what}: gateway not connected; skipped`);
-    }
-    return out;
-  }
-
-  /** Sends a one-client command; resolves with where it went, or null when it was skipped. */
-  private async command(id: string, what: string, build: (client: number) => Message): Promise<Routed | null> {
+  /** Sends a one-client command; resolves with where it went, or null when it was dropped. */
+  private async command(id: string, _what: string, build: (client: number) => Message): Promise<Routed | null> {
     const routed = parseId(id);
     await this.usable();
-    const link = this.linkTo(routed.gatewayId, what);
-    if (link === null || !link.sendMessage(build(routed.client))) return null;
+    const stream = this.streamTo(routed.gatewayId);
+    if (stream === null) return null;
+    stream.sendMessage(build(routed.client));
     return routed;
   }
 

@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import { ErrorCode, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
 import { connectLink, parseHostPort } from '@gateworker/protocol/node';
 import type { Link, LinkOptions, Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from './directory.js';
+import { CommandCounters, CommandStream, DropLog, type CommandBufferBounds } from './command-stream.js';
 import { ClosedError, gatewayLabel, ReadyTimeoutError } from './errors.js';
 import { LinkSession, type LinkSessionHooks } from './link-session.js';
 
@@ -15,6 +17,8 @@ export interface GatewayLinksOptions {
   logger: Logger;
   /** Cluster name stated in the handshake. */
   cluster?: string | undefined;
+  /** Bounds of each gateway's command stream. */
+  commandBuffer: CommandBufferBounds;
 }
 
 /** While a gateway stays unreachable, at most one warn line per this many milliseconds. */
@@ -47,11 +51,16 @@ export class GatewayPeer {
   retryTimer: NodeJS.Timeout | null = null;
   /** Monotonic time of the last warn line about this gateway being unreachable. */
   loggedAt = 0;
+  /** A connect failed since the last successful link (the first failure is logged as warn). */
+  failing = false;
+  /** Every command for this gateway goes through its stream (kept across links until applied). */
+  readonly stream: CommandStream;
 
-  constructor(info: GatewayInfo) {
+  constructor(info: GatewayInfo, stream: (label: string) => CommandStream) {
     this.gatewayId = info.gatewayId;
     this.address = info.address;
     this.label = gatewayLabel(info.gatewayId, info.address);
+    this.stream = stream(this.label);
   }
 }
 
@@ -69,6 +78,10 @@ interface Waiter {
  * or queries; it hands sessions to its hooks.
  */
 export class GatewayLinks {
+  /** This process instance's id on every command stream (random per start: a restart is a new sender). */
+  readonly instanceId = randomBytes(8).toString('hex');
+  readonly commandCounters = new CommandCounters();
+  private readonly drops: DropLog;
   private readonly peers = new Map<string, GatewayPeer>();
   private readonly waiters = new Set<Waiter>();
   /** False once stopping: no new links, no reconnects. */
@@ -80,7 +93,14 @@ export class GatewayLinks {
     private readonly directory: GatewayDirectory,
     private readonly options: GatewayLinksOptions,
     private readonly hooks: GatewayLinksHooks,
-  ) {}
+  ) {
+    this.drops = new DropLog(options.logger, this.commandCounters);
+  }
+
+  /** A command for a gateway no directory ever listed (or given up): it is gone for good. */
+  dropForUnknown(gatewayId: string, count = 1): void {
+    this.drops.note(gatewayId, count, 'unknown gateway');
+  }
 
   start(): void {
     this.directory.on('gateway-up', this.onUp);
@@ -169,12 +189,20 @@ export class GatewayLinks {
     const connecting = [...this.peers.values()].map((p) => p.connecting).filter((c) => c !== null);
     await Promise.allSettled(connecting);
     await Promise.all(this.sessions().map((s) => s.link.close()));
+    this.discardStreams();
   }
 
   destroy(): void {
     this.stopConnecting();
     this.abortWaiters(new ClosedError('the gateway link set'));
     for (const s of this.sessions()) s.link.destroy();
+    this.discardStreams();
+  }
+
+  /** Closing: commands still waiting for a link will never be sent (counted and logged). */
+  private discardStreams(): void {
+    for (const p of this.peers.values()) p.stream.discard('closing');
+    this.drops.close();
   }
 
   private add(info: GatewayInfo): void {
@@ -189,7 +217,7 @@ export class GatewayLinks {
       }
       return;
     }
-    const peer = new GatewayPeer(info);
+    const peer = new GatewayPeer(info, (label) => new CommandStream(label, this.instanceId, this.options.commandBuffer, this.commandCounters, this.drops));
     this.peers.set(peer.gatewayId, peer);
     this.connect(peer);
     this.changed();
@@ -201,18 +229,22 @@ export class GatewayLinks {
     if (peer === undefined || !peer.listed) return;
     peer.listed = false;
     if (peer.session !== null || peer.connecting !== null) {
-      this.options.logger.info({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
+      // Routine when a gateway stops (its link closes next); a fault only if the link stays up.
+      this.options.logger.debug({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
       return;
     }
     this.giveUp(peer, 'no longer listed and not connected');
   }
 
   /** Forgets a gateway whose link is dead and that no directory lists. */
-  private giveUp(peer: GatewayPeer, why: string): void {
+  private giveUp(peer: GatewayPeer, why: string, routine = false): void {
     if (this.peers.get(peer.gatewayId) !== peer) return;
     this.peers.delete(peer.gatewayId);
     this.clearRetry(peer);
-    this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
+    peer.stream.discard('gateway gone');
+    // A gateway that stopped cleanly (unlisted, then its link closed without error) is routine.
+    if (routine) this.options.logger.debug({ gateway: peer.label }, `gateway given up: ${why}`);
+    else this.options.logger.info({ gateway: peer.label }, `gateway given up: ${why}`);
     this.hooks.onPeerGone?.(peer);
     this.changed();
   }
@@ -252,15 +284,17 @@ export class GatewayLinks {
     const attempt = peer.attempts + 1;
     const code = (err as { code?: unknown } | null)?.code;
     const now = performance.now();
+    const first = !peer.failing;
+    peer.failing = true;
     if (code === ErrorCode.WrongGateway || code === ErrorCode.ClusterMismatch || code === ErrorCode.AuthFailed) {
       // Someone else answers at this address (or refuses us): worth an error line, at the same pace.
-      if (peer.attempts === 0 || now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
+      if (first || now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
         peer.loggedAt = now;
         log.error({ gateway: peer.label, err, attempt }, `refusing the link to gateway ${peer.gatewayId}: ${(err as Error).message}`);
       }
       return;
     }
-    if (peer.attempts === 0) {
+    if (first) {
       peer.loggedAt = now;
       log.warn({ gateway: peer.label, err, attempt }, 'cannot connect to gateway; retrying');
     } else if (now - peer.loggedAt >= RECONNECT_LOG_INTERVAL_MS) {
@@ -276,8 +310,13 @@ export class GatewayLinks {
     }
     if (peer.attempts > 0) this.options.logger.info({ gateway: peer.label, attempts: peer.attempts }, 'link to gateway back');
     peer.attempts = 0;
+    peer.failing = false;
     const session = new LinkSession(peer.gatewayId, peer.address, link, this.hooks, this.options.logger);
     peer.session = session;
+    session.onStreamAck = (applied) => peer.stream.ack(applied);
+    session.stream = peer.stream;
+    // The stream resumes first: its re-sent commands precede anything the owner sends (WorkerReady).
+    peer.stream.attach(session);
     link.onClose = (err) => this.lost(peer, session, err);
     // A close that happened meanwhile is held by the link and delivered to onClose now.
     this.options.logger.debug({ gateway: peer.label }, 'linked to gateway');
@@ -288,6 +327,7 @@ export class GatewayLinks {
   private lost(peer: GatewayPeer, session: LinkSession, err: Error | null): void {
     if (!session.alive) return;
     session.closed();
+    peer.stream.detach(session);
     if (peer.session === session) peer.session = null;
     this.hooks.onSessionClosed(session);
     if (this.accepting && peer.listed) {
@@ -298,7 +338,7 @@ export class GatewayLinks {
       else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
     } else if (this.accepting) {
-      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`);
+      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`, err === null);
     } else {
       this.options.logger.debug({ gateway: peer.label, err }, 'link to gateway closed');
     }

@@ -42,17 +42,33 @@ export interface Client<S extends object = Session> {
   leaveGroup(group: string | number): void;
 }
 
-export interface WorkerContext<S extends object = Session> {
+/** The free-form `app` section of the configuration, as handlers read it. */
+export type AppConfig = Record<string, unknown>;
+
+export interface WorkerContext<S extends object = Session, C extends object = AppConfig> {
   readonly id: string;
   readonly gateway: ClusterApi<S>;
   readonly logger: Logger;
+  /**
+   * A read-only snapshot of the configuration's `app` section. A live change (config centre or
+   * watched file) replaces the whole snapshot at once, between two callbacks' turns, and then
+   * `onConfigChange` runs; keep a reference only as long as you want that version.
+   */
+  readonly config: Readonly<C>;
+}
+
+/** What `onConfigChange` receives: the keys applied (dotted, `app.greeting`), and the `app` snapshots before and after. */
+export interface ConfigChange<C extends object = AppConfig> {
+  readonly changed: readonly string[];
+  readonly previous: Readonly<C>;
+  readonly current: Readonly<C>;
 }
 
 export type Awaitable<T> = T | Promise<T>;
 
-export interface Handler<S extends object = Session> {
+export interface Handler<S extends object = Session, C extends object = AppConfig> {
   /** Once per worker process, before it takes events. */
-  onWorkerStart?(worker: WorkerContext<S>): Awaitable<void>;
+  onWorkerStart?(worker: WorkerContext<S, C>): Awaitable<void>;
   /** A client connected (any listener). */
   onConnect?(client: Client<S>): Awaitable<void>;
   /**
@@ -65,7 +81,12 @@ export interface Handler<S extends object = Session> {
   /** The client is gone; its session and uid are still readable, session changes are not written back. */
   onClose?(client: Client<S>): Awaitable<void>;
   /** Before a drained worker exits. */
-  onWorkerStop?(worker: WorkerContext<S>): Awaitable<void>;
+  onWorkerStop?(worker: WorkerContext<S, C>): Awaitable<void>;
+  /**
+   * A live configuration change was applied (config centre or watched file): once per change,
+   * never with half of one, one at a time, after `worker.config` already shows `current`.
+   */
+  onConfigChange?(worker: WorkerContext<S, C>, change: ConfigChange<C>): Awaitable<void>;
   /**
    * An event of this client ended its worker (exit, crash, OOM, kill) `info.deliveries` times
    * (worker.maxDeliveries): it is quarantined, never handled again, and given here instead.
@@ -90,11 +111,11 @@ export interface PoisonInfo {
  * Identity function that gives a handler module its types. `S` is the session type; an
  * `interface` works (`defineHandler<ChatSession>({...})`), and so does a type alias.
  */
-export function defineHandler<S extends object = Session>(handler: Handler<S>): Handler<S> {
+export function defineHandler<S extends object = Session, C extends object = AppConfig>(handler: Handler<S, C>): Handler<S, C> {
   return handler;
 }
 
-export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onPoison'] as const;
+export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onPoison', 'onConfigChange'] as const;
 const KNOWN = new Set<string>(HANDLER_CALLBACKS);
 
 /** Checks that `value` is a handler object; returns the problem, or null when it is one. */

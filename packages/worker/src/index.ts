@@ -5,7 +5,7 @@ export { DURATION_BUCKETS_S, CALLBACK_NAMES } from './stats.js';
 export type { HistogramSnapshot, CallbackName, CallbackSnapshot } from './stats.js';
 export { GatewayClient } from './gateway-client.js';
 export { defineHandler, loadHandler, HANDLER_CALLBACKS } from './handler.js';
-export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable, PoisonInfo } from './handler.js';
+export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable, AppConfig, ConfigChange, PoisonInfo } from './handler.js';
 export { isPartialResult } from './cluster-api-types.js';
 export type {
   ClusterApi, SendData, OneOrMany, Key, ExcludeOptions, QueryOptions, PartialResult, QueryAnswer, NoOptions, Session, SessionPatch,

@@ -1,7 +1,8 @@
-import { encodeAckRanges, ErrorCode, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import { encodeAckRanges, ErrorCode, FRAME_PREFIX_BYTES, isStreamOp, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
 import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
 import type { Link, Logger } from '@gateworker/protocol/node';
 import { AckTracker } from './ack-tracker.js';
+import type { CommandStream } from './command-stream.js';
 
 export type ClientEvent = ClientConnectMsg | ClientMessageMsg | ClientCloseMsg | ClientPoisonMsg;
 
@@ -12,7 +13,7 @@ export interface LinkSessionHooks {
 }
 
 /** Messages a gateway may send us after the handshake, handled through a table keyed by opcode. */
-type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error }>;
+type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error | typeof Op.StreamAck }>;
 type IncomingOp = Incoming['op'];
 type Receivers = { [O in IncomingOp]: (session: LinkSession, message: Extract<Incoming, { op: O }>) => void };
 
@@ -23,6 +24,7 @@ const receivers: Receivers = {
   [Op.ClientPoison]: (s, m) => s.receiveEvent(m),
   [Op.QueryReply]: (s, m) => s.hooks.onQueryReply(s, m),
   [Op.DrainAck]: (s) => s.receiveDrainAck(),
+  [Op.StreamAck]: (s, m) => s.onStreamAck(m.applied),
   [Op.Error]: (s, m) => s.logger.warn({ gatewayId: s.gatewayId, code: m.code, reason: m.message }, 'gateway reported an error'),
 };
 
@@ -45,6 +47,10 @@ export class LinkSession {
   /** Drain was sent; no new events will be routed to us once DrainAck arrives. */
   draining = false;
   drainAcked = false;
+  /** The gateway applied the command stream up to this count (set by the link's owner). */
+  onStreamAck: (applied: number) => void = () => {};
+  /** The command stream to this link's gateway (set by the link's owner), or null: commands go on the link as they are. */
+  stream: CommandStream | null = null;
   private ackScheduled = false;
   private settledWaiters: Array<() => void> = [];
 
@@ -57,12 +63,24 @@ export class LinkSession {
     link.onMessage = (message) => this.receive(message);
   }
 
-  /** Queues a frame for the gateway; false when the link is closed (the frame is dropped). */
+  /**
+   * Queues a frame for the gateway. Commands (stream ops) go through the gateway's command stream,
+   * which keeps them until applied and re-sends them on the next link: true. Anything else is
+   * written on this link; false when the link is closed (the frame is dropped).
+   */
   send(frame: Buffer): boolean {
+    if (this.stream !== null && isStreamOp(frame[FRAME_PREFIX_BYTES] as number)) {
+      this.stream.send(frame);
+      return true;
+    }
     return this.link.sendFrame(frame);
   }
 
   sendMessage(message: Message): boolean {
+    if (this.stream !== null && isStreamOp(message.op)) {
+      this.stream.sendMessage(message);
+      return true;
+    }
     return this.link.send(message);
   }
 

@@ -1,8 +1,10 @@
+import type { AppConfigChange, CentreSpec } from '@gateworker/centre';
 import { hostname } from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import type { DiscoveryOptions } from '@gateworker/discovery';
+import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
 import { InvalidOptionsError } from './errors.js';
 import { handlerShapeProblem, type Handler } from './handler.js';
@@ -57,6 +59,11 @@ export interface CommonOptions {
   directory?: GatewayDirectory | undefined;
   /** Cluster name stated in every handshake; gateways and registers of another cluster are refused. */
   cluster?: string | undefined;
+  /**
+   * Bounds of the commands kept per gateway until it confirms them (re-sent after a reconnect):
+   * bytes and age in milliseconds. Past them the oldest are dropped, counted and logged.
+   */
+  commandBuffer?: { maxBytes?: number | undefined; maxAgeMs?: number | undefined } | undefined;
 }
 
 export interface BusinessWorkerOptions extends CommonOptions {
@@ -66,10 +73,16 @@ export interface BusinessWorkerOptions extends CommonOptions {
   workerId?: string | undefined;
   drainTimeoutMs?: number | undefined;
   statsIntervalMs?: number | undefined;
+  /** The configuration's `app` section, as handlers read it (`worker.config`); default {}. */
+  config?: Record<string, unknown> | undefined;
 }
 
 export interface GatewayClientOptions extends CommonOptions {
   nodeId?: string | undefined;
+  /** A config centre (the config file's `config` section): `client.config` is its document's `app` section, live. */
+  config?: CentreSpec | undefined;
+  /** Called once per applied change of `client.config` (keys changed, both snapshots). */
+  onConfigChange?: ((change: AppConfigChange) => void) | undefined;
 }
 
 export interface ResolvedCommonOptions {
@@ -84,6 +97,7 @@ export interface ResolvedCommonOptions {
   readonly discovery: DiscoveryOptions | null;
   readonly directory: GatewayDirectory | null;
   readonly cluster: string | undefined;
+  readonly commandBuffer: CommandBufferBounds;
 }
 
 export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
@@ -92,10 +106,13 @@ export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
   readonly workerId: string;
   readonly drainTimeoutMs: number;
   readonly statsIntervalMs: number;
+  readonly config: Readonly<Record<string, unknown>>;
 }
 
 export interface ResolvedClientOptions extends ResolvedCommonOptions {
   readonly nodeId: string;
+  readonly config: CentreSpec | undefined;
+  readonly onConfigChange: ((change: AppConfigChange) => void) | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -152,7 +169,17 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     discovery,
     directory,
     cluster: options.cluster,
+    commandBuffer: {
+      maxBytes: positive('commandBuffer.maxBytes', options.commandBuffer?.maxBytes, DEFAULT_COMMAND_BUFFER_MAX_BYTES),
+      maxAgeMs: positive('commandBuffer.maxAgeMs', options.commandBuffer?.maxAgeMs, DEFAULT_COMMAND_BUFFER_MAX_AGE_MS),
+    },
   };
+}
+
+function plainConfig(config: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (config === undefined) return {};
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new InvalidOptionsError('BusinessWorker: config must be a plain object');
+  return config;
 }
 
 export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWorkerOptions {
@@ -170,6 +197,7 @@ export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWo
     workerId: options.workerId ?? `${options.nodeId}/${process.pid}`,
     drainTimeoutMs: positive('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS),
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS),
+    config: plainConfig(options.config),
   };
 }
 
@@ -178,7 +206,12 @@ export function resolveClientOptions(options: GatewayClientOptions): ResolvedCli
   if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId.length === 0)) {
     throw new InvalidOptionsError('GatewayClient: nodeId must be a non-empty string');
   }
-  return { ...common, nodeId: options.nodeId ?? `${hostname()}/client/${process.pid}` };
+  return {
+    ...common,
+    nodeId: options.nodeId ?? `${hostname()}/client/${process.pid}`,
+    config: options.config,
+    onConfigChange: options.onConfigChange,
+  };
 }
 
 /** Link options for connectLink, without the undefined entries. */

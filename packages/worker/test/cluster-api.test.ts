@@ -20,6 +20,8 @@ interface FakeGateway {
   gatewayId: string;
   label: string;
   session: (LinkSession & { sent: Message[] }) | null;
+  /** The command stream: what it carried (written on the session, or held while unlinked). */
+  stream: { carried: Message[]; send(frame: Buffer): void; sendMessage(m: Message): void };
 }
 
 function cluster(answerers: Record<string, Answerer | null>) {
@@ -49,11 +51,18 @@ function cluster(answerers: Record<string, Answerer | null>) {
               return true;
             },
           } as unknown as LinkSession & { sent: Message[] });
-    peers.set(gatewayId, { gatewayId, label: `${gatewayId}@127.0.0.1:${gatewayId.slice(-1)}`, session });
+    const carried: Message[] = session === null ? [] : sent;
+    const stream = {
+      carried,
+      send: (frame: Buffer) => void carried.push(decodeMessage(frame.subarray(FRAME_PREFIX_BYTES))),
+      sendMessage: (m: Message) => void carried.push(m),
+    };
+    peers.set(gatewayId, { gatewayId, label: `${gatewayId}@127.0.0.1:${gatewayId.slice(-1)}`, session, stream });
   }
-  const links = { peer: (id: string) => peers.get(id), all: () => peers.values() } as unknown as GatewayLinks;
+  const droppedFor: string[] = [];
+  const links = { peer: (id: string) => peers.get(id), all: () => peers.values(), dropForUnknown: (id: string) => droppedFor.push(id), droppedFor } as unknown as GatewayLinks & { droppedFor: string[] };
   const api = new ClusterApiImpl({ links, queries, logger: silentLogger, queryTimeoutMs: 200, whenUsable: () => null, local: null });
-  return { api, peers, queries };
+  return { api, peers, queries, links };
 }
 
 const byKind =
@@ -190,7 +199,7 @@ describe('sends and commands', () => {
     ]);
   });
 
-  it('broadcasts to every connected gateway with per-gateway excludes', async () => {
+  it('broadcasts to every listed gateway with per-gateway excludes (an unlinked one holds them in its stream)', async () => {
     const { api, peers } = cluster({ [GA]: () => 'silent', [GB]: () => 'silent', [GC]: null });
     await api.sendToAll('x', { exclude: clientIdFor(GB, 5) });
     await api.sendToGroup(['g1', 2], 'y', { exclude: [clientIdFor(GA, 1)] });
@@ -201,10 +210,11 @@ describe('sends and commands', () => {
       { op: Op.SendToUids, uids: ['1', 'u'], binary: false, payload: Buffer.from('z') },
     ]);
     expect(peers.get(GB)?.session?.sent[0]).toEqual({ op: Op.SendToAll, exclude: [5], binary: false, payload: Buffer.from('x') });
+    expect(peers.get(GC)?.stream.carried.map((m) => m.op)).toEqual([Op.SendToAll, Op.SendToGroups, Op.SendToUids]);
   });
 
-  it('sends one-client commands to the owning gateway and ignores unknown gateways', async () => {
-    const { api, peers } = cluster({ [GA]: () => 'silent' });
+  it('sends one-client commands to the owning gateway; a command for an unknown gateway is dropped and counted', async () => {
+    const { api, peers, links } = cluster({ [GA]: () => 'silent' });
     const id = clientIdFor(GA, 9);
     await api.joinGroup(id, 'room');
     await api.bindUid(id, 77);
@@ -217,5 +227,6 @@ describe('sends and commands', () => {
     expect(sent.map((m) => m.op)).toEqual([Op.JoinGroup, Op.BindUid, Op.CloseClient, Op.UpdateSession]);
     expect(sent[1]).toEqual({ op: Op.BindUid, client: 9, uid: '77' });
     expect(sent[2]).toMatchObject({ op: Op.CloseClient, client: 9, binary: false });
+    expect(links.droppedFor).toEqual([GB]);
   });
 });

@@ -19,6 +19,8 @@ export interface CommandContext {
   ack(link: WorkerLink, seq: number): void;
   ackRanges(link: WorkerLink, ranges: readonly number[]): void;
   workerReady(link: WorkerLink, workerId: string, pid: number): void;
+  /** Command streams: the sender (re)opens its stream on this link. */
+  streamResume(link: WorkerLink, sender: string, first: number): void;
   drain(link: WorkerLink): void;
 }
 

@@ -30,3 +30,10 @@ export const drain: CommandHandler<typeof Op.Drain> = (_m, from, ctx) => {
   requireWorker(from, 'Drain');
   ctx.drain(from);
 };
+
+export const streamResume: CommandHandler<typeof Op.StreamResume> = (m, from, ctx) => {
+  if (from.streaming) {
+    throw new ProtocolError(ErrorCode.Unexpected, 'StreamResume twice on one link', { wire: WireErrorCode.Unexpected });
+  }
+  ctx.streamResume(from, m.sender, m.first);
+};

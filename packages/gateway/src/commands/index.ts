@@ -2,7 +2,7 @@ import { ErrorCode, Op, opName, ProtocolError, WireErrorCode, type Message, type
 import type { WorkerLink } from '../worker-link.js';
 import { closeClient } from './close.js';
 import type { CommandContext, CommandHandler } from './context.js';
-import { ack, ackRanges, drain, workerReady } from './flow.js';
+import { ack, ackRanges, drain, streamResume, workerReady } from './flow.js';
 import { bindUid, joinGroup, leaveGroup, unbindUid, ungroup } from './membership.js';
 import { query } from './queries.js';
 import { sendToAll, sendToClient, sendToClients, sendToGroups, sendToUids } from './sends.js';
@@ -16,7 +16,7 @@ export type InboundOp =
   | typeof Op.SendToClient | typeof Op.SendToClients | typeof Op.SendToAll | typeof Op.SendToUids | typeof Op.SendToGroups
   | typeof Op.BindUid | typeof Op.UnbindUid | typeof Op.JoinGroup | typeof Op.LeaveGroup | typeof Op.Ungroup
   | typeof Op.CloseClient | typeof Op.SetSession | typeof Op.UpdateSession | typeof Op.Query
-  | typeof Op.Ack | typeof Op.AckRanges | typeof Op.WorkerReady | typeof Op.Drain;
+  | typeof Op.Ack | typeof Op.AckRanges | typeof Op.WorkerReady | typeof Op.Drain | typeof Op.StreamResume;
 
 /** One handler per inbound opcode: a missing one is a compile error. */
 const handlers: { [O in InboundOp]: CommandHandler<O> } = {
@@ -38,6 +38,7 @@ const handlers: { [O in InboundOp]: CommandHandler<O> } = {
   [Op.AckRanges]: ackRanges,
   [Op.WorkerReady]: workerReady,
   [Op.Drain]: drain,
+  [Op.StreamResume]: streamResume,
 };
 
 /**

@@ -30,13 +30,26 @@ export const SHUTTING_DOWN: Refusal = { reason: 'shutting_down', text: 'the gate
 /** Per-listener connection accounting: max connections and per-IP limit. */
 export class ConnectionLimits {
   count = 0;
-  private readonly perIp: Map<string, number> | null;
+  /** Connections per remote address, kept only while a per-address limit is set. */
+  private perIp: Map<string, number> | null;
 
   constructor(
-    readonly max: number,
-    readonly maxPerIp: number,
+    public max: number,
+    /** 0 = no limit. */
+    public maxPerIp: number,
   ) {
     this.perIp = maxPerIp > 0 ? new Map() : null;
+  }
+
+  /**
+   * A live change of the limits: applies to new connections; connected ones stay. A per-address
+   * limit turned on counts the connections made from then on.
+   */
+  setLimits(max: number, maxPerIp: number): void {
+    this.max = max;
+    this.maxPerIp = maxPerIp;
+    if (maxPerIp <= 0) this.perIp = null;
+    else this.perIp ??= new Map();
   }
 
   /** Why a new connection from `ip` must be refused, or null if it may come in. */

@@ -25,7 +25,8 @@ export class TcpListener implements ClientTransport {
   readonly counters = new ListenerCounters();
 
   constructor(
-    readonly options: ResolvedListenerOptions,
+    /** Replaced whole by a live change (only the limits differ then). */
+    public options: ResolvedListenerOptions,
     readonly host: ListenerHost,
   ) {
     this.url = options.url;
@@ -41,6 +42,12 @@ export class TcpListener implements ClientTransport {
         host.log.debug({ err, listener: this.url, remoteAddress: socket.remoteAddress }, 'TLS handshake failed');
       });
     }
+  }
+
+  /** A live change of the limits (the url, framing and TLS stay): they apply to new connections and messages. */
+  reconfigure(options: ResolvedListenerOptions): void {
+    this.options = options;
+    this.limits.setLimits(options.maxConnections, options.maxConnectionsPerIp);
   }
 
   get connections(): number {

@@ -96,7 +96,8 @@ export class WsListener implements ClientTransport {
   private handshakeTimer: NodeJS.Timeout | null = null;
 
   constructor(
-    readonly options: ResolvedListenerOptions,
+    /** Replaced whole by a live change (only the limits differ then). */
+    public options: ResolvedListenerOptions,
     readonly host: ListenerHost,
   ) {
     this.url = options.url;
@@ -112,12 +113,25 @@ export class WsListener implements ClientTransport {
       ? createHttpServer(onRequest)
       : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
     // Until the upgrade completes a socket has handshakeTimeoutMs (one sweep timer, no timer per socket).
-    this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, Date.now()));
+    this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, performance.now()));
     this.server.headersTimeout = options.handshakeTimeoutMs;
     this.server.requestTimeout = options.handshakeTimeoutMs;
     this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
     this.server.on('clientError', (_err, socket: Duplex) => socket.destroy());
+  }
+
+  /**
+   * A live change of the limits (the url, framing and TLS stay): connection limits and the
+   * message size apply to new connections, the upgrade timeout to sockets still upgrading.
+   */
+  reconfigure(options: ResolvedListenerOptions): void {
+    this.options = options;
+    this.limits.setLimits(options.maxConnections, options.maxConnectionsPerIp);
+    this.wss.options.maxPayload = options.maxMessageBytes;
+    this.server.headersTimeout = options.handshakeTimeoutMs;
+    this.server.requestTimeout = options.handshakeTimeoutMs;
+    this.server.keepAliveTimeout = Math.min(5000, options.handshakeTimeoutMs);
   }
 
   get connections(): number {
@@ -131,7 +145,7 @@ export class WsListener implements ClientTransport {
   async listen(): Promise<void> {
     await listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
     const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
-    this.handshakeTimer = setInterval(() => this.sweepHandshakes(Date.now()), period);
+    this.handshakeTimer = setInterval(() => this.sweepHandshakes(performance.now()), period);
     this.handshakeTimer.unref();
   }
 
