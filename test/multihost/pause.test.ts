@@ -17,7 +17,11 @@ const GATEWAY_LINK_DROP = /closing the link to|link .* lost|heartbeat/i;
 describe.skipIf(SKIP_REASON !== null)('multihost: frozen host and clock steps', () => {
   afterAll(() => assertNoNamespacesLeft());
 
-  it.skipIf(waitingFor("faults: input-first after a pause (item 5) and command streams (item 3): today sends to the frozen gateway's clients are lost"))(
+  // Still failing on main fd54944 (15:40 UTC): after SIGSTOP 10 s / SIGCONT of a gateway, 338 of 1,190
+  // replies and 236 sendToUid / sendToClient to its clients were lost (before command streams: 0
+  // replies lost, 220 sends lost). Missing: a gateway resumed after a pause must neither lose the
+  // replies of the events it reads on resume nor the commands of its links (issue 8 items 3 and 5).
+  it.skipIf(waitingFor('faults: a gateway resumed after SIGSTOP/SIGCONT loses replies and commands to its clients (issue 8 items 3, 5)'))(
     'a gateway frozen for the window, then resumed: nothing lost',
     async () => {
       const cluster = await MultiHostCluster.start();
