@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWs } from '../helpers/clients.js';
+import { connectWs, eventually } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { SteadyClient } from '../helpers/load.js';
 
@@ -28,10 +28,19 @@ afterAll(async () => {
 
 describe('a hung handler during a reload', () => {
   it('redelivers only the hung event: 0 duplicates to the other clients', async () => {
-    const steady = await Promise.all(Array.from({ length: 20 }, (_, i) => SteadyClient.open(cluster.wsUrl, `c${i}`)));
-    for (const s of steady) s.start(20_000);
     const hung = await connectWs(cluster.wsUrl);
     hung.send('hang');
+    // status shows the events the gateway really holds per link: the hung one, nothing else (its connect was acknowledged).
+    type Links = { gateways: { links: { role: string; unacked: number }[] }[] };
+    const held = async (): Promise<number> => {
+      const j = JSON.parse((await cluster.cli(['status', '--json'])).stdout) as Links;
+      return j.gateways.flatMap((g) => g.links).filter((l) => l.role === 'worker').reduce((n, l) => n + l.unacked, 0);
+    };
+    await eventually(async () => (await held()) === 1, 15_000, 200);
+    const text = (await cluster.cli(['status'])).stdout;
+    expect(text).toMatch(/^LINK\s+ID\s+WORKER\s+STATE\s+UNACKED/m);
+    const steady = await Promise.all(Array.from({ length: 20 }, (_, i) => SteadyClient.open(cluster.wsUrl, `c${i}`)));
+    for (const s of steady) s.start(20_000);
     await new Promise((r) => setTimeout(r, 1_000));
     const r = await cluster.cli(['reload'], 120_000);
     expect(r.code).toBe(0);

@@ -67,6 +67,26 @@ describe('logs', () => {
     expect([...roles].sort()).toEqual(['gateway', 'register', 'supervisor', 'worker']);
   }, 90_000);
 
+  it("a handler's console output goes through the logger, with the client id inside a callback", async () => {
+    cluster = await startCluster({
+      workers: 1,
+      handler: `export default {
+        onWorkerStart() { console.log('worker up %d', 42); },
+        onMessage(client, message) { console.warn('got', String(message)); client.send('ok'); },
+      };`,
+    });
+    const client = await connectWs(cluster.wsUrl);
+    client.send('ping');
+    expect(await client.next()).toBe('ok');
+    const up = await cluster.waitForLog((l) => l.msg === 'worker up 42');
+    expect(up).toMatchObject({ role: 'worker', from: 'console', level: 30 });
+    expect(up['clientId']).toBeUndefined();
+    const got = await cluster.waitForLog((l) => l.msg === 'got ping');
+    expect(got).toMatchObject({ role: 'worker', from: 'console', level: 40 });
+    expect(typeof got['clientId']).toBe('string');
+    await client.close();
+  }, 60_000);
+
   it('on a terminal the default cluster starts and stops in at most 25 lines, one per event, prefixed by role, no WARN', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-tty-'));
     const [register, ws, internal] = await freePorts(3);

@@ -132,6 +132,7 @@ export function formatTree(tree: TreeSnapshot): string {
   ];
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
   const bus = busTable(tree);
+  const links = linksTable(tree);
   const config = configLine(tree);
   return [
     `cluster ${tree.config ?? '(built-in default)'} — ${ready} — at ${new Date(tree.at).toISOString()}`,
@@ -141,6 +142,7 @@ export function formatTree(tree: TreeSnapshot): string {
     gatewayRows.length === 0 ? 'no gateways' : table(gateways),
     '',
     ...(bus === null ? [] : [bus, '']),
+    ...(links === null ? [] : [links, '']),
     ...(config === null ? [] : [config, '']),
   ].join('\n');
 }
@@ -153,6 +155,17 @@ function configLine(tree: TreeSnapshot): string | null {
   const lines = [`${where}; file watched: ${c.watchingFile ? 'yes' : 'no'}; live changes applied ${c.applied}, refused ${c.refused}`];
   if (c.lastRefusal !== null) lines.push(`last refusal ${c.lastRefusal.at}: ${c.lastRefusal.message}`);
   return lines.join('\n');
+}
+
+/** One row per worker link of each gateway: the events the gateway holds for it, unacknowledged (per-event acks: the real number). */
+function linksTable(tree: TreeSnapshot): string | null {
+  const rows = tree.processes.flatMap((p) =>
+    (p.gateway?.links ?? [])
+      .filter((l) => l.role === 'worker')
+      .map((l) => [`gateway ${p.index}`, l.id, l.workerId ?? '-', l.state, l.unacked, mib(l.unackedBytes ?? 0)]),
+  );
+  if (rows.length === 0) return null;
+  return table([['LINK', 'ID', 'WORKER', 'STATE', 'UNACKED', 'UNACKED-BYTES'], ...rows]);
 }
 
 /** The topology as a register sees it (no supervisor on this machine: a multi-machine deployment). */

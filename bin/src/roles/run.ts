@@ -9,6 +9,7 @@ import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
 import type { RoleDiscovery } from './discovery.js';
 import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
+import { routeConsole } from './console.js';
 import { enableTypeScriptFor } from './typescript.js';
 
 /** A running role inside this process. */
@@ -125,6 +126,8 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
   let loggedAt = -Infinity;
   for (let attempt = 1; ; attempt++) {
     const worker = newWorker(config, index, handler, logger, discovery);
+    // Before start: onWorkerStart's output goes through the logger too (this attempt's worker).
+    routeConsole(logger, () => worker.currentClientId());
     try {
       await worker.start();
       if (attempt > 1) logger.info({ attempts: attempt }, 'a register answers again: worker started');

@@ -9,12 +9,21 @@ import type { Config } from '../config/schema.js';
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
+/** Keys of the worker section that gateways read: a reload cannot apply them. */
+const GATEWAY_READ_WORKER_KEYS = ['maxDeliveries', 'poisonPolicy'] as const;
+
 /** Keys that differ between the running config and `next` and that a reload cannot apply, dotted (`gateway.listen`). */
 export function unappliableChanges(running: Config, next: Config): string[] {
   const out: string[] = [];
   const keys = new Set([...Object.keys(running), ...Object.keys(next)]);
   for (const key of [...keys].sort()) {
-    if (key === 'worker') continue;
+    if (key === 'worker') {
+      // Read by the gateways (they count worker deaths per event), which a reload does not replace.
+      for (const k of GATEWAY_READ_WORKER_KEYS) {
+        if (!same(running.worker?.[k], next.worker?.[k])) out.push(`worker.${k}`);
+      }
+      continue;
+    }
     const a = (running as Record<string, unknown>)[key];
     const b = (next as Record<string, unknown>)[key];
     if (same(a, b)) continue;
@@ -34,5 +43,9 @@ export function unappliableChanges(running: Config, next: Config): string[] {
 
 /** The config the cluster runs after a reload: the running one with `next`'s worker section. */
 export function appliedConfig(running: Config, next: Config): Config {
-  return next.worker === undefined ? running : { ...running, worker: next.worker };
+  if (next.worker === undefined) return running;
+  const worker = { ...next.worker };
+  // The gateways keep what they started with.
+  if (running.worker !== undefined) for (const k of GATEWAY_READ_WORKER_KEYS) (worker as Record<string, unknown>)[k] = running.worker[k];
+  return { ...running, worker };
 }

@@ -36,7 +36,10 @@ export interface GatewayLinkSnapshot {
   nodeId: string;
   workerId: string | null;
   state: 'connecting' | 'ready' | 'draining' | 'closed';
+  /** Events sent on the link and not yet acknowledged: exactly the events this gateway holds for it (acks are per event). */
   unacked: number;
+  /** Their encoded size, in bytes (bounded by linkWindow.bytes, one larger event excepted). */
+  unackedBytes: number;
 }
 
 /** What `Gateway.snapshot()` reports. */
@@ -296,7 +299,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const w of this.pool.all()) {
       links.push({
         id: w.id, role: w.role, nodeId: w.peerNodeId, workerId: w.workerId,
-        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked,
+        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked, unackedBytes: w.unackedBytes,
       });
     }
     return {

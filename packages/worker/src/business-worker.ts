@@ -247,6 +247,11 @@ export class BusinessWorker {
     return this.drain();
   }
 
+  /** The client whose handler callback is running (its synchronous part) right now, else null. */
+  currentClientId(): string | null {
+    return this.dispatcher.runningClientId;
+  }
+
   /** Closes every link at once; unacknowledged events are re-sent by the gateways to other workers. */
   destroy(): void {
     if (this.currentState === 'closed') return;

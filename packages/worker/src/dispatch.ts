@@ -54,6 +54,11 @@ export class Dispatcher implements LocalClients {
   handled = 0;
   /** Durations and failures per handler callback (for metrics and status). */
   readonly callbackStats = callbackStatsTable();
+  /**
+   * The client whose callback is running its synchronous part right now, else null: lets the
+   * process attribute `console.*` output to a client without a per-event async context.
+   */
+  runningClientId: string | null = null;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -173,11 +178,14 @@ export class Dispatcher implements LocalClients {
     const stats = this.callbackStats.onMessage;
     const started = nowMs();
     let result: unknown;
+    this.runningClientId = c.id;
     try {
       result = fn.call(this.handler, c, event.binary ? event.payload : event.payload.toString('utf8'));
     } catch (err) {
       stats.errors++;
       this.report(c, 'onMessage', err);
+    } finally {
+      this.runningClientId = null;
     }
     if (isThenable(result)) {
       const seq = event.seq;
@@ -254,14 +262,17 @@ export class Dispatcher implements LocalClients {
     const stats = this.callbackStats[name];
     const started = nowMs();
     let result: unknown;
+    this.runningClientId = c.id;
     try {
       result = call();
     } catch (err) {
+      this.runningClientId = null;
       stats.duration.observe((nowMs() - started) / 1000);
       stats.errors++;
       this.report(c, name, err);
       return next(undefined, true, async);
     }
+    this.runningClientId = null;
     if (!isThenable(result)) {
       stats.duration.observe((nowMs() - started) / 1000);
       return next(result, false, async);

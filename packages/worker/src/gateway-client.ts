@@ -7,6 +7,7 @@ import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
 import { QueryManager } from './query.js';
+import type { AppConfigChange, AppConfigWatch } from '@gateworker/centre';
 import { createDirectory } from './register-directory.js';
 
 /**
@@ -32,6 +33,9 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
   /** A register answered once (the register client keeps its view from then on). */
   private listKnown: boolean;
   private closing: Promise<void> | null;
+  /** With the `config` option: the centre document's `app` section, watched (loaded on start: etcd and ZooKeeper clients only load when used). */
+  private appConfig: AppConfigWatch | null = null;
+  private appConfigStarting: Promise<void> | null = null;
 
   constructor(options: GatewayClientOptions) {
     const o = resolveClientOptions(options);
@@ -64,6 +68,14 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
   }
 
   /**
+   * With the `config` option: the centre document's `app` section, read-only, replaced whole on
+   * each change (an empty object until `ready()` has read it). Without it: an empty object.
+   */
+  get config(): Readonly<Record<string, unknown>> {
+    return this.appConfig?.current ?? EMPTY_CONFIG;
+  }
+
+  /**
    * Connects (if not yet) and resolves once the registers answered and every listed gateway has
    * a link. Rejects with a ReadyTimeoutError (GW_ERR_READY_TIMEOUT) naming the missing gateways,
    * or with the register client's error when no register answered.
@@ -72,6 +84,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     if (this.state === 'closed') throw new ClosedError('the GatewayClient');
     this.startOnce();
     const deadline = performance.now() + timeoutMs;
+    await this.startConfig();
     await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
     this.listKnown = true;
     this.links.sync();
@@ -88,8 +101,37 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
   private async shutdown(): Promise<void> {
     this.state = 'closed';
     this.queries.abortAll();
+    await this.appConfigStarting?.catch(() => {});
+    await this.appConfig?.close();
     await this.links.close();
     await this.directory.close().catch((err: unknown) => this.logger.debug({ err }, 'closing the register client failed'));
+  }
+
+  private startConfig(): Promise<void> {
+    const spec = this.options.config;
+    if (spec === undefined) return Promise.resolve();
+    const onChange = this.options.onConfigChange;
+    this.appConfigStarting ??= import('@gateworker/centre').then(async ({ AppConfigWatch, createCentreFrom }) => {
+      const watch = new AppConfigWatch(
+        createCentreFrom(spec),
+        (change: AppConfigChange) => {
+          this.logger.info({ changed: change.changed }, 'GatewayClient config changed');
+          try {
+            onChange?.(change);
+          } catch (err) {
+            this.logger.error({ err }, 'onConfigChange failed');
+          }
+        },
+        (reason) => this.logger.warn({ reason }, 'GatewayClient config centre: keeping the last good configuration'),
+      );
+      if (this.state === 'closed') {
+        await watch.close();
+        return;
+      }
+      this.appConfig = watch;
+      await watch.start();
+    });
+    return this.appConfigStarting;
   }
 
   private startOnce(): void {
@@ -97,6 +139,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     this.state = 'started';
     this.directory.start();
     this.links.start();
+    void this.startConfig().catch((err: unknown) => this.logger.error({ err }, 'GatewayClient config centre failed to start'));
   }
 
   /** What a method awaits before using the links: nothing once ready, else a bounded readiness wait. */
@@ -120,3 +163,5 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     return this.readiness;
   }
 }
+
+const EMPTY_CONFIG: Readonly<Record<string, unknown>> = Object.freeze({});

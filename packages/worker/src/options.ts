@@ -1,3 +1,4 @@
+import type { AppConfigChange, CentreSpec } from '@gateworker/centre';
 import { hostname } from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
@@ -78,6 +79,10 @@ export interface BusinessWorkerOptions extends CommonOptions {
 
 export interface GatewayClientOptions extends CommonOptions {
   nodeId?: string | undefined;
+  /** A config centre (the config file's `config` section): `client.config` is its document's `app` section, live. */
+  config?: CentreSpec | undefined;
+  /** Called once per applied change of `client.config` (keys changed, both snapshots). */
+  onConfigChange?: ((change: AppConfigChange) => void) | undefined;
 }
 
 export interface ResolvedCommonOptions {
@@ -106,6 +111,8 @@ export interface ResolvedWorkerOptions extends ResolvedCommonOptions {
 
 export interface ResolvedClientOptions extends ResolvedCommonOptions {
   readonly nodeId: string;
+  readonly config: CentreSpec | undefined;
+  readonly onConfigChange: ((change: AppConfigChange) => void) | undefined;
 }
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -199,7 +206,12 @@ export function resolveClientOptions(options: GatewayClientOptions): ResolvedCli
   if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId.length === 0)) {
     throw new InvalidOptionsError('GatewayClient: nodeId must be a non-empty string');
   }
-  return { ...common, nodeId: options.nodeId ?? `${hostname()}/client/${process.pid}` };
+  return {
+    ...common,
+    nodeId: options.nodeId ?? `${hostname()}/client/${process.pid}`,
+    config: options.config,
+    onConfigChange: options.onConfigChange,
+  };
 }
 
 /** Link options for connectLink, without the undefined entries. */
