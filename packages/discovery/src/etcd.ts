@@ -50,7 +50,7 @@ export class EtcdBackend extends DiscoveryBackend {
 
   start(): void {
     if (this.client !== null || this.closed) return;
-    void this.connect();
+    this.connect().catch((err: unknown) => this.log.error({ err }, 'etcd discovery could not start'));
   }
 
   private async connect(): Promise<void> {

@@ -90,6 +90,8 @@ export class Client {
   sessionHolder = 0;
   /** The worker link this client's events go to (sticky) and where its in-flight events are. */
   link: WorkerLink | null = null;
+  /** The link whose `clients` count includes this client (routing load), or null. */
+  countedOn: WorkerLink | null = null;
   /** Events sent on `link` and not yet acknowledged. */
   inflight = 0;
   /** Events (frames, seq not yet assigned) waiting in the gateway, oldest first; null when none. */

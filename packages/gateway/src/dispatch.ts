@@ -4,7 +4,7 @@ import {
   type ConnectInfo, type PoisonedEvent,
 } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
-import { CloseReasons, type Client, type CloseReason } from './client.js';
+import { ClientState, CloseReasons, type Client, type CloseReason } from './client.js';
 import type { Counters } from './counters.js';
 import type { PendingEvents } from './pending.js';
 import type { Router } from './router.js';
@@ -97,6 +97,10 @@ export class EventDispatcher {
 
   /** The client is gone: ClientClose always carries the session, and is never dropped by the bound. */
   close(client: Client): void {
+    if (client.countedOn !== null) {
+      client.countedOn.clients--;
+      client.countedOn = null;
+    }
     const link = this.target(client);
     if (link === null) {
       this.hold(client, encodeClientClose(0, client.num, null));
@@ -276,6 +280,12 @@ export class EventDispatcher {
   private sent(client: Client, link: WorkerLink): void {
     client.link = link;
     client.inflight++;
+    // The routing load: which link each live client's events go to.
+    if (client.countedOn !== link && client.state !== ClientState.Closed) {
+      if (client.countedOn !== null) client.countedOn.clients--;
+      link.clients++;
+      client.countedOn = link;
+    }
   }
 
   /**

@@ -47,6 +47,8 @@ export class WorkerLink implements RoutableLink {
   draining = false;
   /** The socket is gone; unacknowledged events were handed elsewhere. */
   closed = false;
+  /** Clients whose events go to this link (sticky routing's load; see Router). */
+  clients = 0;
   /** The peer opened a command stream on this link (StreamResume): its stream ops are counted. */
   streaming = false;
   /** Its sender's stream state while this link is the sender's current one (null once superseded). */

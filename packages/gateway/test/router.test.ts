@@ -49,4 +49,22 @@ describe('Router', () => {
   it('returns null when no link is usable', () => {
     expect(new Router('sticky').route(null, 0, [])).toBeNull();
   });
+
+  it('sticky rebalances gradually: an idle client on an overloaded link moves to the least loaded one', () => {
+    const r = new Router<Named & { clients: number }>('sticky');
+    const busy = { ...link('busy'), clients: 90 };
+    const back = { ...link('back'), clients: 10 }; // a worker that came back after a fault
+    const picks = Array.from({ length: 8 }, () => r.route(busy, 0, [busy, back])?.name);
+    // Most events stay (sticky); one in REBALANCE_CHECK_EVERY moves.
+    expect(picks.filter((p) => p === 'back')).toHaveLength(2);
+    expect(picks.filter((p) => p === 'busy')).toHaveLength(6);
+    // A client with events in flight never moves.
+    expect(Array.from({ length: 8 }, () => r.route(busy, 1, [busy, back])?.name)).toEqual(Array(8).fill('busy'));
+    // Balanced (within the slack): nobody moves.
+    const a = { ...link('a'), clients: 52 };
+    const b = { ...link('b'), clients: 48 };
+    expect(new Set(Array.from({ length: 16 }, () => r.route(a, 0, [a, b])?.name))).toEqual(new Set(['a']));
+    // New clients go to the link with the fewest clients.
+    expect(r.route(null, 0, [busy, back])?.name).toBe('back');
+  });
 });
