@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cluster.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 const run = promisify(execFile);
 let etcd: EtcdServer;

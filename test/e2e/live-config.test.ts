@@ -4,7 +4,7 @@ import { EtcdCentre } from '@gateworker/centre';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startCluster, type Cluster, type LogLine } from '../helpers/cluster.js';
-import { startEtcd, type EtcdServer } from '../helpers/etcd-server.js';
+import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
 
 /**
  * The config centre end to end (issue 14): a cluster started through the CLI on a real etcd, a

@@ -53,6 +53,12 @@ export class GatewayPeer {
   loggedAt = 0;
   /** A connect failed since the last successful link (the first failure is logged as warn). */
   failing = false;
+  /**
+   * Unlisted and unreachable after a broken link (a frozen or cut-off gateway looks like this):
+   * its commands are kept until this fires (the command buffer's age bound), in case it is
+   * listed again under the same id; a gateway that restarted has a new id and never is.
+   */
+  lingerTimer: NodeJS.Timeout | null = null;
   /** Every command for this gateway goes through its stream (kept across links until applied). */
   readonly stream: CommandStream;
 
@@ -178,7 +184,10 @@ export class GatewayLinks {
   stopConnecting(): void {
     this.accepting = false;
     this.directory.off?.('gateway-up', this.onUp);
-    for (const p of this.peers.values()) this.clearRetry(p);
+    for (const p of this.peers.values()) {
+      this.clearRetry(p);
+      this.clearLinger(p);
+    }
   }
 
   /** Closes every link gracefully (queued frames are flushed first). */
@@ -211,6 +220,7 @@ export class GatewayLinks {
     if (known !== undefined) {
       if (!known.listed) {
         known.listed = true;
+        this.clearLinger(known);
         this.options.logger.info({ gateway: known.label }, 'gateway listed again');
         this.connect(known);
         this.changed();
@@ -233,7 +243,30 @@ export class GatewayLinks {
       this.options.logger.debug({ gateway: peer.label }, 'gateway no longer listed by the directory: keeping its link while it is healthy');
       return;
     }
-    this.giveUp(peer, 'no longer listed and not connected');
+    this.linger(peer, 'no longer listed and not connected');
+  }
+
+  /**
+   * An unlisted gateway we cannot reach: not given up yet. A frozen process or a partition ends
+   * with the same gateway id listed again, and the commands waiting for it must then go through;
+   * so its stream is kept (commands still age out by their own bound) for the command buffer's
+   * maxAge, and only then is it given up. No reconnect attempts meanwhile (it is unlisted).
+   */
+  private linger(peer: GatewayPeer, why: string): void {
+    if (this.peers.get(peer.gatewayId) !== peer || peer.lingerTimer !== null) return;
+    this.clearRetry(peer);
+    const ms = this.options.commandBuffer.maxAgeMs;
+    this.options.logger.info({ gateway: peer.label, keepMs: ms }, `gateway unreachable: ${why}; keeping its commands in case it is listed again`);
+    peer.lingerTimer = setTimeout(() => {
+      peer.lingerTimer = null;
+      if (!peer.listed && peer.session === null && peer.connecting === null) this.giveUp(peer, why);
+    }, ms);
+    peer.lingerTimer.unref();
+  }
+
+  private clearLinger(peer: GatewayPeer): void {
+    if (peer.lingerTimer !== null) clearTimeout(peer.lingerTimer);
+    peer.lingerTimer = null;
   }
 
   /** Forgets a gateway whose link is dead and that no directory lists. */
@@ -241,6 +274,7 @@ export class GatewayLinks {
     if (this.peers.get(peer.gatewayId) !== peer) return;
     this.peers.delete(peer.gatewayId);
     this.clearRetry(peer);
+    this.clearLinger(peer);
     peer.stream.discard('gateway gone');
     // A gateway that stopped cleanly (unlisted, then its link closed without error) is routine.
     if (routine) this.options.logger.debug({ gateway: peer.label }, `gateway given up: ${why}`);
@@ -269,7 +303,7 @@ export class GatewayLinks {
         peer.connecting = null;
         if (!this.accepting) return;
         if (!peer.listed) {
-          this.giveUp(peer, 'no longer listed and cannot be reached');
+          this.linger(peer, 'no longer listed and cannot be reached');
           return;
         }
         this.logFailure(peer, err);
@@ -338,7 +372,10 @@ export class GatewayLinks {
       else this.options.logger.warn({ gateway: peer.label, err }, 'link to gateway lost; reconnecting');
       this.retry(peer);
     } else if (this.accepting) {
-      this.giveUp(peer, `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`, err === null);
+      const why = `its link is down (${err === null ? 'closed' : err.message}) and no directory lists it`;
+      // A clean close is a gateway that stopped: gone. A broken link may be a pause or a cut.
+      if (err === null) this.giveUp(peer, why, true);
+      else this.linger(peer, why);
     } else {
       this.options.logger.debug({ gateway: peer.label, err }, 'link to gateway closed');
     }

@@ -198,7 +198,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     expect(await second.next(Op.SendToAll)).toMatchObject({ payload: Buffer.from('still linked') });
     expect(second.closed).toBe(false);
     expect(w.info().gateways).toBe(1);
-    // Unlisted and its link dead: given up (not reconnected).
+    // Unlisted and its link closed cleanly (the gateway stopped): given up (not reconnected).
     second.link.destroy();
     await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up');
     expect(w.info().gateways).toBe(0);
@@ -207,6 +207,38 @@ describe('BusinessWorker against a scripted gateway', () => {
     dir.add(g.info());
     const third = await g.link(3);
     await third.next(Op.WorkerReady);
+  });
+
+  it('unlisted and silent (frozen, cut off): keeps its commands and delivers them when it is listed again', async () => {
+    const g = await gateway();
+    const dir = new StaticGatewayDirectory([g.info()]);
+    const logger = captureLogger();
+    const w = worker({}, dir, { logger, link: { pingIntervalMs: 50, timeoutMs: 300 } });
+    await w.start();
+    const first = await g.link(1);
+    await first.next(Op.WorkerReady);
+    dir.remove(g.gatewayId);
+    first.link.socket.pause(); // the gateway stops reading: no pong, the worker's heartbeat gives up the link
+    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway unreachable') === true), 5000, 'the gateway to linger');
+    await w.gateway.sendToAll('while it was away');
+    dir.add(g.info());
+    const second = await g.link(2);
+    expect(await second.next(Op.SendToAll)).toMatchObject({ payload: Buffer.from('while it was away') });
+    expect(logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true)).toBe(false);
+  });
+
+  it('gives up an unlisted, unreachable gateway once its commands have aged out (commandBuffer.maxAge)', async () => {
+    const g = await gateway();
+    const dir = new StaticGatewayDirectory([g.info()]);
+    const logger = captureLogger();
+    const w = worker({}, dir, { logger, link: { pingIntervalMs: 50, timeoutMs: 300 }, commandBuffer: { maxBytes: 1 << 20, maxAgeMs: 300 } });
+    await w.start();
+    const first = await g.link(1);
+    await first.next(Op.WorkerReady);
+    dir.remove(g.gatewayId);
+    first.link.socket.pause();
+    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up');
+    expect(g.links.length).toBe(1);
   });
 
   it('queries over the link through worker.gateway', async () => {
