@@ -115,8 +115,12 @@ function table(result) {
   const rows = [['message', 'direction', 'payload', 'fixed header msg/s', 'msgpackr msg/s', 'ratio']];
   for (const c of result.cases) {
     rows.push([
-      c.message, c.direction, `${c.payloadBytes} B`,
-      c.fixedHeader.messagesPerSec.toLocaleString('en-US'), c.msgpackr.messagesPerSec.toLocaleString('en-US'), `${c.ratio.toFixed(2)}x`,
+      c.message,
+      c.direction,
+      `${c.payloadBytes} B`,
+      c.fixedHeader.messagesPerSec.toLocaleString('en-US'),
+      c.msgpackr.messagesPerSec.toLocaleString('en-US'),
+      `${c.ratio.toFixed(2)}x`,
     ]);
   }
   const widths = rows[0].map((_, col) => Math.max(...rows.map((r) => r[col].length)));

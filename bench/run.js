@@ -99,13 +99,25 @@ for (const name of selected) {
     ]);
   } catch (err) {
     failed++;
-    result = { scenario: name, error: String(err?.message ?? err).split('\n').slice(0, 12).join('\n') };
+    result = {
+      scenario: name,
+      error: String(err?.message ?? err)
+        .split('\n')
+        .slice(0, 12)
+        .join('\n'),
+    };
     killTracked('SIGKILL'); // whatever the failed scenario left running
   } finally {
     clearTimeout(timer);
   }
   const { scenario, ...rest } = result;
-  const line = { scenario: scenario ?? name, size, elapsedS: Math.round((performance.now() - started) / 100) / 10, ...rest, at: new Date().toISOString() };
+  const line = {
+    scenario: scenario ?? name,
+    size,
+    elapsedS: Math.round((performance.now() - started) / 100) / 10,
+    ...rest,
+    at: new Date().toISOString(),
+  };
   process.stdout.write(JSON.stringify(line) + '\n');
   try {
     process.stderr.write('\n' + (result.error ? `${name}: ERROR ${result.error}\n` : mod.format(result)) + '\n');

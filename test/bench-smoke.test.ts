@@ -78,7 +78,14 @@ const EXPECT: Record<string, string[]> = {
     'total.alive',
   ],
   echo: ['bare.rtps', 'bare.p50', 'bare.p99', 'cluster.rtps', 'cluster.p50', 'cluster.p99', 'ratio'],
-  fanout: ['runs.0.bare.deliveriesPerSec', 'runs.0.sendToAll.deliveriesPerSec', 'runs.0.sendToAll.lastDeliveryMs.max', 'runs.0.sendToGroup.deliveriesPerSec', 'runs.0.sendToUid.deliveriesPerSec', 'ratio'],
+  fanout: [
+    'runs.0.bare.deliveriesPerSec',
+    'runs.0.sendToAll.deliveriesPerSec',
+    'runs.0.sendToAll.lastDeliveryMs.max',
+    'runs.0.sendToGroup.deliveriesPerSec',
+    'runs.0.sendToUid.deliveriesPerSec',
+    'ratio',
+  ],
   ingest: ['bare.handledPerSec', 'cluster.sent', 'cluster.handled', 'cluster.handledPerSec'],
   bus: [
     'modes.redisPerUid.deliveriesPerSec',

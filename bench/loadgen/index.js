@@ -136,7 +136,11 @@ export class LoadGen {
         this.nextIndex += plan[k];
         const u = urls[k % urls.length];
         return c
-          .call('connect', { count: plan[k], url: u, kind, base, sources: SOURCES, concurrency, hello, timeoutMs, ports: this.portSlice(c) }, timeoutMs + count * 20 + 60_000)
+          .call(
+            'connect',
+            { count: plan[k], url: u, kind, base, sources: SOURCES, concurrency, hello, timeoutMs, ports: this.portSlice(c) },
+            timeoutMs + count * 20 + 60_000,
+          )
           .then((r) => {
             c.held = r.held;
             return r;
@@ -150,7 +154,9 @@ export class LoadGen {
   }
 
   async echo({ durationMs, inflight = 1, size = 32, warmupMs = 0 }) {
-    const results = await Promise.all(this.children.map((c) => c.call('echo', { durationMs, inflight, size, warmupMs }, durationMs + warmupMs + 30_000)));
+    const results = await Promise.all(
+      this.children.map((c) => c.call('echo', { durationMs, inflight, size, warmupMs }, durationMs + warmupMs + 30_000)),
+    );
     const hist = new Histogram();
     let count = 0;
     let unanswered = 0;

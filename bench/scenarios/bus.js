@@ -134,7 +134,14 @@ const LABELS = {
 export function format(r) {
   const rows = [['mode', 'deliveries/s', 'delivered/expected', 'last-delivery p50 ms', 'max ms', 'server CPU µs/delivery']];
   for (const [name, m] of Object.entries(r.modes)) {
-    rows.push([LABELS[name] ?? name, m.deliveriesPerSec, `${m.delivered}/${m.expected}`, m.lastDeliveryMs.p50, m.lastDeliveryMs.max, m.serverCpuUsPerDelivery]);
+    rows.push([
+      LABELS[name] ?? name,
+      m.deliveriesPerSec,
+      `${m.delivered}/${m.expected}`,
+      m.lastDeliveryMs.p50,
+      m.lastDeliveryMs.max,
+      m.serverCpuUsPerDelivery,
+    ]);
   }
   rows.push(['ratio redis/GatewayClient, per uid', r.ratioPerUid, '', '', '', '']);
   rows.push(['ratio redis/GatewayClient, batched', r.ratioBatch, '', '', '', '']);

@@ -53,7 +53,15 @@ async function idle(lg, { pid, url, kind, n, settle, supervisorPid = null }) {
     const ping = await lg.pingAll({ timeoutMs: 30_000 });
     const after = await mem.read();
     const connectCpu = { serverCpuMs: round(cpu1[0] - cpu0[0], 0), supervisorCpuMs: supervisorPid === null ? null : round(cpu1[1] - cpu0[1], 0) };
-    return { connected: c.connected, failed: c.failed, connectMs: c.ms, ...connectCpu, alive: ping.alive, gcBeforeRead: mem.gc, ...perConn(before, after, n) };
+    return {
+      connected: c.connected,
+      failed: c.failed,
+      connectMs: c.ms,
+      ...connectCpu,
+      alive: ping.alive,
+      gcBeforeRead: mem.gc,
+      ...perConn(before, after, n),
+    };
   } finally {
     await mem.detach();
   }
@@ -77,7 +85,14 @@ async function partA(o) {
       const cluster = await startCluster({ gateways: 1, workers: 1 });
       let g;
       try {
-        g = await idle(lg, { pid: cluster.gatewayPids[0], supervisorPid: cluster.pid, url: kind === 'tcp' ? cluster.urls.tcp : cluster.urls.ws, kind: clientKind, n: o.n, settle: o.settle });
+        g = await idle(lg, {
+          pid: cluster.gatewayPids[0],
+          supervisorPid: cluster.pid,
+          url: kind === 'tcp' ? cluster.urls.tcp : cluster.urls.ws,
+          kind: clientKind,
+          n: o.n,
+          settle: o.settle,
+        });
       } finally {
         await cluster.stop();
         await lg.close();
@@ -149,13 +164,39 @@ export async function run(o) {
 }
 
 export function format(r) {
-  const rows = [['kind', 'server', 'clients', 'alive', 'connect ms', 'CPU ms server/supervisor', 'RSS MB before→after', 'heap MB before→after', 'RSS KB/conn', 'heap KB/conn', 'target KB']];
+  const rows = [
+    [
+      'kind',
+      'server',
+      'clients',
+      'alive',
+      'connect ms',
+      'CPU ms server/supervisor',
+      'RSS MB before→after',
+      'heap MB before→after',
+      'RSS KB/conn',
+      'heap KB/conn',
+      'target KB',
+    ],
+  ];
   for (const [kind, v] of Object.entries(r.idle)) {
     for (const [name, m] of [
       [kind === 'tcp' ? 'bare net server' : 'bare ws server', v.bare],
       ['gateway', v.gateway],
     ]) {
-      rows.push([`${kind} (${v.client})`, name, m.connected, m.alive, m.connectMs, `${m.serverCpuMs}/${m.supervisorCpuMs ?? '-'}`, `${m.rssBeforeMB}→${m.rssAfterMB}`, `${m.heapBeforeMB}→${m.heapAfterMB}`, m.rssPerConnKB, m.heapPerConnKB, name === 'gateway' ? v.target : '']);
+      rows.push([
+        `${kind} (${v.client})`,
+        name,
+        m.connected,
+        m.alive,
+        m.connectMs,
+        `${m.serverCpuMs}/${m.supervisorCpuMs ?? '-'}`,
+        `${m.rssBeforeMB}→${m.rssAfterMB}`,
+        `${m.heapBeforeMB}→${m.heapAfterMB}`,
+        m.rssPerConnKB,
+        m.heapPerConnKB,
+        name === 'gateway' ? v.target : '',
+      ]);
     }
   }
   let s = table('connections (a): idle clients on one process (after a forced GC)', rows);
@@ -164,7 +205,16 @@ export function format(r) {
   else
     s += table(`connections (b): ${t.total} ${t.client} clients over ${t.gateways} gateway processes, ${t.loadgenProcesses} loadgen processes`, [
       ['connected', 'failed', 'connect s', 'conn/s', 'alive (ping)', 'ping ms', 'clients per gateway', 'gateway RSS KB/conn'],
-      [t.connected, t.failed, round(t.connectMs / 1000, 1), t.connectPerSec, t.alive, t.pingMs, (t.clientsPerGateway ?? []).join(' '), t.gatewayRssPerConnKB],
+      [
+        t.connected,
+        t.failed,
+        round(t.connectMs / 1000, 1),
+        t.connectPerSec,
+        t.alive,
+        t.pingMs,
+        (t.clientsPerGateway ?? []).join(' '),
+        t.gatewayRssPerConnKB,
+      ],
     ]);
   return s;
 }

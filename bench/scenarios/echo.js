@@ -73,10 +73,13 @@ export async function run(o) {
 }
 
 export function format(r) {
-  return table(`echo (${r.conns} ${r.client} conns × ${r.inflight} in flight, ${r.payloadBytes} B, ${r.seconds} s; cluster ${r.gateways} gw + ${r.workers} wk)`, [
-    ['', 'rt/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU µs/rt'],
-    ['bare ws echo', r.bare.rtps, r.bare.p50, r.bare.p99, r.bare.max, r.bare.serverCpuUsPerRt],
-    ['gateworker', r.cluster.rtps, r.cluster.p50, r.cluster.p99, r.cluster.max, r.cluster.serverCpuUsPerRt],
-    [`ratio cluster/bare (target ≥ ${r.target})`, r.ratio, '', '', '', ''],
-  ]);
+  return table(
+    `echo (${r.conns} ${r.client} conns × ${r.inflight} in flight, ${r.payloadBytes} B, ${r.seconds} s; cluster ${r.gateways} gw + ${r.workers} wk)`,
+    [
+      ['', 'rt/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU µs/rt'],
+      ['bare ws echo', r.bare.rtps, r.bare.p50, r.bare.p99, r.bare.max, r.bare.serverCpuUsPerRt],
+      ['gateworker', r.cluster.rtps, r.cluster.p50, r.cluster.p99, r.cluster.max, r.cluster.serverCpuUsPerRt],
+      [`ratio cluster/bare (target ≥ ${r.target})`, r.ratio, '', '', '', ''],
+    ],
+  );
 }

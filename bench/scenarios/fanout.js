@@ -15,8 +15,30 @@ import { round, table } from '../lib/report.js';
 export const description = 'broadcast deliveries/s and last-delivery latency, cluster sendToAll vs bare ws broadcast; sendToGroup, sendToUid';
 export const sizes = {
   tiny: { receivers: [100], broadcasts: 10, window: 4, size: 64, uidRounds: 2, gateways: 1, workers: 1, procs: 1, client: 'wsl', timeout: 10 },
-  small: { receivers: [1000, 5000], broadcasts: 40, window: 4, size: 64, uidRounds: 4, gateways: 1, workers: 1, procs: 1, client: 'wsl', timeout: 20 },
-  full: { receivers: [1000, 10000], broadcasts: 100, window: 4, size: 64, uidRounds: 10, gateways: 1, workers: 1, procs: 1, client: 'wsl', timeout: 30 },
+  small: {
+    receivers: [1000, 5000],
+    broadcasts: 40,
+    window: 4,
+    size: 64,
+    uidRounds: 4,
+    gateways: 1,
+    workers: 1,
+    procs: 1,
+    client: 'wsl',
+    timeout: 20,
+  },
+  full: {
+    receivers: [1000, 10000],
+    broadcasts: 100,
+    window: 4,
+    size: 64,
+    uidRounds: 10,
+    gateways: 1,
+    workers: 1,
+    procs: 1,
+    client: 'wsl',
+    timeout: 30,
+  },
 };
 
 const cpu = (pids) => pids.reduce((n, p) => n + (cpuMsOf(p) ?? 0), 0);
@@ -116,7 +138,14 @@ export async function run(o) {
           const c = await lg.connect({ count: n, url: bare.url, kind: o.client });
           if (c.failed) throw new Error(`fanout: ${c.failed} receivers failed to connect to the bare server: ${JSON.stringify(c.failures)}`);
           const ws = await trigger(bare.url);
-          row.bare = await rounds(lg, ws, { count: o.broadcasts, window: o.window, receivers: n, timeoutMs, pids: [bare.pid], message: (id) => `A|${id}|${o.size}` });
+          row.bare = await rounds(lg, ws, {
+            count: o.broadcasts,
+            window: o.window,
+            receivers: n,
+            timeoutMs,
+            pids: [bare.pid],
+            message: (id) => `A|${id}|${o.size}`,
+          });
           ws.terminate();
         } finally {
           await bare.stop();
@@ -131,7 +160,12 @@ export async function run(o) {
           const common = { window: o.window, receivers: n, timeoutMs, pids: clusterPids };
           row.sendToAll = await rounds(lg, ws, { ...common, count: o.broadcasts, message: (id) => `A|${id}|${o.size}` });
           row.sendToGroup = await rounds(lg, ws, { ...common, count: o.broadcasts, message: (id) => `G|${id}|${o.size}` });
-          row.sendToUid = await rounds(lg, ws, { ...common, count: o.uidRounds, window: 1, message: (id) => `U|${id}|${o.size}|${base}|${base + n}` });
+          row.sendToUid = await rounds(lg, ws, {
+            ...common,
+            count: o.uidRounds,
+            window: 1,
+            message: (id) => `U|${id}|${o.size}|${base}|${base + n}`,
+          });
         } finally {
           ws.terminate();
           await lg.close();
@@ -170,9 +204,20 @@ export function format(r) {
       ['sendToUid (1 call/receiver)', x.sendToUid],
     ]) {
       if (!m) continue;
-      rows.push([x.receivers, name, m.deliveriesPerSec, `${m.delivered}/${m.expected}`, m.lastDeliveryMs.p50, m.lastDeliveryMs.max, m.serverCpuUsPerDelivery]);
+      rows.push([
+        x.receivers,
+        name,
+        m.deliveriesPerSec,
+        `${m.delivered}/${m.expected}`,
+        m.lastDeliveryMs.p50,
+        m.lastDeliveryMs.max,
+        m.serverCpuUsPerDelivery,
+      ]);
     }
     rows.push([x.receivers, `ratio sendToAll/bare (target ≥ ${r.target})`, x.ratio, '', '', '', '']);
   }
-  return table(`fanout (${r.client} receivers, ${r.payloadBytes} B, ${r.broadcasts} broadcasts, window ${r.window}; cluster ${r.gateways} gw + ${r.workers} wk)`, rows);
+  return table(
+    `fanout (${r.client} receivers, ${r.payloadBytes} B, ${r.broadcasts} broadcasts, window ${r.window}; cluster ${r.gateways} gw + ${r.workers} wk)`,
+    rows,
+  );
 }

@@ -123,10 +123,13 @@ export async function run(o) {
 }
 
 export function format(r) {
-  return table(`ingest (${r.conns} ${r.client} conns, ${r.payloadBytes} B one-way, ${r.seconds} s, rate cap ${r.rateCap || 'none'}; cluster ${r.gateways} gw + ${r.workers} wk)`, [
-    ['', 'sent', 'handled', 'handled/s', 'drain after send ms'],
-    ['bare ws (counts)', r.bare.sent, r.bare.handled, r.bare.handledPerSec, ''],
-    ['gateworker (handler counts)', r.cluster.sent, r.cluster.handled, r.cluster.handledPerSec, r.cluster.drainMsAfterSend],
-    ['ratio cluster/bare', '', '', r.ratio, ''],
-  ]);
+  return table(
+    `ingest (${r.conns} ${r.client} conns, ${r.payloadBytes} B one-way, ${r.seconds} s, rate cap ${r.rateCap || 'none'}; cluster ${r.gateways} gw + ${r.workers} wk)`,
+    [
+      ['', 'sent', 'handled', 'handled/s', 'drain after send ms'],
+      ['bare ws (counts)', r.bare.sent, r.bare.handled, r.bare.handledPerSec, ''],
+      ['gateworker (handler counts)', r.cluster.sent, r.cluster.handled, r.cluster.handledPerSec, r.cluster.drainMsAfterSend],
+      ['ratio cluster/bare', '', '', r.ratio, ''],
+    ],
+  );
 }

@@ -106,9 +106,14 @@ export async function run(o) {
     workers: o.workers,
     off: { rtps: offRate, runs: off.map((x) => x.rtps), p99: median(off.map((x) => x.p99)), serverCpuUsPerRt: offCpu },
     on: {
-      rtps: onRate, runs: on.map((x) => x.rtps), p99: median(on.map((x) => x.p99)), serverCpuUsPerRt: onCpu,
-      scrapes: on.reduce((n, x) => n + (x.scrapes?.scrapes ?? 0), 0), scrapeFailures: on.reduce((n, x) => n + (x.scrapes?.failures ?? 0), 0),
-      scrapeBytes: on.at(-1)?.scrapes?.bytes ?? 0, scrapeMaxMs: round(Math.max(...on.map((x) => x.scrapes?.maxMs ?? 0)), 1),
+      rtps: onRate,
+      runs: on.map((x) => x.rtps),
+      p99: median(on.map((x) => x.p99)),
+      serverCpuUsPerRt: onCpu,
+      scrapes: on.reduce((n, x) => n + (x.scrapes?.scrapes ?? 0), 0),
+      scrapeFailures: on.reduce((n, x) => n + (x.scrapes?.failures ?? 0), 0),
+      scrapeBytes: on.at(-1)?.scrapes?.bytes ?? 0,
+      scrapeMaxMs: round(Math.max(...on.map((x) => x.scrapes?.maxMs ?? 0)), 1),
     },
     ratio: round(onRate / offRate, 3),
     costPercent: round((1 - onRate / offRate) * 100, 2),
@@ -118,10 +123,20 @@ export async function run(o) {
 }
 
 export function format(r) {
-  return table(`metrics-overhead (${r.conns} ${r.client} conns × ${r.inflight}, ${r.seconds} s phases, ${r.rounds} rounds × 2 per arm; /metrics every ${r.scrapeEveryMs} ms)`, [
-    ['', 'rt/s (median)', 'runs', 'p99 ms', 'server CPU µs/rt', 'scrapes'],
-    ['metrics off', r.off.rtps, r.off.runs.join(' '), r.off.p99, r.off.serverCpuUsPerRt, ''],
-    ['metrics on, scraped', r.on.rtps, r.on.runs.join(' '), r.on.p99, r.on.serverCpuUsPerRt, `${r.on.scrapes} ok, ${r.on.scrapeFailures} failed, ${r.on.scrapeBytes} B, max ${r.on.scrapeMaxMs} ms`],
-    [`throughput cost % (target ≤ ${r.target})`, r.costPercent, '', '', `CPU cost % ${r.cpuCostPercent}`, ''],
-  ]);
+  return table(
+    `metrics-overhead (${r.conns} ${r.client} conns × ${r.inflight}, ${r.seconds} s phases, ${r.rounds} rounds × 2 per arm; /metrics every ${r.scrapeEveryMs} ms)`,
+    [
+      ['', 'rt/s (median)', 'runs', 'p99 ms', 'server CPU µs/rt', 'scrapes'],
+      ['metrics off', r.off.rtps, r.off.runs.join(' '), r.off.p99, r.off.serverCpuUsPerRt, ''],
+      [
+        'metrics on, scraped',
+        r.on.rtps,
+        r.on.runs.join(' '),
+        r.on.p99,
+        r.on.serverCpuUsPerRt,
+        `${r.on.scrapes} ok, ${r.on.scrapeFailures} failed, ${r.on.scrapeBytes} B, max ${r.on.scrapeMaxMs} ms`,
+      ],
+      [`throughput cost % (target ≤ ${r.target})`, r.costPercent, '', '', `CPU cost % ${r.cpuCostPercent}`, ''],
+    ],
+  );
 }

@@ -72,13 +72,16 @@ export async function run(o) {
 
 export function format(r) {
   return (
-    table(`reload-under-load (${r.clients} ${r.client} clients × ${r.ratePerClient} msg/s; ${r.gateways} gw + ${r.workers} wk; reload exit ${r.reload.exitCode} in ${r.reload.ms} ms)`, [
-      ['window', 'replies', 'p50 ms', 'p99 ms', 'max ms'],
-      ['steady', r.steady.samples, r.steady.p50, r.steady.p99, r.steady.max],
-      ['during reload', r.during.samples, r.during.p50, r.during.p99, r.during.max],
-      ['after reload', r.after.samples, r.after.p50, r.after.p99, r.after.max],
-      [`ratio p99 reload/steady (target ≤ ${r.target})`, r.ratio, '', '', ''],
-    ]) +
+    table(
+      `reload-under-load (${r.clients} ${r.client} clients × ${r.ratePerClient} msg/s; ${r.gateways} gw + ${r.workers} wk; reload exit ${r.reload.exitCode} in ${r.reload.ms} ms)`,
+      [
+        ['window', 'replies', 'p50 ms', 'p99 ms', 'max ms'],
+        ['steady', r.steady.samples, r.steady.p50, r.steady.p99, r.steady.max],
+        ['during reload', r.during.samples, r.during.p50, r.during.p99, r.during.max],
+        ['after reload', r.after.samples, r.after.p50, r.after.p99, r.after.max],
+        [`ratio p99 reload/steady (target ≤ ${r.target})`, r.ratio, '', '', ''],
+      ],
+    ) +
     table('reload-under-load: integrity', [
       ['sent', 'answered', 'lost', 'duplicates', 'out of order', 'disconnects', 'versions'],
       [r.sent, r.answered, r.lost, r.duplicates, r.outOfOrder, r.disconnectsTotal, JSON.stringify(r.versions)],

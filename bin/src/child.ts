@@ -98,8 +98,7 @@ async function main(): Promise<void> {
     else if (m.type === 'config') {
       if (handle !== null) applyToRole(handle.parts, logger, m.config, m.changed);
       else early = { config: m.config, changed: [...(early?.changed ?? []), ...m.changed] };
-    }
-    else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
+    } else if (m.type === 'discovery-view') relayed?.apply(m.gateways);
     else if (m.type === 'request') {
       admin.answer(m).then(
         (result) => send({ type: 'reply', id: m.id, result }),

@@ -34,7 +34,15 @@ interface CommonOptions {
 
 /** Flag name (commander's camelCase) → config key, per command. */
 const ROLE_FLAGS: Record<string, Record<string, string>> = {
-  common: { secret: 'secret', secretFile: 'secretFile', logLevel: 'logLevel', nodeId: 'nodeId', cluster: 'cluster', etcd: 'discovery.etcd.endpoints', zookeeper: 'discovery.zookeeper.servers' },
+  common: {
+    secret: 'secret',
+    secretFile: 'secretFile',
+    logLevel: 'logLevel',
+    nodeId: 'nodeId',
+    cluster: 'cluster',
+    etcd: 'discovery.etcd.endpoints',
+    zookeeper: 'discovery.zookeeper.servers',
+  },
   register: { listen: 'register.listen' },
   gateway: { listen: 'gateway.listen', internal: 'gateway.internal', advertise: 'gateway.advertise', registers: 'gateway.registers' },
   worker: { handler: 'worker.handler', registers: 'worker.registers' },
@@ -141,27 +149,41 @@ export function buildProgram(): Command {
       const sources = sourcesFor('worker', o);
       await runRole('worker', loadConfig(sources), 0, sources);
     });
-  withCommon(program.command('reload').description('rolling redeploy of the workers started by `start`')).action(
-    async (o: CommonOptions) => runReload(configFor('reload', o)),
+  withCommon(program.command('reload').description('rolling redeploy of the workers started by `start`')).action(async (o: CommonOptions) =>
+    runReload(configFor('reload', o)),
   );
   withCommon(program.command('logs').description('print the log file of `start -d`'))
     .option('-f, --follow', 'keep printing new lines (follows a rotated file)')
     .option('--log-file <path>', 'the log file, when `start` was given one')
-    .action(async (o: CommonOptions & { follow?: boolean; logFile?: string }) => runLogs(configFor('logs', o), { follow: o.follow === true, logFile: o.logFile }));
-  withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) => runStop(configFor('stop', o)));
-  withCommon(program.command('status').description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'))
+    .action(async (o: CommonOptions & { follow?: boolean; logFile?: string }) =>
+      runLogs(configFor('logs', o), { follow: o.follow === true, logFile: o.logFile }),
+    );
+  withCommon(program.command('stop').description('graceful stop of what `start` started')).action(async (o: CommonOptions) =>
+    runStop(configFor('stop', o)),
+  );
+  withCommon(
+    program
+      .command('status')
+      .description('processes, gateways and their counters, from `start` (else from the register, or etcd / ZooKeeper with discovery)'),
+  )
     .option('--json', 'print JSON (everything shown, and more)')
     .option('--watch', 'refresh every second, in place')
-    .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) => runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }));
+    .action(async (o: CommonOptions & { json?: boolean; watch?: boolean }) =>
+      runStatus(configFor('status', o), { json: o.json === true, watch: o.watch === true }),
+    );
   const centre = program.command('config').description("the config centre's document (the centre the config's `config` section names)");
-  withCommon(centre.command('get').description("print the centre's document")).action(async (o: CommonOptions) => runConfigGet(configFor('config', o)));
+  withCommon(centre.command('get').description("print the centre's document")).action(async (o: CommonOptions) =>
+    runConfigGet(configFor('config', o)),
+  );
   withCommon(centre.command('diff <document>').description('key by key, what pushing <document> would change')).action(
     async (document: string, o: CommonOptions) => runConfigDiff(configFor('config', o), document),
   );
-  withCommon(centre.command('push <document>').description('validate <document> and write it to the centre')).action(async (document: string, o: CommonOptions) => {
-    const sources = sourcesFor('config', o);
-    await runConfigPush(loadConfig(sources), sources, document);
-  });
+  withCommon(centre.command('push <document>').description('validate <document> and write it to the centre')).action(
+    async (document: string, o: CommonOptions) => {
+      const sources = sourcesFor('config', o);
+      await runConfigPush(loadConfig(sources), sources, document);
+    },
+  );
   withCommon(program.command('top').description('the live view in the terminal: `status --watch`')).action(async (o: CommonOptions) =>
     runStatus(configFor('top', o), { json: false, watch: true }),
   );

@@ -45,7 +45,13 @@ export function terminalStream(sync = true) {
  * One pino logger per process with the role and node id on every line. JSON lines when stdout is
  * not a terminal (logs are for machines then); one readable line per event on a terminal.
  */
-export function createLogger(role: Role, nodeId: string, level: string, extra: Record<string, unknown> = {}, output: { file?: string | undefined } = {}): PinoLogger {
+export function createLogger(
+  role: Role,
+  nodeId: string,
+  level: string,
+  extra: Record<string, unknown> = {},
+  output: { file?: string | undefined } = {},
+): PinoLogger {
   const members = new Set<WeakRef<PinoLogger>>();
   const options = {
     level,

@@ -135,7 +135,11 @@ async function command(client, line) {
     case 'nick':
       return setNick(client, args);
     case 'help':
-      return reply(client, { type: 'notice', room: client.session.room, text: 'commands: /join <room>, /msg <nick> <text>, /who, /nick <nick>, /help' });
+      return reply(client, {
+        type: 'notice',
+        room: client.session.room,
+        text: 'commands: /join <room>, /msg <nick> <text>, /who, /nick <nick>, /help',
+      });
     default:
       return error(client, `unknown command /${name} (try /help)`);
   }

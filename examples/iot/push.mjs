@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { GatewayClient } from '@gateworker/worker';
 
-const USAGE = 'usage: node push.mjs [--uid <deviceId> | --group <type>] [<command> [args...]] [--sessions] [--register host:port] [--secret s] [--config f]';
+const USAGE =
+  'usage: node push.mjs [--uid <deviceId> | --group <type>] [<command> [args...]] [--sessions] [--register host:port] [--secret s] [--config f]';
 
 function fail(message) {
   console.error(`push: ${message}\n${USAGE}`);
@@ -50,7 +51,8 @@ if (values.help) {
 const [name, ...args] = positionals;
 if (values.uid !== undefined && values.group !== undefined) fail('give --uid or --group, not both');
 if ((values.uid !== undefined || values.group !== undefined) && name === undefined) fail('which command? e.g. --uid dev-0001 reboot');
-if (name !== undefined && values.uid === undefined && values.group === undefined) fail(`send "${name}" to whom? add --uid <deviceId> or --group <type>`);
+if (name !== undefined && values.uid === undefined && values.group === undefined)
+  fail(`send "${name}" to whom? add --uid <deviceId> or --group <type>`);
 if (name !== undefined && !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) fail(`bad command name "${name}"`);
 
 // Secret and register address: flags, then env, then the example's config file.
@@ -89,7 +91,15 @@ try {
     const sessions = await gateway.getAllClientSessions();
     const rows = Object.entries(sessions)
       .filter(([, s]) => s?.deviceId !== undefined)
-      .map(([id, s]) => ({ device: s.deviceId, type: s.type, client: id, telemetry: s.count, temp: s.last?.temp, commands: s.commands, acks: s.acks }))
+      .map(([id, s]) => ({
+        device: s.deviceId,
+        type: s.type,
+        client: id,
+        telemetry: s.count,
+        temp: s.last?.temp,
+        commands: s.commands,
+        acks: s.acks,
+      }))
       .sort((a, b) => String(a.device).localeCompare(String(b.device)));
     console.table(rows);
   }

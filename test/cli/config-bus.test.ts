@@ -32,7 +32,10 @@ function failure(fn: () => unknown): ConfigError {
 
 describe('bus config', () => {
   it('fills the defaults of the contract', () => {
-    const { config } = loadConfig({ file: file('bus:\n  redis: { url: "redis://127.0.0.1:6379" }\n  amqp: { url: "amqp://guest:guest@127.0.0.1:5672" }\n'), env: {} });
+    const { config } = loadConfig({
+      file: file('bus:\n  redis: { url: "redis://127.0.0.1:6379" }\n  amqp: { url: "amqp://guest:guest@127.0.0.1:5672" }\n'),
+      env: {},
+    });
     expect(config.bus).toEqual({
       redis: { url: 'redis://127.0.0.1:6379', channel: 'gateworker:push' },
       amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', exchange: 'gateworker.push', mode: 'fanout' },
@@ -54,7 +57,9 @@ describe('bus config', () => {
     expect(failure(() => loadConfig({ file: file('bus:\n  amqp: { url: "amqp://h", mode: topic }\n'), env: {} })).key).toBe('bus.amqp.mode');
     expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "http://h:1" }\n'), env: {} })).key).toBe('bus.redis.url');
     expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1", chanel: x }\n'), env: {} })).key).toBe('bus.redis.chanel');
-    expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1" }\n  maxMessageSize: lots\n'), env: {} })).key).toBe('bus.maxMessageSize');
+    expect(failure(() => loadConfig({ file: file('bus:\n  redis: { url: "redis://h:1" }\n  maxMessageSize: lots\n'), env: {} })).key).toBe(
+      'bus.maxMessageSize',
+    );
     expect(failure(() => loadConfig({ file: file('bus: { maxMessageSize: 1KiB }\n'), env: {} })).message).toContain('names no bridge');
   });
 });

@@ -28,7 +28,10 @@ afterAll(async () => {
 
 async function gateworker(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args, '-c', join(dir, 'gateworker.yaml')], { cwd: dir, env: { PATH: process.env['PATH'] ?? '' } });
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args, '-c', join(dir, 'gateworker.yaml')], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '' },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };

@@ -58,7 +58,9 @@ describe('config layers: centre > flags > env > file > defaults', () => {
   });
 
   it('refuses a centre document that tries to move the centre', () => {
-    expect(() => loadConfig({ file: file(BASE), env: {}, centre: { text: 'config:\n  watch: false\n', origin: CENTRE } })).toThrow(/cannot set "config"/);
+    expect(() => loadConfig({ file: file(BASE), env: {}, centre: { text: 'config:\n  watch: false\n', origin: CENTRE } })).toThrow(
+      /cannot set "config"/,
+    );
   });
 
   it('classifies changed keys as live or restart-only, and applies only the live ones', () => {
@@ -67,7 +69,10 @@ describe('config layers: centre > flags > env > file > defaults', () => {
     const after = loadConfig({
       file: path,
       env: {},
-      centre: { text: "app: { greeting: new }\ngateway:\n  routing: random\n  listen: [{ url: 'ws://127.0.0.1:9999/', maxConnections: 5 }]\nworker: { processes: 4 }\n", origin: CENTRE },
+      centre: {
+        text: "app: { greeting: new }\ngateway:\n  routing: random\n  listen: [{ url: 'ws://127.0.0.1:9999/', maxConnections: 5 }]\nworker: { processes: 4 }\n",
+        origin: CENTRE,
+      },
     }).config;
     const diff = diffConfig(before, after);
     expect(diff.live.sort()).toEqual(['app.greeting', 'gateway.listen[0].maxConnections', 'gateway.routing', 'worker.processes']);

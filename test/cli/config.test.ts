@@ -157,7 +157,9 @@ describe('loadConfig', () => {
     expect(loadConfig({ file: file(FULL), env: {} }).config.worker?.commandBuffer).toEqual({ maxBytes: 16 * 1024 * 1024, maxAge: 60_000 });
     const env = { GATEWORKER_WORKER_COMMAND_BUFFER_MAX_BYTES: '1MiB', GATEWORKER_WORKER_COMMAND_BUFFER_MAX_AGE: '30s' };
     expect(loadConfig({ file: file(FULL), env }).config.worker?.commandBuffer).toEqual({ maxBytes: 1024 * 1024, maxAge: 30_000 });
-    expect(failure(() => loadConfig({ file: file(FULL), env: { GATEWORKER_WORKER_COMMAND_BUFFER_MAX_AGE: 'soon' } })).key).toBe('worker.commandBuffer.maxAge');
+    expect(failure(() => loadConfig({ file: file(FULL), env: { GATEWORKER_WORKER_COMMAND_BUFFER_MAX_AGE: 'soon' } })).key).toBe(
+      'worker.commandBuffer.maxAge',
+    );
   });
 
   it('links.heartbeat: defaults 5s / 15s, settable, timeout must exceed interval', () => {
@@ -213,7 +215,10 @@ describe('discovery keys', () => {
   const GATEWAY = `gateway:\n  listen: [{ url: "ws://127.0.0.1:7272/" }]\n`;
 
   it('reads an etcd backend with defaults, and a cluster name', () => {
-    const { config } = loadConfig({ file: file(`cluster: prod\ndiscovery:\n  etcd: { endpoints: [http://127.0.0.1:2379], ttl: 5s }\n${GATEWAY}`), env: {} });
+    const { config } = loadConfig({
+      file: file(`cluster: prod\ndiscovery:\n  etcd: { endpoints: [http://127.0.0.1:2379], ttl: 5s }\n${GATEWAY}`),
+      env: {},
+    });
     expect(config.cluster).toBe('prod');
     expect(config.discovery?.etcd).toEqual({ endpoints: ['http://127.0.0.1:2379'], prefix: '/gateworker', ttl: 5_000 });
   });
@@ -228,15 +233,31 @@ describe('discovery keys', () => {
   });
 
   it('rejects two backends, a register next to discovery, and bad values, naming the key', () => {
-    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1] }\n  zookeeper: { servers: "a:2" }\n${GATEWAY}`), env: {} })).message).toMatch(/discovery: name exactly one backend/);
-    expect(failure(() => loadConfig({ file: file(`register: {}\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key).toBe('register');
-    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [127.0.0.1:2379] }\n${GATEWAY}`), env: {} })).key).toBe('discovery.etcd.endpoints[0]');
-    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1], ttl: 500ms }\n${GATEWAY}`), env: {} })).key).toBe('discovery.etcd.ttl');
-    expect(failure(() => loadConfig({ file: file(`cluster: "a b"\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key).toBe('cluster');
+    expect(
+      failure(() =>
+        loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1] }\n  zookeeper: { servers: "a:2" }\n${GATEWAY}`), env: {} }),
+      ).message,
+    ).toMatch(/discovery: name exactly one backend/);
+    expect(failure(() => loadConfig({ file: file(`register: {}\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key).toBe(
+      'register',
+    );
+    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [127.0.0.1:2379] }\n${GATEWAY}`), env: {} })).key).toBe(
+      'discovery.etcd.endpoints[0]',
+    );
+    expect(failure(() => loadConfig({ file: file(`discovery:\n  etcd: { endpoints: [http://a:1], ttl: 500ms }\n${GATEWAY}`), env: {} })).key).toBe(
+      'discovery.etcd.ttl',
+    );
+    expect(
+      failure(() => loadConfig({ file: file(`cluster: "a b"\ndiscovery:\n  etcd: { endpoints: [http://a:1] }\n${GATEWAY}`), env: {} })).key,
+    ).toBe('cluster');
   });
 
   it('without a file, discovery from flags replaces the built-in register', () => {
-    const { config } = loadConfig({ file: null, env: {}, flags: [{ key: 'discovery.etcd.endpoints', value: ['http://127.0.0.1:2379'], source: 'flag --etcd' }] });
+    const { config } = loadConfig({
+      file: null,
+      env: {},
+      flags: [{ key: 'discovery.etcd.endpoints', value: ['http://127.0.0.1:2379'], source: 'flag --etcd' }],
+    });
     expect(config.register).toBeUndefined();
     expect(config.discovery?.etcd?.endpoints).toEqual(['http://127.0.0.1:2379']);
   });

@@ -61,7 +61,11 @@ describe('the handler file is checked with the config', () => {
   });
 
   it('a handler that parses passes, TypeScript syntax included', () => {
-    expect(handlerFileProblem(write('ok.ts', 'interface S { a: number }\nexport default { onConnect(c: { session: S }) { c.session.a = 1; } };\n'))).toBeNull();
-    expect(handlerFileProblem(write('ok.mjs', 'const x = await Promise.resolve(1);\nexport default { onMessage(c, m) { c.send(m + x); } };\n'))).toBeNull();
+    expect(
+      handlerFileProblem(write('ok.ts', 'interface S { a: number }\nexport default { onConnect(c: { session: S }) { c.session.a = 1; } };\n')),
+    ).toBeNull();
+    expect(
+      handlerFileProblem(write('ok.mjs', 'const x = await Promise.resolve(1);\nexport default { onMessage(c, m) { c.send(m + x); } };\n')),
+    ).toBeNull();
   });
 });

@@ -91,7 +91,10 @@ describe('secret strength off loopback', () => {
   });
 
   it('checks every internal address: gateway.internal, advertise, registers', () => {
-    const gw = file('gateworker.yaml', 'secret: short\ngateway:\n  listen: [{ url: "ws://0.0.0.0:1/" }]\n  internal: 10.0.0.1:2900\n  registers: [127.0.0.1:1236]\n');
+    const gw = file(
+      'gateworker.yaml',
+      'secret: short\ngateway:\n  listen: [{ url: "ws://0.0.0.0:1/" }]\n  internal: 10.0.0.1:2900\n  registers: [127.0.0.1:1236]\n',
+    );
     expect(failure(() => loadConfig({ file: gw, env: {} })).message).toContain('gateway.internal (10.0.0.1:2900)');
     const worker = file('gateworker.yaml', 'worker:\n  handler: ./h.js\n  registers: [10.0.0.5:1236]\n');
     expect(failure(() => loadConfig({ file: worker, env: {} })).message).toContain('worker.registers[0]');

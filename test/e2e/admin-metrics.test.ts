@@ -62,8 +62,12 @@ describe('admin endpoint under `gateworker start`', () => {
     expect(sum(series, 'gateworker_connections_refused_total', gw)).toBe(0);
     // Over both workers: every event handled once.
     expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onConnect' })).toBe(CLIENTS);
-    expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onMessage' })).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);
-    expect(sum(series, 'gateworker_handler_duration_seconds_bucket', { role: 'worker', callback: 'onMessage', le: '+Inf' })).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);
+    expect(sum(series, 'gateworker_handler_duration_seconds_count', { role: 'worker', callback: 'onMessage' })).toBe(
+      CLIENTS * MESSAGES + BOOMS + EXTRA,
+    );
+    expect(sum(series, 'gateworker_handler_duration_seconds_bucket', { role: 'worker', callback: 'onMessage', le: '+Inf' })).toBe(
+      CLIENTS * MESSAGES + BOOMS + EXTRA,
+    );
     expect(sum(series, 'gateworker_handler_errors_total', { role: 'worker', callback: 'onMessage' })).toBe(BOOMS);
     expect(sum(series, 'gateworker_query_duration_seconds_count', { role: 'worker', kind: 'getAllClientCount' })).toBe(1);
     expect(sum(series, 'gateworker_events_handled_total', { role: 'worker' })).toBe(CLIENTS + CLIENTS * MESSAGES + BOOMS + EXTRA);
@@ -82,10 +86,14 @@ describe('admin endpoint under `gateworker start`', () => {
     expect([...queried].filter((n) => !names.has(n))).toEqual([]);
 
     for (const c of clients.splice(0)) await c.close();
-    const after = await eventually(async () => {
-      const s = await scrape(base);
-      return sum(s, 'gateworker_handler_duration_seconds_count', { callback: 'onClose' }) === CLIENTS ? s : null;
-    }, 10_000, 100);
+    const after = await eventually(
+      async () => {
+        const s = await scrape(base);
+        return sum(s, 'gateworker_handler_duration_seconds_count', { callback: 'onClose' }) === CLIENTS ? s : null;
+      },
+      10_000,
+      100,
+    );
     expect(sum(after, 'gateworker_clients', gw)).toBe(0);
     expect(sum(after, 'gateworker_connections_total', gw)).toBe(CLIENTS);
   });
@@ -114,10 +122,14 @@ describe('admin endpoint under `gateworker start`', () => {
     } finally {
       for (const pid of workers) process.kill(pid, 'SIGCONT');
     }
-    const back = await eventually(async () => {
-      const res = await fetch(new URL('readyz', base));
-      return res.status === 200 ? res : null;
-    }, 10_000, 100);
+    const back = await eventually(
+      async () => {
+        const res = await fetch(new URL('readyz', base));
+        return res.status === 200 ? res : null;
+      },
+      10_000,
+      100,
+    );
     expect(await back.json()).toMatchObject({ ready: true });
   });
 });

@@ -10,8 +10,14 @@ import { startCluster, type Cluster } from '../helpers/cluster.js';
 /** Debian's chromium (installed by .ci/run); playwright-core drives it, downloading nothing. */
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 /** Binds the first message as the client's uid and joins a group, then echoes. */
@@ -64,7 +70,10 @@ describe('the live topology page, in a real headless browser', () => {
     });
     await page.goto(base);
     const card = page.locator(`[data-gateway-id="${gatewayId}"]`);
-    await card.locator('.gateway-id').filter({ hasText: gatewayId as string }).waitFor({ timeout: 10_000 });
+    await card
+      .locator('.gateway-id')
+      .filter({ hasText: gatewayId as string })
+      .waitFor({ timeout: 10_000 });
     // Page-side expressions are strings: they run in the browser, not under Node's types.
     const clientsShown = (n: number) => `document.querySelector('[data-gateway-id="${gatewayId}"] .clients')?.textContent === '${n}'`;
     await page.waitForFunction(clientsShown(2), undefined, { timeout: 10_000 });

@@ -62,7 +62,10 @@ describe('backlog', () => {
       for (let i = 0; i < 500; i++) ws.send(`${i}|${big}`.slice(0, 1_000_000));
       const deadline = Date.now() + 60_000;
       while (ws.bufferedAmount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      await cluster.waitForLog((l) => l.role === 'gateway' && l.msg === 'events held in the gateway reached their bound: dropping client events', 30_000);
+      await cluster.waitForLog(
+        (l) => l.role === 'gateway' && l.msg === 'events held in the gateway reached their bound: dropping client events',
+        30_000,
+      );
       await new Promise((r) => setTimeout(r, 500));
     } finally {
       process.kill(workerPid, 'SIGCONT');
@@ -83,7 +86,9 @@ describe('backlog', () => {
       };
       check();
     });
-    console.log(JSON.stringify({ sent: 500, messageBytes: 1_000_000, gatewayRssBeforeMiB: mib(before), gatewayRssPeakMiB: mib(peak), repliesSoFar: replies }));
+    console.log(
+      JSON.stringify({ sent: 500, messageBytes: 1_000_000, gatewayRssBeforeMiB: mib(before), gatewayRssPeakMiB: mib(peak), repliesSoFar: replies }),
+    );
     expect(replies).toBeLessThan(500);
     ws.terminate();
   }, 150_000);
@@ -127,7 +132,9 @@ describe('backlog', () => {
     ]);
     for (const r of replies) expect(r).toEqual(Array.from({ length: PER_CLIENT }, (_, i) => i));
     const gatewayLines = cluster.logs.slice(firstLine).filter((l) => l.role === 'gateway');
-    expect(gatewayLines.filter((l) => l.msg === 'internal link closed with an error' || l.msg === 'worker link lost: redelivering unacknowledged events')).toEqual([]);
+    expect(
+      gatewayLines.filter((l) => l.msg === 'internal link closed with an error' || l.msg === 'worker link lost: redelivering unacknowledged events'),
+    ).toEqual([]);
     expect(gatewayLines.filter((l) => String(l.msg).includes('dropping client events'))).toEqual([]);
     for (const ws of sockets) ws.terminate();
   }, 150_000);

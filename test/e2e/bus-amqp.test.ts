@@ -77,26 +77,46 @@ function modeSuite(mode: 'fanout' | 'routing') {
       handler: OPS_HANDLER,
       sections: { bus: { amqp: { url: rabbit.url, exchange, mode }, maxMessageSize: '4KiB' } },
     });
-    await eventually(async () => {
-      const b = await statusBus(cluster);
-      return b.length === 2 && b.every((x) => x.state === 'ready');
-    }, 30_000, 250);
+    await eventually(
+      async () => {
+        const b = await statusBus(cluster);
+        return b.length === 2 && b.every((x) => x.state === 'ready');
+      },
+      30_000,
+      250,
+    );
     c = await busClients(cluster);
     pub = await amqpPublisher(rabbit.url);
     if (mode === 'routing') {
       // The clients' uids and groups were bound after the bridges were up: wait until their keys are
       // bound (a probe to each key arrives) before asserting exact deliveries.
-      for (const [client, uid] of [[c.a, 'u1'], [c.b, 'u1'], [c.c, 'u2']] as const) {
-        await eventually(async () => {
-          publish({ op: 'sendToClient', id: client.id, data: 'probe' }, [`uid.${uid}`]);
-          return (await client.nextPush(500).catch(() => null)) === 'probe';
-        }, 15_000, 0);
+      for (const [client, uid] of [
+        [c.a, 'u1'],
+        [c.b, 'u1'],
+        [c.c, 'u2'],
+      ] as const) {
+        await eventually(
+          async () => {
+            publish({ op: 'sendToClient', id: client.id, data: 'probe' }, [`uid.${uid}`]);
+            return (await client.nextPush(500).catch(() => null)) === 'probe';
+          },
+          15_000,
+          0,
+        );
       }
-      for (const [client, group] of [[c.a, 'room'], [c.b, 'room'], [c.d, 'other']] as const) {
-        await eventually(async () => {
-          publish({ op: 'sendToClient', id: client.id, data: 'probe' }, [`group.${group}`]);
-          return (await client.nextPush(500).catch(() => null)) === 'probe';
-        }, 15_000, 0);
+      for (const [client, group] of [
+        [c.a, 'room'],
+        [c.b, 'room'],
+        [c.d, 'other'],
+      ] as const) {
+        await eventually(
+          async () => {
+            publish({ op: 'sendToClient', id: client.id, data: 'probe' }, [`group.${group}`]);
+            return (await client.nextPush(500).catch(() => null)) === 'probe';
+          },
+          15_000,
+          0,
+        );
       }
       // Late probes still in flight end up before this fence; drop them.
       const fence = `fence-${++fences}`;
@@ -178,10 +198,14 @@ function modeSuite(mode: 'fanout' | 'routing') {
 
       // d binds a new uid: its gateway's queue gets bound with uid.late.
       await c.d.call('client.bindUid', 'late');
-      await eventually(async () => {
-        publish({ op: 'sendToUid', uid: 'late', data: 'late' });
-        return (await c.d.nextPush(500).catch(() => null)) === 'late';
-      }, 15_000, 0);
+      await eventually(
+        async () => {
+          publish({ op: 'sendToUid', uid: 'late', data: 'late' });
+          return (await c.d.nextPush(500).catch(() => null)) === 'late';
+        },
+        15_000,
+        0,
+      );
       await c.d.call('client.unbindUid');
       const fence = `fence-${++fences}`;
       publish({ op: 'sendToAll', data: fence });
@@ -232,12 +256,16 @@ describe('routing-mode bindings against the broker', () => {
     const waiting: ((s: string) => void)[] = [];
     const attachQueue = async () => {
       const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-      await ch.consume(queue, (m) => {
-        if (m === null) return;
-        const text = m.content.toString();
-        got.push(text);
-        waiting.shift()?.(text);
-      }, { noAck: true });
+      await ch.consume(
+        queue,
+        (m) => {
+          if (m === null) return;
+          const text = m.content.toString();
+          got.push(text);
+          waiting.shift()?.(text);
+        },
+        { noAck: true },
+      );
       return queue;
     };
     /** Publishes to each key then to the fixed key; returns what arrived before that fence. */
@@ -253,8 +281,7 @@ describe('routing-mode bindings against the broker', () => {
         if (got.includes(fence)) {
           clearTimeout(timer);
           resolve();
-        }
-        else waiting.push(check);
+        } else waiting.push(check);
       });
       return got.filter((s) => !s.startsWith('fence-'));
     };

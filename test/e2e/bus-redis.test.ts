@@ -112,7 +112,10 @@ describe('Redis bus, two gateway processes', () => {
       const sum = (k: string) => rejected.reduce((a, r) => a + (r[k] ?? 0), 0);
       return sum('not_json') === 2 && sum('unknown_op') === 2 && sum('invalid') === 4 && sum('too_large') === 2 ? b : null;
     }, 15_000);
-    expect(bus.map((b) => [b.bridge, b.state])).toEqual([['redis', 'ready'], ['redis', 'ready']]);
+    expect(bus.map((b) => [b.bridge, b.state])).toEqual([
+      ['redis', 'ready'],
+      ['redis', 'ready'],
+    ]);
     // The text form: a BUS table with one row per gateway process's bridge.
     const text = await cluster.cli(['status']);
     expect(text.stdout).toMatch(/^BUS\s+BRIDGE\s+STATE\s+CONNECTS\s+RECEIVED\s+APPLIED\s+DELIVERIES\s+REJECTED$/m);

@@ -154,17 +154,19 @@ describe('control channel: private and authenticated', () => {
     expect(viaLink.stderr).toContain('is a symbolic link');
   }, 60_000);
 
-  it.skipIf(process.getuid?.() !== 0)('a run directory pre-created by another user (setpriv) is refused by `start`, and `stop` never talks to the fake socket in it', async () => {
-    // A /tmp of our own (sticky, world-writable like /tmp) with no XDG_RUNTIME_DIR: the per-user
-    // directory is <tmp>/gateworker-0; user 65534 creates it first, 0777, with a fake socket.
-    const tmp = tempDir('gw-squat-');
-    chmodSync(tmp, 0o1777);
-    const configDir = tempDir('gw-squat-config-');
-    const config = join(configDir, 'gateworker.yaml');
-    writeFileSync(config, 'register:\n  listen: 127.0.0.1:0\n');
-    const runDir = runDirFor(config, { TMPDIR: tmp });
-    expect(runDir).toBe(join(tmp, 'gateworker-0', runDir.split('/').pop() as string));
-    const squatter = `
+  it.skipIf(process.getuid?.() !== 0)(
+    'a run directory pre-created by another user (setpriv) is refused by `start`, and `stop` never talks to the fake socket in it',
+    async () => {
+      // A /tmp of our own (sticky, world-writable like /tmp) with no XDG_RUNTIME_DIR: the per-user
+      // directory is <tmp>/gateworker-0; user 65534 creates it first, 0777, with a fake socket.
+      const tmp = tempDir('gw-squat-');
+      chmodSync(tmp, 0o1777);
+      const configDir = tempDir('gw-squat-config-');
+      const config = join(configDir, 'gateworker.yaml');
+      writeFileSync(config, 'register:\n  listen: 127.0.0.1:0\n');
+      const runDir = runDirFor(config, { TMPDIR: tmp });
+      expect(runDir).toBe(join(tmp, 'gateworker-0', runDir.split('/').pop() as string));
+      const squatter = `
       const fs = require('node:fs'); const net = require('node:net'); const path = require('node:path');
       process.umask(0);
       const dir = ${JSON.stringify(runDir)};
@@ -173,34 +175,38 @@ describe('control channel: private and authenticated', () => {
       net.createServer((s) => { console.log('connection'); s.end('{"ok":true,"message":"stopped"}'); })
         .listen(path.join(dir, 'control.sock'), () => { fs.chmodSync(path.join(dir, 'control.sock'), 0o777); console.log('listening'); });
     `;
-    const fake: ChildProcess = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', squatter], { stdio: ['ignore', 'pipe', 'inherit'] });
-    cleanups.push(() => {
-      fake.kill('SIGKILL');
-    });
-    let fakeOut = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`squatter not listening within 10 s: ${fakeOut}`)), 10_000);
-      fake.stdout!.setEncoding('utf8').on('data', (c: string) => {
-        fakeOut += c;
-        if (fakeOut.includes('listening')) {
-          clearTimeout(timer);
-          resolve();
-        }
+      const fake: ChildProcess = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', squatter], {
+        stdio: ['ignore', 'pipe', 'inherit'],
       });
-    });
-    expect(statSync(join(tmp, 'gateworker-0')).uid).toBe(65534);
-    const env = cleanEnv({ TMPDIR: tmp });
+      cleanups.push(() => {
+        fake.kill('SIGKILL');
+      });
+      let fakeOut = '';
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`squatter not listening within 10 s: ${fakeOut}`)), 10_000);
+        fake.stdout!.setEncoding('utf8').on('data', (c: string) => {
+          fakeOut += c;
+          if (fakeOut.includes('listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+      });
+      expect(statSync(join(tmp, 'gateworker-0')).uid).toBe(65534);
+      const env = cleanEnv({ TMPDIR: tmp });
 
-    const stop = await run(['stop', '-c', config], env);
-    expect(stop.code).toBe(1);
-    expect(stop.stderr).toContain('refusing the run directory');
-    expect(stop.stderr).toContain('owned by uid 65534');
-    expect(stop.stdout).not.toContain('stopped');
+      const stop = await run(['stop', '-c', config], env);
+      expect(stop.code).toBe(1);
+      expect(stop.stderr).toContain('refusing the run directory');
+      expect(stop.stderr).toContain('owned by uid 65534');
+      expect(stop.stdout).not.toContain('stopped');
 
-    const start = await run(['start', '-c', config], env);
-    expect(start.code).toBe(1);
-    expect(start.stderr).toContain('refusing the run directory');
-    expect(start.stderr).toContain('owned by uid 65534');
-    expect(fakeOut).not.toContain('connection');
-  }, 60_000);
+      const start = await run(['start', '-c', config], env);
+      expect(start.code).toBe(1);
+      expect(start.stderr).toContain('refusing the run directory');
+      expect(start.stderr).toContain('owned by uid 65534');
+      expect(fakeOut).not.toContain('connection');
+    },
+    60_000,
+  );
 });

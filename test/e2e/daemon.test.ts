@@ -50,7 +50,10 @@ describe('daemon mode', () => {
     const [register, ws, internal] = await freePorts(3);
     writeFileSync(join(dir, 'app.mjs'), 'export default { onMessage(c, m) { c.send(m); } };\n');
     const config = join(dir, 'gateworker.yaml');
-    writeFileSync(config, `register: { listen: 127.0.0.1:${register} }\ngateway:\n  listen: [{ url: ws://127.0.0.1:${ws}/ }]\n  internal: 127.0.0.1:${internal}\nworker: { processes: 1, handler: ./app.mjs }\n`);
+    writeFileSync(
+      config,
+      `register: { listen: 127.0.0.1:${register} }\ngateway:\n  listen: [{ url: ws://127.0.0.1:${ws}/ }]\n  internal: 127.0.0.1:${internal}\nworker: { processes: 1, handler: ./app.mjs }\n`,
+    );
     const logFile = join(dir, 'run', 'gateworker.log');
 
     const started = await cli(['start', '-d', '-c', config]);

@@ -37,7 +37,11 @@ describe('the front door: `npx gateworker start` with no config', () => {
     if (netns === null) {
       const [register, ws, internal] = await freePorts(3);
       url = `ws://127.0.0.1:${ws}/`;
-      Object.assign(env, { GATEWORKER_REGISTER_LISTEN: `127.0.0.1:${register}`, GATEWORKER_GATEWAY_LISTEN: url, GATEWORKER_GATEWAY_INTERNAL: `127.0.0.1:${internal}` });
+      Object.assign(env, {
+        GATEWORKER_REGISTER_LISTEN: `127.0.0.1:${register}`,
+        GATEWORKER_GATEWAY_LISTEN: url,
+        GATEWORKER_GATEWAY_INTERNAL: `127.0.0.1:${internal}`,
+      });
     }
     const wrap = (argv: string[]) => netns?.wrap(argv) ?? argv;
     const p = run(wrap([process.execPath, CLI, 'start']), env, dir);

@@ -18,7 +18,12 @@ describe('GatewayClient({ config }) — the app section for programs outside the
     const writer = new EtcdCentre({ endpoints: [etcd.endpoint], key });
     await writer.write('app:\n  greeting: hello\n  limit: 5\n');
     const changes = new Inbox<AppConfigChange>();
-    const client = new GatewayClient({ gateways: [], secret: '', config: { etcd: { endpoints: [etcd.endpoint], key } }, onConfigChange: (c) => changes.push(c) });
+    const client = new GatewayClient({
+      gateways: [],
+      secret: '',
+      config: { etcd: { endpoints: [etcd.endpoint], key } },
+      onConfigChange: (c) => changes.push(c),
+    });
     try {
       await client.ready();
       expect(client.config).toEqual({ greeting: 'hello', limit: 5 });

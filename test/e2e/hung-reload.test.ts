@@ -34,7 +34,10 @@ describe('a hung handler during a reload', () => {
     type Links = { gateways: { links: { role: string; unacked: number }[] }[] };
     const held = async (): Promise<number> => {
       const j = JSON.parse((await cluster.cli(['status', '--json'])).stdout) as Links;
-      return j.gateways.flatMap((g) => g.links).filter((l) => l.role === 'worker').reduce((n, l) => n + l.unacked, 0);
+      return j.gateways
+        .flatMap((g) => g.links)
+        .filter((l) => l.role === 'worker')
+        .reduce((n, l) => n + l.unacked, 0);
     };
     await eventually(async () => (await held()) === 1, 15_000, 200);
     const text = (await cluster.cli(['status'])).stdout;
@@ -44,7 +47,10 @@ describe('a hung handler during a reload', () => {
     await new Promise((r) => setTimeout(r, 1_000));
     const r = await cluster.cli(['reload'], 120_000);
     expect(r.code).toBe(0);
-    await cluster.waitForLog((l) => l.role === 'worker' && l.msg === 'drain timed out; closing anyway (the gateways re-send what was not acknowledged)', 30_000);
+    await cluster.waitForLog(
+      (l) => l.role === 'worker' && l.msg === 'drain timed out; closing anyway (the gateways re-send what was not acknowledged)',
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 1_500));
     await Promise.all(steady.map((s) => s.stop()));
     const sent = steady.reduce((n, s) => n + s.sent, 0);

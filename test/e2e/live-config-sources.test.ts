@@ -101,7 +101,10 @@ describe('live configuration from the watched local file', () => {
     const original = parse(readFileSync(cluster.configFile, 'utf8')) as Record<string, unknown>;
     writeFileSync(cluster.configFile, stringify({ ...original, app: { greeting: 'file-v2' } }));
     await everyoneSays(clients, 'file-v2');
-    writeFileSync(cluster.configFile, stringify({ ...original, app: { greeting: 'file-never' }, worker: { ...(original['worker'] as object), processes: 'many' } }));
+    writeFileSync(
+      cluster.configFile,
+      stringify({ ...original, app: { greeting: 'file-never' }, worker: { ...(original['worker'] as object), processes: 'many' } }),
+    );
     const refused = await cluster.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('config change refused'));
     expect(refused.msg).toContain('worker.processes');
     await everyoneSays(clients, 'file-v2');

@@ -191,7 +191,10 @@ describe('live configuration from a config centre (real etcd, cluster through th
     for (const count of [4, 1]) {
       const mark = logsNow();
       await writer.write(`app:\n  greeting: centre-v3\nworker:\n  processes: ${count}\n`);
-      await cluster.waitForLog((l) => cluster.logs.indexOf(l) >= mark && typeof l.msg === 'string' && l.msg.startsWith('live change rolled the workers'), 90_000);
+      await cluster.waitForLog(
+        (l) => cluster.logs.indexOf(l) >= mark && typeof l.msg === 'string' && l.msg.startsWith('live change rolled the workers'),
+        90_000,
+      );
       expect(await workers()).toBe(count);
       await allAnswerWith('centre-v3', performance.now());
     }
@@ -208,8 +211,13 @@ describe('live configuration from a config centre (real etcd, cluster through th
     const back = performance.now();
     await writer.write('app:\n  greeting: centre-v4\n');
     // The watch resumes from the last revision it saw (etcd3 reconnects with backoff), then applies it.
-    await cluster.waitForLog((l) => cluster.logs.indexOf(l) >= mark && typeof l.msg === 'string' && l.msg.startsWith('config change applied'), 30_000);
-    process.stdout.write(`[live-config] change written after the centre returned was applied ${Math.round(performance.now() - back)} ms after the restart\n`);
+    await cluster.waitForLog(
+      (l) => cluster.logs.indexOf(l) >= mark && typeof l.msg === 'string' && l.msg.startsWith('config change applied'),
+      30_000,
+    );
+    process.stdout.write(
+      `[live-config] change written after the centre returned was applied ${Math.round(performance.now() - back)} ms after the restart\n`,
+    );
     await allAnswerWith('centre-v4', performance.now() + 1_000);
   }, 90_000);
 
@@ -221,7 +229,9 @@ describe('live configuration from a config centre (real etcd, cluster through th
     const answered = senders.reduce((n, s) => n + s.replies.size, 0);
     const duplicates = senders.reduce((n, s) => n + s.duplicates, 0);
     const disconnects = senders.filter((s) => s.closed).length;
-    process.stdout.write(`[live-config] clients ${CLIENTS} x ${RATE_PER_CLIENT}/s: sent ${sent}, answered ${answered}, lost ${sent - answered}, duplicates ${duplicates}, disconnects ${disconnects}\n`);
+    process.stdout.write(
+      `[live-config] clients ${CLIENTS} x ${RATE_PER_CLIENT}/s: sent ${sent}, answered ${answered}, lost ${sent - answered}, duplicates ${duplicates}, disconnects ${disconnects}\n`,
+    );
     expect(sent).toBeGreaterThan(CLIENTS * 20);
     expect(sent - answered).toBe(0);
     expect(duplicates).toBe(0);

@@ -99,7 +99,11 @@ describe('logs', () => {
       GATEWORKER_GATEWAY_INTERNAL: `127.0.0.1:${internal}`,
     };
     // `script` gives the command a pseudo-terminal, as a person's shell does.
-    const p = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start`, '/dev/null'], { cwd: dir, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const p = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start`, '/dev/null'], {
+      cwd: dir,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     const exited = new Promise<number | null>((resolve) => p.once('exit', (code) => resolve(code)));
     try {
@@ -108,9 +112,9 @@ describe('logs', () => {
         p.stdout.setEncoding('utf8').on('data', (c: string) => {
           out += c;
           if (out.includes('cluster ready')) {
-          clearTimeout(timer);
-          resolve();
-        }
+            clearTimeout(timer);
+            resolve();
+          }
         });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`exited (${code}):\n${out}`))));
       });
@@ -125,7 +129,10 @@ describe('logs', () => {
       p.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-    const lines = out.replace(ANSI, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+    const lines = out
+      .replace(ANSI, '')
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '');
     expect(lines.length, lines.join('\n')).toBeLessThanOrEqual(25);
     const logLines = lines.filter((l) => /^\S+\s*\| \d\d:\d\d:\d\d\.\d{3} /.test(l));
     expect(logLines.length).toBeGreaterThanOrEqual(10);

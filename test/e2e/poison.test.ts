@@ -65,9 +65,26 @@ async function storm(c: Cluster, poison: string, expectClose: number | null): Pr
 
   const sent = steady.reduce((n, s) => n + s.sent, 0);
   const answered = steady.reduce((n, s) => n + s.answered, 0);
-  const steadyP99 = percentile(steady.flatMap((s, i) => s.latenciesMs.slice(0, before[i])), 99);
-  const stormP99 = percentile(steady.flatMap((s, i) => s.latenciesMs.slice(before[i])), 99);
-  console.log(JSON.stringify({ poison, sent, answered, ratio: answered / sent, duplicates: steady.reduce((n, s) => n + s.duplicates, 0), steadyP99, stormP99, workerExits: exits.length }));
+  const steadyP99 = percentile(
+    steady.flatMap((s, i) => s.latenciesMs.slice(0, before[i])),
+    99,
+  );
+  const stormP99 = percentile(
+    steady.flatMap((s, i) => s.latenciesMs.slice(before[i])),
+    99,
+  );
+  console.log(
+    JSON.stringify({
+      poison,
+      sent,
+      answered,
+      ratio: answered / sent,
+      duplicates: steady.reduce((n, s) => n + s.duplicates, 0),
+      steadyP99,
+      stormP99,
+      workerExits: exits.length,
+    }),
+  );
   // ≥ 99 % of the other clients' requests answered (the last in flight at stop may be pending).
   expect(answered / sent).toBeGreaterThanOrEqual(0.99);
   for (const s of steady) s.close();

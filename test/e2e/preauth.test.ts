@@ -85,7 +85,9 @@ describe('unauthenticated peers', () => {
       }
       peak = Math.max(peak, rssBytes(pid));
       const mib = (b: number): number => Math.round((b / 1048576) * 10) / 10;
-      console.log(JSON.stringify({ target, connections: CONNECTIONS, rssBeforeMiB: mib(before), rssPeakMiB: mib(peak), rssAfterMiB: mib(rssBytes(pid)) }));
+      console.log(
+        JSON.stringify({ target, connections: CONNECTIONS, rssBeforeMiB: mib(before), rssPeakMiB: mib(peak), rssAfterMiB: mib(rssBytes(pid)) }),
+      );
       expect(peak - before).toBeLessThan(MAX_GROWTH_BYTES);
       expect(rssBytes(pid) - before).toBeLessThan(MAX_GROWTH_BYTES);
       // The cluster still serves: a client's message round-trips through the gateway and the worker.
@@ -106,7 +108,10 @@ describe('unauthenticated peers', () => {
       closed.push(new Promise((resolve) => s.once('close', () => resolve())));
       sockets.push(s);
     }
-    const line = await cluster.waitForLog((l) => l.role === 'gateway' && l.msg === 'internal connection dropped: too many connections still in the handshake', 10_000);
+    const line = await cluster.waitForLog(
+      (l) => l.role === 'gateway' && l.msg === 'internal connection dropped: too many connections still in the handshake',
+      10_000,
+    );
     expect(line['maxPerAddress']).toBe(64);
     for (const s of sockets) s.destroy();
     await Promise.all(closed);

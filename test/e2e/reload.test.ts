@@ -163,7 +163,10 @@ describe('rolling reload under load', () => {
     const before = clients.reduce((n, c) => n + c.duplicates, 0);
     process.kill(victim as number, 'SIGKILL');
     await cluster.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('restarted'), 20_000);
-    await sentMore(clients.map((c) => c.sent), 5);
+    await sentMore(
+      clients.map((c) => c.sent),
+      5,
+    );
     await allAnswered(15_000);
     expect(clients.filter((c) => c.closed)).toHaveLength(0);
     expect(clients.flatMap((c) => c.missing())).toEqual([]);

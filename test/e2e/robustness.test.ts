@@ -94,10 +94,14 @@ describe('robustness', () => {
 
   it('refuses a worker with the wrong secret: it exits 1 with a clear error; the register logs it', async () => {
     const env = { ...cluster.env };
-    const worker = spawn(process.execPath, [CLI, 'worker', '--handler', `${cluster.dir}/handler.mjs`, '--registers', cluster.registerAddress, '--secret', 'wrong', '--log-level', 'info'], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const worker = spawn(
+      process.execPath,
+      [CLI, 'worker', '--handler', `${cluster.dir}/handler.mjs`, '--registers', cluster.registerAddress, '--secret', 'wrong', '--log-level', 'info'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     worker.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
     worker.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));

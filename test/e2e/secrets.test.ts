@@ -31,7 +31,14 @@ afterEach(async () => {
 describe('secrets stay secret', () => {
   it('no child carries the secret in its environment; a handler spawning `env` sees neither it nor any GATEWORKER_ variable', async () => {
     const secret = `s3cret-${Math.random().toString(36).slice(2)}-0123456789`;
-    cluster = await startCluster({ gateways: 2, workers: 2, handler: HANDLER, secret, secretInFile: true, env: { GATEWORKER_NODE_ID: 'secret-test' } });
+    cluster = await startCluster({
+      gateways: 2,
+      workers: 2,
+      handler: HANDLER,
+      secret,
+      secretInFile: true,
+      env: { GATEWORKER_NODE_ID: 'secret-test' },
+    });
     const client = await connectWs(cluster.wsUrl);
     // The links authenticated with the secret from the file: messages flow.
     client.send('hello');

@@ -47,7 +47,13 @@ describe('gateworker status', () => {
     }
     // Asked now, not from a periodic report: both clients show at once.
     expect(s.gateways[0]?.stats.clients).toBe(2);
-    expect(s.gateways[0]?.counters).toMatchObject({ clientsAccepted: 2, clientsRejected: 0, heartbeatTimeouts: 0, slowClientCloses: 0, redeliveredEvents: 0 });
+    expect(s.gateways[0]?.counters).toMatchObject({
+      clientsAccepted: 2,
+      clientsRejected: 0,
+      heartbeatTimeouts: 0,
+      slowClientCloses: 0,
+      redeliveredEvents: 0,
+    });
     expect(s.totals.processes).toBe(5);
     expect(s.totals.rssBytes).toBe(s.processes.reduce((n, p) => n + p.process.rssBytes, 0));
     expect(s.totals.gateways).toMatchObject({ clients: 2, refused: 0, dropped: 0, poison: 0 });
@@ -63,11 +69,15 @@ describe('gateworker status', () => {
     // A crashed worker is restarted and counted.
     const [victim] = childPids(cluster, 'worker');
     process.kill(victim as number, 'SIGKILL');
-    const after = await eventually(async () => {
-      const j = JSON.parse((await cluster!.cli(['status', '--json'])).stdout) as StatusJson;
-      const w = j.processes.find((p) => p.role === 'worker' && p.index === 0);
-      return w !== undefined && w.process.restarts === 1 && w.process.pid !== victim ? j : null;
-    }, 20_000, 200);
+    const after = await eventually(
+      async () => {
+        const j = JSON.parse((await cluster!.cli(['status', '--json'])).stdout) as StatusJson;
+        const w = j.processes.find((p) => p.role === 'worker' && p.index === 0);
+        return w !== undefined && w.process.restarts === 1 && w.process.pid !== victim ? j : null;
+      },
+      20_000,
+      200,
+    );
     expect(after.totals.processes).toBe(5);
   });
 
@@ -92,7 +102,10 @@ describe('gateworker status', () => {
       writeFileSync(file, `register: { listen: 127.0.0.1:${port} }\n`);
       const started = Date.now();
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [CLI, 'status', '-c', file], { env: { ...process.env, GATEWORKER_RUN_DIR: dir }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const p = spawn(process.execPath, [CLI, 'status', '-c', file], {
+          env: { ...process.env, GATEWORKER_RUN_DIR: dir },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         let stderr = '';
         p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
         p.once('exit', (code) => resolve({ code, stderr }));

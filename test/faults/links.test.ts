@@ -44,7 +44,10 @@ afterEach(async () => {
   roles = null;
 });
 
-const msgIs = (text: string) => (l: LogLine): boolean => typeof l.msg === 'string' && l.msg.startsWith(text);
+const msgIs =
+  (text: string) =>
+  (l: LogLine): boolean =>
+    typeof l.msg === 'string' && l.msg.startsWith(text);
 
 interface Topology {
   roles: RoleSet;
@@ -67,11 +70,23 @@ async function topology(handler = HANDLER): Promise<Topology> {
   const register = set.start('register', 'register', { secret: SECRET, links: LINKS, logLevel: LOG_LEVEL, register: { listen: registerAddress } });
   await register.waitForLog(msgIs('register listening'), 20_000, 'register listening');
   const gateway = set.start('gateway', 'gateway', {
-    secret: SECRET, links: LINKS, logLevel: LOG_LEVEL,
-    gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}`, advertise: proxy.address, registers: [registerAddress] },
+    secret: SECRET,
+    links: LINKS,
+    logLevel: LOG_LEVEL,
+    gateway: {
+      listen: [{ url: `ws://127.0.0.1:${wsPort}/` }],
+      internal: `127.0.0.1:${internalPort}`,
+      advertise: proxy.address,
+      registers: [registerAddress],
+    },
   });
   const started = await gateway.waitForLog(msgIs('gateway started'), 20_000, 'gateway started');
-  const worker = set.start('worker', 'worker', { secret: SECRET, links: LINKS, logLevel: LOG_LEVEL, worker: { handler: './handler.mjs', registers: [registerAddress] } });
+  const worker = set.start('worker', 'worker', {
+    secret: SECRET,
+    links: LINKS,
+    logLevel: LOG_LEVEL,
+    worker: { handler: './handler.mjs', registers: [registerAddress] },
+  });
   await worker.waitForLog(msgIs('worker ready'), 20_000, 'worker ready');
   return { roles: set, register, gateway, worker, proxy, wsUrl: `ws://127.0.0.1:${wsPort}/`, gatewayId: String(started['gatewayId']) };
 }
@@ -122,7 +137,8 @@ describe('faults: worker ⇄ gateway link', () => {
       }
     });
     if (process.env['FAULTS_DEBUG'] !== undefined) {
-      for (const p of [t.gateway, t.worker]) for (const l of p.logs) if ((l.level ?? 0) >= 40 || /stream|link/.test(String(l.msg))) console.log(p.name, JSON.stringify(l));
+      for (const p of [t.gateway, t.worker])
+        for (const l of p.logs) if ((l.level ?? 0) >= 40 || /stream|link/.test(String(l.msg))) console.log(p.name, JSON.stringify(l));
     }
     expect(lostLogs).toBe(2);
     // 0 lost, 0 duplicated, in order.
@@ -138,16 +154,26 @@ describe('faults: worker ⇄ gateway link', () => {
     const [wsPort2, internal2] = await freePorts(2);
     const registerAddress = String((await t.register.waitForLog(msgIs('register listening')))['address']);
     const other = t.roles.start('gateway2', 'gateway', {
-      secret: SECRET, links: LINKS, logLevel: LOG_LEVEL,
+      secret: SECRET,
+      links: LINKS,
+      logLevel: LOG_LEVEL,
       gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort2}/` }], internal: `127.0.0.1:${internal2}`, registers: [registerAddress] },
     });
     const otherId = String((await other.waitForLog(msgIs('gateway started'))).gatewayId);
     t.proxy.retarget({ host: '127.0.0.1', port: internal2 as number });
     t.proxy.setMode('reset');
     t.proxy.setMode('pass');
-    const refused = await t.worker.waitForLog((l) => l['code'] === 'GW_ERR_WRONG_GATEWAY' || (typeof l.msg === 'string' && l.msg.includes('reached gateway')), 20_000, 'the refusal');
+    const refused = await t.worker.waitForLog(
+      (l) => l['code'] === 'GW_ERR_WRONG_GATEWAY' || (typeof l.msg === 'string' && l.msg.includes('reached gateway')),
+      20_000,
+      'the refusal',
+    );
     expect(String(refused.msg)).toContain(t.gatewayId);
     expect(String(refused.msg)).toContain(otherId);
-    await other.waitForLog((l) => typeof l.msg === 'string' && l.msg.includes('internal connection refused'), 10_000, 'the gateway side of the refusal');
+    await other.waitForLog(
+      (l) => typeof l.msg === 'string' && l.msg.includes('internal connection refused'),
+      10_000,
+      'the gateway side of the refusal',
+    );
   }, 60_000);
 });

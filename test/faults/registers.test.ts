@@ -18,7 +18,10 @@ afterEach(async () => {
   roles = null;
 });
 
-const msgIs = (text: string) => (l: LogLine): boolean => typeof l.msg === 'string' && l.msg.startsWith(text);
+const msgIs =
+  (text: string) =>
+  (l: LogLine): boolean =>
+    typeof l.msg === 'string' && l.msg.startsWith(text);
 const linkTrouble = (l: LogLine): boolean =>
   typeof l.msg === 'string' && /link to gateway lost|internal link closed|gateway given up|gateway no longer listed/.test(l.msg);
 
@@ -35,11 +38,14 @@ describe('faults: registers', () => {
     const register = startRegister(set, 'register', registerAddress);
     await register.waitForLog(msgIs('register listening'));
     const gateway = set.start('gateway', 'gateway', {
-      secret: SECRET, links: LINKS,
+      secret: SECRET,
+      links: LINKS,
       gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}`, registers: [registerAddress] },
     });
     await gateway.waitForLog(msgIs('gateway started'));
-    const workers = [0, 1].map((i) => set.start(`worker${i}`, 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } }));
+    const workers = [0, 1].map((i) =>
+      set.start(`worker${i}`, 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } }),
+    );
     await Promise.all(workers.map((w) => w.waitForLog(msgIs('worker ready'))));
 
     // 20 clients, each sending a numbered message every 20 ms and counting echoes.
@@ -96,7 +102,8 @@ describe('faults: registers', () => {
     const register = startRegister(set, 'register', registerAddress);
     await register.waitForLog(msgIs('register listening'));
     const gateway = set.start('gateway', 'gateway', {
-      secret: SECRET, links: LINKS,
+      secret: SECRET,
+      links: LINKS,
       gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}`, registers: [registerAddress] },
     });
     await gateway.waitForLog(msgIs('gateway started'));
@@ -115,7 +122,11 @@ describe('faults: registers', () => {
     set.writeFile('echo.mjs', ECHO);
     const register = startRegister(set, 'register', registerAddress);
     await register.waitForLog(msgIs('register listening'));
-    const worker = set.start('worker', 'worker', { secret: 'another-secret-0123456789', links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } });
+    const worker = set.start('worker', 'worker', {
+      secret: 'another-secret-0123456789',
+      links: LINKS,
+      worker: { handler: './echo.mjs', registers: [registerAddress] },
+    });
     const exit = await worker.exited;
     expect(exit.code).toBe(1);
     const fatal = worker.logs.find((l) => (l.level ?? 0) >= 60);

@@ -48,7 +48,10 @@ export async function busClients(cluster: Cluster): Promise<BusClients> {
   const four = [a, b, c, d];
   // Extra clients from the spreading loop stay connected but hold nothing; they must get nothing either.
   return {
-    a, b, c, d,
+    a,
+    b,
+    c,
+    d,
     all: four,
     name: (x) => ['a', 'b', 'c', 'd'][four.indexOf(x)] ?? x.id,
     extra: connect,

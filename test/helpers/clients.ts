@@ -60,7 +60,9 @@ export async function connectWs(url: string, options: { headers?: Record<string,
   const ws = new WebSocket(url, { headers: options.headers ?? {} });
   const inbox = new Inbox<string>();
   ws.on('message', (data: Buffer) => inbox.push(data.toString('utf8')));
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`ws connect to ${url} timed out`)), options.timeoutMs ?? 5_000);
     ws.once('open', () => (clearTimeout(timer), resolve()));

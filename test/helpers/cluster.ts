@@ -37,12 +37,14 @@ export async function freePorts(count: number, consecutive = false): Promise<num
     const base = await grab();
     if (base + count > 65535) continue;
     const ok = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        new Promise<boolean>((res) => {
-          const s = createServer();
-          s.once('error', () => res(false));
-          s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
-        }),
+      Array.from(
+        { length: count },
+        (_, i) =>
+          new Promise<boolean>((res) => {
+            const s = createServer();
+            s.once('error', () => res(false));
+            s.listen(base + i, '127.0.0.1', () => s.close(() => res(true)));
+          }),
       ),
     );
     if (ok.every(Boolean)) return Array.from({ length: count }, (_, i) => base + i);
@@ -125,7 +127,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   if (options.runDirInTempDir === false) delete env['GATEWORKER_RUN_DIR'];
   Object.assign(env, options.env);
 
-  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached === true });
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'start', '-c', configFile], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached === true,
+  });
   const logs: LogLine[] = [];
   const rawLines: string[] = [];
   const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();

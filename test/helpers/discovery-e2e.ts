@@ -96,14 +96,20 @@ export function discoveryE2E<S extends BackendServer>(backend: DiscoveryBackendS
         const started = await gw.waitForLog((l) => l.msg === 'gateway started', 20_000);
         const id = started['gatewayId'] as string;
         // Followed: alpha's worker links to it and handles its client.
-        const joined = await alpha.waitForLog((l) => l.role === 'worker' && l.msg === 'gateway joined the discovery view' && l['gatewayId'] === id, 10_000);
+        const joined = await alpha.waitForLog(
+          (l) => l.role === 'worker' && l.msg === 'gateway joined the discovery view' && l['gatewayId'] === id,
+          10_000,
+        );
         // From the gateway's start to a worker of alpha listing it, by the two processes' log clocks (one machine).
         const followMs = (joined['time'] as number) - (started['time'] as number);
         console.log(`${backend.name}: new gateway followed by alpha's worker ${followMs} ms after it started`);
         expect(followMs).toBeLessThanOrEqual(2_000);
         const c = await RpcClient.connect(gw.wsUrl);
         expect(gatewayOf(c.id)).toBe(id);
-        const gone = alpha.waitForLog((l) => l.role === 'worker' && l.msg === 'gateway left the discovery view' && l['gatewayId'] === id, TTL_MS + 2_000 + 1_000);
+        const gone = alpha.waitForLog(
+          (l) => l.role === 'worker' && l.msg === 'gateway left the discovery view' && l['gatewayId'] === id,
+          TTL_MS + 2_000 + 1_000,
+        );
         const killedAt = Date.now();
         await gw.kill('SIGKILL');
         await gone;
@@ -116,7 +122,9 @@ export function discoveryE2E<S extends BackendServer>(backend: DiscoveryBackendS
         }
         const inStatus = Date.now() - killedAt;
         await statusUntil(alpha, (v) => !v.gateways.some((g) => g.gatewayId === id), 10_000);
-        console.log(`${backend.name}: standalone gateway gone from the workers' view ${inWorkers} ms and from status ${inStatus} ms after SIGKILL (TTL / session timeout ${TTL_MS} ms)`);
+        console.log(
+          `${backend.name}: standalone gateway gone from the workers' view ${inWorkers} ms and from status ${inStatus} ms after SIGKILL (TTL / session timeout ${TTL_MS} ms)`,
+        );
         expect(inWorkers).toBeLessThanOrEqual(TTL_MS + 2_000);
         expect(inStatus).toBeLessThanOrEqual(TTL_MS + 2_000);
         await c.close().catch(() => {});

@@ -24,7 +24,8 @@ export async function connectionOwners(port: number): Promise<number[]> {
 /** The pids of a `gateworker start` tree: the supervisor and the children it reported. */
 export function treePids(cluster: Cluster): Set<number> {
   const pids = new Set<number>([cluster.pid]);
-  for (const line of cluster.logs) for (const c of (line['children'] as { pid?: number }[] | undefined) ?? []) if (c.pid !== undefined) pids.add(c.pid);
+  for (const line of cluster.logs)
+    for (const c of (line['children'] as { pid?: number }[] | undefined) ?? []) if (c.pid !== undefined) pids.add(c.pid);
   return pids;
 }
 
@@ -38,7 +39,11 @@ export interface StandaloneGateway {
   cleanup(): Promise<void>;
 }
 
-export async function startStandaloneGateway(options: { secret: string; cluster: string; discovery: Record<string, unknown> }): Promise<StandaloneGateway> {
+export async function startStandaloneGateway(options: {
+  secret: string;
+  cluster: string;
+  discovery: Record<string, unknown>;
+}): Promise<StandaloneGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-standalone-'));
   const [wsPort, internalPort] = (await freePorts(2)) as [number, number];
   const configFile = join(dir, 'gateway.yaml');
@@ -86,7 +91,10 @@ export async function startStandaloneGateway(options: { secret: string; cluster:
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((res, rej) => {
       const w = { match, resolve: (l: LogLine) => (clearTimeout(timer), res(l)) };
-      const timer = setTimeout(() => (waiters.delete(w), rej(new Error(`standalone gateway: log line not seen within ${timeoutMs} ms; stderr: ${stderr.slice(-1000)}`))), timeoutMs);
+      const timer = setTimeout(
+        () => (waiters.delete(w), rej(new Error(`standalone gateway: log line not seen within ${timeoutMs} ms; stderr: ${stderr.slice(-1000)}`))),
+        timeoutMs,
+      );
       waiters.add(w);
     });
   };
@@ -109,12 +117,17 @@ export async function startStandaloneGateway(options: { secret: string; cluster:
 }
 
 /** Polls `gateworker status --json` until `check` holds; resolves with the elapsed ms. */
-export async function statusUntil(cluster: Cluster, check: (view: { gateways: { gatewayId: string }[] }) => boolean, timeoutMs: number): Promise<number> {
+export async function statusUntil(
+  cluster: Cluster,
+  check: (view: { gateways: { gatewayId: string }[] }) => boolean,
+  timeoutMs: number,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     const r = await cluster.cli(['status', '--json'], 10_000);
     if (r.code === 0 && check(JSON.parse(r.stdout) as { gateways: { gatewayId: string }[] })) return Date.now() - started;
-    if (Date.now() - started > timeoutMs) throw new Error(`status did not get there within ${timeoutMs} ms (last: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)})`);
+    if (Date.now() - started > timeoutMs)
+      throw new Error(`status did not get there within ${timeoutMs} ms (last: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)})`);
     await new Promise((r2) => setTimeout(r2, 200));
   }
 }
@@ -158,15 +171,18 @@ export class EchoLoad {
         if (!load.stopping) load.disconnects++;
       });
       // Spread the clients' ticks over the interval.
-      setTimeout(() => {
-        load.timers.push(
-          setInterval(() => {
-            sentAt[next] = performance.now();
-            c.send(`e:${next++}`);
-            load.sent++;
-          }, intervalMs),
-        );
-      }, (i * intervalMs) / clients);
+      setTimeout(
+        () => {
+          load.timers.push(
+            setInterval(() => {
+              sentAt[next] = performance.now();
+              c.send(`e:${next++}`);
+              load.sent++;
+            }, intervalMs),
+          );
+        },
+        (i * intervalMs) / clients,
+      );
     });
     return load;
   }

@@ -36,10 +36,14 @@ interface LockEntry {
 
 /** `npm pack`s the root package and its parts into `dest`; returns package name → tarball path. Expects a build (`npm test` builds first). */
 export async function packAll(dest: string): Promise<Record<string, string>> {
-  const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest, '.', ...Object.keys(PARTS).map((p) => `./${p}`)], {
-    cwd: REPO,
-    timeout: NPM_TIMEOUT_MS,
-  });
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--ignore-scripts', '--json', '--pack-destination', dest, '.', ...Object.keys(PARTS).map((p) => `./${p}`)],
+    {
+      cwd: REPO,
+      timeout: NPM_TIMEOUT_MS,
+    },
+  );
   const packed = JSON.parse(stdout) as { name: string; filename: string }[];
   return Object.fromEntries(packed.map((p) => [p.name, join(dest, p.filename)]));
 }
@@ -68,7 +72,10 @@ export async function installOffline(app: string, tarballs: Record<string, strin
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
     packages[path] = { ...entry, resolved: entry.resolved ?? tarballUrl(registry, name, entry.version ?? '') };
   }
-  writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2));
+  writeFileSync(
+    join(app, 'package-lock.json'),
+    JSON.stringify({ name: pkg.name, version: pkg.version, lockfileVersion: 3, requires: true, packages }, null, 2),
+  );
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: NPM_TIMEOUT_MS });
 }
 

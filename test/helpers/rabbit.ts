@@ -84,7 +84,11 @@ export async function startRabbit(): Promise<RabbitServer> {
     node = child;
     child.stdout.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (output = (output + c).slice(-20_000)));
-    await waitReady(url, () => node, () => output);
+    await waitReady(
+      url,
+      () => node,
+      () => output,
+    );
   };
 
   const kill = async (): Promise<void> => {

@@ -29,10 +29,15 @@ export async function startRedis(): Promise<RedisServer> {
 
   const cli = (...args: string[]) =>
     new Promise<string>((resolve, reject) => {
-      execFile('redis-cli', ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err) reject(new Error(`redis-cli ${args[0]} failed: ${stderr || err.message}`));
-        else resolve(stdout.trim());
-      });
+      execFile(
+        'redis-cli',
+        ['-h', '127.0.0.1', '-p', String(port), ...args],
+        { timeout: 10_000, maxBuffer: 64 * 1024 * 1024 },
+        (err, stdout, stderr) => {
+          if (err) reject(new Error(`redis-cli ${args[0]} failed: ${stderr || err.message}`));
+          else resolve(stdout.trim());
+        },
+      );
     });
 
   const start = async (): Promise<void> => {
@@ -43,7 +48,10 @@ export async function startRedis(): Promise<RedisServer> {
     exited = new Promise((resolve) => c.once('exit', () => resolve()));
     let out = '';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server not ready within ${READY_TIMEOUT_MS} ms: ${out.slice(-1000)}`)), READY_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`redis-server not ready within ${READY_TIMEOUT_MS} ms: ${out.slice(-1000)}`)),
+        READY_TIMEOUT_MS,
+      );
       c.stdout.setEncoding('utf8').on('data', (chunk: string) => {
         out += chunk;
         if (out.includes('Ready to accept connections')) {

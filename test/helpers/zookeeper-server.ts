@@ -42,17 +42,27 @@ export async function startZooKeeper(timeoutMs = 30_000): Promise<ZooKeeperServe
   writeFileSync(
     cfg,
     [
-      'tickTime=500', `dataDir=${join(dir, 'data')}`, `clientPort=${port}`, 'clientPortAddress=127.0.0.1',
-      'admin.enableServer=false', '4lw.commands.whitelist=*', 'minSessionTimeout=1000', 'maxSessionTimeout=30000',
+      'tickTime=500',
+      `dataDir=${join(dir, 'data')}`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=*',
+      'minSessionTimeout=1000',
+      'maxSessionTimeout=30000',
     ].join('\n') + '\n',
   );
   let proc: ChildProcess | null = null;
   let log = '';
   const launch = async (): Promise<void> => {
     log = '';
-    const p = spawn('java', [`-Dzookeeper.log.dir=${dir}`, '-Xmx256m', '-cp', ZOOKEEPER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = spawn(
+      'java',
+      [`-Dzookeeper.log.dir=${dir}`, '-Xmx256m', '-cp', ZOOKEEPER_CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', cfg],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     p.stdout?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
     p.stderr?.on('data', (c: Buffer) => (log = (log + c.toString()).slice(-4000)));
     proc = p;

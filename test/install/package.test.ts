@@ -100,7 +100,15 @@ afterAll(() => {
 describe('npm install gateworker (packed tarballs, offline)', () => {
   it('installs the command, the API, LICENSE and CHANGELOG, with one copy of each part', () => {
     expect(existsSync(join(app, 'node_modules/.bin/gateworker'))).toBe(true);
-    for (const file of ['bin/dist/main.js', 'bin/dist/index.js', 'bin/dist/index.d.ts', 'bin/echo-handler.js', 'LICENSE', 'CHANGELOG.md', 'README.md']) {
+    for (const file of [
+      'bin/dist/main.js',
+      'bin/dist/index.js',
+      'bin/dist/index.d.ts',
+      'bin/echo-handler.js',
+      'LICENSE',
+      'CHANGELOG.md',
+      'README.md',
+    ]) {
       expect(existsSync(join(app, 'node_modules/gateworker', file)), file).toBe(true);
     }
     for (const part of PACKAGE_NAMES.filter((n) => n !== 'gateworker')) {
@@ -133,7 +141,12 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
         '',
       ].join('\n'),
     );
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: join(root, 'run'), npm_config_offline: 'true', npm_config_update_notifier: 'false' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      GATEWORKER_RUN_DIR: join(root, 'run'),
+      npm_config_offline: 'true',
+      npm_config_update_notifier: 'false',
+    };
     for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
 
     started = spawn('npx', ['gateworker', 'start', '-c', 'app.yaml'], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -142,7 +155,10 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
     let stderr = '';
     started.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const ready = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no "cluster ready" within 60 s; stdout: ${stdout.slice(-3000)} stderr: ${stderr.slice(-3000)}`)), 60_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no "cluster ready" within 60 s; stdout: ${stdout.slice(-3000)} stderr: ${stderr.slice(-3000)}`)),
+        60_000,
+      );
       started!.stdout!.setEncoding('utf8').on('data', (c: string) => {
         stdout += c;
         for (const m of stdout.matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));

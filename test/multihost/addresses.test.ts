@@ -26,10 +26,12 @@ describe.skipIf(SKIP_REASON !== null)('multihost: addresses', () => {
         gateway: { listen: [{ url: 'ws://0.0.0.0:7272/' }], internal: '0.0.0.0:2900', registers: ['10.255.255.1:1236'] },
       });
       gateway = HostProcess.spawn(net.host('g1'), 'g1', ['gateway', '-c', file]);
-      const started = gateway.waitForLog((l) => typeof l.msg === 'string' && READY.gateway.test(l.msg), 15_000).then(
-        () => 'started',
-        () => 'not started',
-      );
+      const started = gateway
+        .waitForLog((l) => typeof l.msg === 'string' && READY.gateway.test(l.msg), 15_000)
+        .then(
+          () => 'started',
+          () => 'not started',
+        );
       const result = await Promise.race([gateway.exited.then((e) => `exit ${e.code}`), started]);
       expect(result).toBe('exit 2');
       expect(gateway.stderr).toMatch(/gateway\.advertise/);
@@ -60,7 +62,9 @@ describe.skipIf(SKIP_REASON !== null)('multihost: addresses', () => {
         expect(outcome.figures.sent).toBeGreaterThan(0);
         // The situation really arose: a worker reached the other gateway and refused the link
         // (GW_ERR_WRONG_GATEWAY, "dialled gateway X … but reached gateway Y").
-        const refused = cluster.workers.some((w) => w.logs.some((s) => s.line.code === 'GW_ERR_WRONG_GATEWAY' || /reached gateway/.test(String(s.line.msg))));
+        const refused = cluster.workers.some((w) =>
+          w.logs.some((s) => s.line.code === 'GW_ERR_WRONG_GATEWAY' || /reached gateway/.test(String(s.line.msg))),
+        );
         expect(refused).toBe(true);
       } finally {
         await cluster.stop();

@@ -120,7 +120,11 @@ export class HostProcess {
       const fail = (why: string) => {
         this.waiters.delete(waiter);
         clearTimeout(timer);
-        rej(new Error(`${this.label}: ${why}; stderr: ${this.stderrText.slice(-1_500)}; last log: ${JSON.stringify(this.logs.slice(-3).map((s) => s.line.msg))}`));
+        rej(
+          new Error(
+            `${this.label}: ${why}; stderr: ${this.stderrText.slice(-1_500)}; last log: ${JSON.stringify(this.logs.slice(-3).map((s) => s.line.msg))}`,
+          ),
+        );
       };
       const waiter = { match, resolve: (s: SeenLine) => (clearTimeout(timer), res(s)) };
       const timer = setTimeout(() => fail(`log line not seen within ${timeoutMs} ms`), timeoutMs);

@@ -218,7 +218,10 @@ export class Net {
     live.delete(this);
     for (const ns of this.namespaces) {
       const r = spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' });
-      for (const pid of (r.stdout ?? '').split('\n').map(Number).filter((n) => n > 0)) {
+      for (const pid of (r.stdout ?? '')
+        .split('\n')
+        .map(Number)
+        .filter((n) => n > 0)) {
         try {
           process.kill(pid, 'SIGKILL');
         } catch {

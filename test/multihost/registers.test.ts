@@ -1,6 +1,15 @@
 import { afterAll, describe, it } from 'vitest';
 import { MultiHostCluster } from './cluster.js';
-import { WINDOW, SCENARIO_TIMEOUT_MS, SKIP_REASON, assertNoNamespacesLeft, expectNothingLost, runWithFault, sleep, createdSuffixes } from './scenario.js';
+import {
+  WINDOW,
+  SCENARIO_TIMEOUT_MS,
+  SKIP_REASON,
+  assertNoNamespacesLeft,
+  expectNothingLost,
+  runWithFault,
+  sleep,
+  createdSuffixes,
+} from './scenario.js';
 import { StartHost } from './start-host.js';
 
 // Issue 8, "both registers down": discovery is advisory, links are the truth. With every register
@@ -45,7 +54,11 @@ describe.skipIf(SKIP_REASON !== null)('multihost: registers down', () => {
         const outcome = await runWithFault('register killed (start)', host, async () => {
           since = performance.now();
           process.kill(host.childPid('register'), 'SIGKILL');
-          await host.supervisor.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('register') && l.msg.includes('restarted'), 30_000, since);
+          await host.supervisor.waitForLog(
+            (l) => typeof l.msg === 'string' && l.msg.startsWith('register') && l.msg.includes('restarted'),
+            30_000,
+            since,
+          );
           await sleep(WINDOW.registersDown);
           return {};
         });

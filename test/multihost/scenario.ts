@@ -9,13 +9,14 @@ import { namespacesWith, netUnavailableReason, type Net, type NetHost } from './
  * GW_MULTIHOST_FULL=1), the load, the run (load → fault → load → settle) and the assertions.
  */
 
-
 /** Why the suite is skipped here (printed once per file), or null. */
 export const SKIP_REASON = netUnavailableReason();
 if (SKIP_REASON !== null) console.warn(`[multihost] skipped: ${SKIP_REASON}`);
 
 /** Load before the fault, after it, and what the clients send. */
-export const LOAD = FULL ? { warmupMs: 3_000, afterMs: 5_000, clients: 40, rate: 10, groupEvery: 5 } : { warmupMs: 2_000, afterMs: 3_000, clients: 16, rate: 5, groupEvery: 5 };
+export const LOAD = FULL
+  ? { warmupMs: 3_000, afterMs: 5_000, clients: 40, rate: 10, groupEvery: 5 }
+  : { warmupMs: 2_000, afterMs: 3_000, clients: 16, rate: 5, groupEvery: 5 };
 
 /** Settling: wait for what is still in flight; give up once nothing changed for quietMs. */
 const SETTLE = { quietMs: 12_000, maxMs: 60_000 };
@@ -117,5 +118,15 @@ export function expectNothingLost(o: Outcome, options: { duplicatesAllowed: bool
     // Where every link stays healthy through the fault, none may be closed.
     linkDrops: options.linksKept === true ? o.linkDrops : 0,
   };
-  expect(bad).toEqual({ lostReplies: 0, uidLost: 0, directLost: 0, groupLost: 0, disconnects: 0, misdelivered: 0, exited: [], duplicates: 0, linkDrops: 0 });
+  expect(bad).toEqual({
+    lostReplies: 0,
+    uidLost: 0,
+    directLost: 0,
+    groupLost: 0,
+    disconnects: 0,
+    misdelivered: 0,
+    exited: [],
+    duplicates: 0,
+    linkDrops: 0,
+  });
 }

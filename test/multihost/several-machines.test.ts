@@ -81,7 +81,10 @@ beforeAll(async () => {
   etcd = await startEtcd({ host: IP.a, ports: [2379, 2380], wrap: ['ip', 'netns', 'exec', NS.a] });
   const discovery = { etcd: { endpoints: [`http://${IP.a}:2379`] } };
   await startOn(NS.b, 'gateways', {
-    secret: SECRET, cluster: 'prod', nodeId: 'host-b', discovery,
+    secret: SECRET,
+    cluster: 'prod',
+    nodeId: 'host-b',
+    discovery,
     gateway: { processes: 2, listen: [{ url: 'ws://0.0.0.0:7272/' }], internal: `${IP.b}:2900` },
   });
   await startOn(NS.c, 'workers', { secret: SECRET, cluster: 'prod', nodeId: 'host-c', discovery, worker: { processes: 2, handler: ECHO } });

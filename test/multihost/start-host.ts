@@ -29,7 +29,12 @@ export class StartHost {
         logLevel: 'debug',
         ...LINKS,
         register: { listen: `${s.hostPart}:${REGISTER_PORT}` },
-        gateway: { processes: options.gateways, listen: [{ url: `ws://${s.hostPart}:${WS_PORT}/` }], internal: `${s.hostPart}:${INTERNAL_PORT}`, advertise: s.hostPart },
+        gateway: {
+          processes: options.gateways,
+          listen: [{ url: `ws://${s.hostPart}:${WS_PORT}/` }],
+          internal: `${s.hostPart}:${INTERNAL_PORT}`,
+          advertise: s.hostPart,
+        },
         worker: { processes: options.workers, handler: HANDLER },
       });
       supervisor = HostProcess.spawn(s, 's', ['start', '-c', file], { env: { GATEWORKER_RUN_DIR: dir } });

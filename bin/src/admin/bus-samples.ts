@@ -11,10 +11,22 @@ export function busSamples(bus: BusSnapshot): Sample[] {
     const labels = { bridge: b.bridge };
     out.push(
       { metric: 'gateworker_bus_up', help: 'The bus bridge is connected and subscribed (1) or not (0)', type: 'gauge', value: b.up, labels },
-      { metric: 'gateworker_bus_connects_total', help: 'Bus bridge connections established (the first and every reconnect)', type: 'counter', value: b.connects, labels },
+      {
+        metric: 'gateworker_bus_connects_total',
+        help: 'Bus bridge connections established (the first and every reconnect)',
+        type: 'counter',
+        value: b.connects,
+        labels,
+      },
       { metric: 'gateworker_bus_disconnects_total', help: 'Bus bridge connections lost', type: 'counter', value: b.disconnects, labels },
       { metric: 'gateworker_bus_received_total', help: 'Bus messages received from the broker', type: 'counter', value: b.received, labels },
-      { metric: 'gateworker_bus_applied_total', help: 'Valid bus messages applied to this gateway\'s clients', type: 'counter', value: b.applied, labels },
+      {
+        metric: 'gateworker_bus_applied_total',
+        help: "Valid bus messages applied to this gateway's clients",
+        type: 'counter',
+        value: b.applied,
+        labels,
+      },
       { metric: 'gateworker_bus_deliveries_total', help: 'Client writes made for bus messages', type: 'counter', value: b.deliveries, labels },
     );
     for (const [reason, n] of Object.entries(b.rejected)) {
@@ -27,7 +39,13 @@ export function busSamples(bus: BusSnapshot): Sample[] {
       });
     }
     if (b.bindings !== undefined) {
-      out.push({ metric: 'gateworker_bus_bindings', help: 'AMQP routing mode: routing keys bound to this gateway\'s queue', type: 'gauge', value: b.bindings, labels });
+      out.push({
+        metric: 'gateworker_bus_bindings',
+        help: "AMQP routing mode: routing keys bound to this gateway's queue",
+        type: 'gauge',
+        value: b.bindings,
+        labels,
+      });
     }
   }
   return out;

@@ -43,8 +43,16 @@ export function histogramValues(name: string, h: HistogramSnapshot, labels: Labe
 
 /** Gateway counters with a family of their own; every other counter gets `gateworker_gateway_<name>_total`. */
 const MAPPED_GATEWAY_COUNTERS = new Set([
-  'clientsAccepted', 'clientsRejected', 'messagesIn', 'messagesOut', 'bytesIn', 'bytesOut', 'eventsDroppedNoWorker',
-  'redeliveredEvents', 'slowClientCloses', 'heartbeatTimeouts',
+  'clientsAccepted',
+  'clientsRejected',
+  'messagesIn',
+  'messagesOut',
+  'bytesIn',
+  'bytesOut',
+  'eventsDroppedNoWorker',
+  'redeliveredEvents',
+  'slowClientCloses',
+  'heartbeatTimeouts',
 ]);
 
 function snake(name: string): string {
@@ -90,8 +98,7 @@ export const FAMILIES: readonly Family[] = [
     name: 'gateworker_connections_refused_total',
     help: 'Client connections refused, per listener and reason (max_connections, max_connections_per_ip, shutting_down)',
     type: 'counter',
-    values: (s) =>
-      s.gateway?.listeners.flatMap((l) => Object.entries(l.refused).map(([reason, n]) => one(n, { listener: l.url, reason }))) ?? [],
+    values: (s) => s.gateway?.listeners.flatMap((l) => Object.entries(l.refused).map(([reason, n]) => one(n, { listener: l.url, reason }))) ?? [],
   },
   {
     name: 'gateworker_client_messages_received_total',
@@ -139,7 +146,9 @@ export const FAMILIES: readonly Family[] = [
     values: (s) =>
       s.worker === undefined
         ? []
-        : Object.entries(s.worker.callbacks).flatMap(([callback, c]) => histogramValues('gateworker_handler_duration_seconds', c.duration, { callback })),
+        : Object.entries(s.worker.callbacks).flatMap(([callback, c]) =>
+            histogramValues('gateworker_handler_duration_seconds', c.duration, { callback }),
+          ),
   },
   {
     name: 'gateworker_handler_errors_total',
@@ -184,7 +193,8 @@ export const FAMILIES: readonly Family[] = [
     name: 'gateworker_reloads_total',
     help: 'Rolling reloads by `gateworker start`, per result (ok, failed)',
     type: 'counter',
-    values: (s) => (s.supervisor === undefined ? [] : [one(s.supervisor.reloadsOk, { result: 'ok' }), one(s.supervisor.reloadsFailed, { result: 'failed' })]),
+    values: (s) =>
+      s.supervisor === undefined ? [] : [one(s.supervisor.reloadsOk, { result: 'ok' }), one(s.supervisor.reloadsFailed, { result: 'failed' })],
   },
 ];
 

@@ -88,7 +88,10 @@ export class ProcessMetrics {
       aggregator: 'sum',
       get: () =>
         Promise.resolve({
-          name: family.name, help: family.help, type: family.type, aggregator: 'sum' as const,
+          name: family.name,
+          help: family.help,
+          type: family.type,
+          aggregator: 'sum' as const,
           values: this.current === null ? [] : family.values(this.current),
         }),
     };
@@ -104,8 +107,18 @@ export class ProcessMetrics {
  * The others read process state at scrape time, except eventLoopLag's delay monitor (a native timer).
  */
 const DEFAULT_COLLECTORS = [
-  'processCpuTotal', 'processStartTime', 'osMemoryHeap', 'processOpenFileDescriptors', 'processMaxFileDescriptors', 'eventLoopLag',
-  'processHandles', 'processRequests', 'processResources', 'heapSizeAndUsed', 'heapSpacesSizeAndUsed', 'version',
+  'processCpuTotal',
+  'processStartTime',
+  'osMemoryHeap',
+  'processOpenFileDescriptors',
+  'processMaxFileDescriptors',
+  'eventLoopLag',
+  'processHandles',
+  'processRequests',
+  'processResources',
+  'heapSizeAndUsed',
+  'heapSpacesSizeAndUsed',
+  'version',
 ];
 const requireCjs = createRequire(import.meta.url);
 

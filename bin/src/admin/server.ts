@@ -105,7 +105,8 @@ export class AdminServer {
           return sendJson(res, 200, await backend.tree());
         case '/api/lookup': {
           const q = (url.searchParams.get('q') ?? '').trim();
-          if (q === '' || q.length > MAX_LOOKUP_QUERY_CHARS) return sendJson(res, 400, { error: `q: a client id or uid of 1 to ${MAX_LOOKUP_QUERY_CHARS} characters` });
+          if (q === '' || q.length > MAX_LOOKUP_QUERY_CHARS)
+            return sendJson(res, 400, { error: `q: a client id or uid of 1 to ${MAX_LOOKUP_QUERY_CHARS} characters` });
           return sendJson(res, 200, { query: q, clients: await backend.lookup(q) });
         }
         case '/events':

@@ -68,16 +68,24 @@ export class SupervisorBackend implements AdminBackend {
     const metrics = answers.map((a) => ({ ...a, reply: a.result as ChildMetrics | undefined }));
     const readiness = metrics.flatMap((m) => (m.reply?.readiness === undefined ? [] : [m.reply.readiness]));
     const silent = silentOf(answers);
-    this.lastReadiness = { ready: silent.length === 0 && readiness.every((r) => r.ready), missing: [...silent.map((s) => `${s.role} ${s.index}: ${s.why}`), ...readiness.flatMap((r) => r.missing)] };
+    this.lastReadiness = {
+      ready: silent.length === 0 && readiness.every((r) => r.ready),
+      missing: [...silent.map((s) => `${s.role} ${s.index}: ${s.why}`), ...readiness.flatMap((r) => r.missing)],
+    };
     const parts: MetricJson[][] = [await this.own.json()];
     for (const m of metrics) if (m.reply !== undefined) parts.push(m.reply.metrics);
     // Positions that gave nothing still show, as gateworker_up 0.
     const down = metrics.filter((m) => m.reply === undefined);
     if (down.length > 0) {
-      parts.push([{
-        name: 'gateworker_up', help: 'The process answered this scrape (1); the supervisor reports 0 for a position with no process or no answer',
-        type: 'gauge', aggregator: 'sum', values: down.map((d) => ({ value: 0, labels: { role: d.role, index: String(d.index) } })),
-      }]);
+      parts.push([
+        {
+          name: 'gateworker_up',
+          help: 'The process answered this scrape (1); the supervisor reports 0 for a position with no process or no answer',
+          type: 'gauge',
+          aggregator: 'sum',
+          values: down.map((d) => ({ value: 0, labels: { role: d.role, index: String(d.index) } })),
+        },
+      ]);
     }
     return mergeExpositions(parts);
   }

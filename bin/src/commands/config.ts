@@ -14,7 +14,8 @@ import { loadConfig, parseYaml, type LoadedConfig, type LoadOptions } from '../c
 
 function centreOf(loaded: LoadedConfig): ConfigCentre {
   const centre = createCentre(loaded.config.config);
-  if (centre === null) throw new ConfigError('config', `${loaded.file ?? 'the config'}: names no config centre (set config.etcd or config.zookeeper)`);
+  if (centre === null)
+    throw new ConfigError('config', `${loaded.file ?? 'the config'}: names no config centre (set config.etcd or config.zookeeper)`);
   return centre;
 }
 

@@ -55,13 +55,17 @@ export async function runDaemon(loaded: LoadedConfig, argv: readonly string[], l
   for (;;) {
     const text = readFrom(logFile, offset);
     if (text.includes('"msg":"cluster ready"')) {
-      process.stdout.write(`gateworker: started in the background (pid ${child.pid}); logs: ${logFile}\n  status: gateworker status   logs: gateworker logs -f   stop: gateworker stop\n`);
+      process.stdout.write(
+        `gateworker: started in the background (pid ${child.pid}); logs: ${logFile}\n  status: gateworker status   logs: gateworker logs -f   stop: gateworker stop\n`,
+      );
       return;
     }
     const failed = exitCode !== null || text.includes('"msg":"the cluster failed to start"') || Date.now() > deadline;
     if (failed) {
       const lines = text.trim().split('\n').slice(-10).join('\n');
-      process.stderr.write(`gateworker: the background start ${exitCode === null ? 'did not get ready' : `exited (${exitCode})`}; last lines of ${logFile}:\n${lines}\n`);
+      process.stderr.write(
+        `gateworker: the background start ${exitCode === null ? 'did not get ready' : `exited (${exitCode})`}; last lines of ${logFile}:\n${lines}\n`,
+      );
       if (exitCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
       process.exitCode = 1;
       return;

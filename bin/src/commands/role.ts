@@ -12,7 +12,12 @@ import { serveAdmin } from '../admin/serve.js';
 import { roleTitle, setTitle } from '../title.js';
 
 /** `gateworker register|gateway|worker`: one role in this process, for multi-machine deployments. */
-export async function runRole(role: 'register' | 'gateway' | 'worker', local: LoadedConfig, index: number, sources: LoadOptions | null = null): Promise<void> {
+export async function runRole(
+  role: 'register' | 'gateway' | 'worker',
+  local: LoadedConfig,
+  index: number,
+  sources: LoadOptions | null = null,
+): Promise<void> {
   setTitle(roleTitle(role, index, local.config));
   const logger = createLogger(role, nodeIdOf(local.config), local.config.logLevel, { index });
   // A standalone role holds its own watch of the config centre and file (under `start`, the supervisor does).
@@ -61,7 +66,8 @@ export async function runRole(role: 'register' | 'gateway' | 'worker', local: Lo
     manager.on('change', (change) => {
       applyToRole(running.parts, logger, change.config, change.applied);
       const rolled = change.applied.filter((k) => coveredBy(k, LIVE_KEYS.supervisor));
-      if (rolled.length > 0) logger.warn({ keys: rolled }, `${rolled.join(', ')} apply under \`gateworker start\` only: restart this process to use them`);
+      if (rolled.length > 0)
+        logger.warn({ keys: rolled }, `${rolled.join(', ')} apply under \`gateworker start\` only: restart this process to use them`);
     });
     await manager.start();
   }

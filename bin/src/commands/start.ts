@@ -23,7 +23,11 @@ function supervisorLevel(level: string): string {
  * starts, and it and the file (when watched) are watched here, once for the whole tree; each
  * applied change goes to the children over IPC.
  */
-export async function runStart(local: LoadedConfig, sources: LoadOptions | null = null, options: { logFile?: string | undefined } = {}): Promise<void> {
+export async function runStart(
+  local: LoadedConfig,
+  sources: LoadOptions | null = null,
+  options: { logFile?: string | undefined } = {},
+): Promise<void> {
   setTitle(supervisorTitle(local.file));
   const logFile = options.logFile === undefined ? undefined : resolvePath(options.logFile);
   const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel), {}, { file: logFile });

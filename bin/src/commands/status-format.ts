@@ -6,7 +6,14 @@ import type { ProcessSnapshot, TreeSnapshot } from '../admin/snapshot.js';
 
 export function table(rows: (string | number)[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => String(r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => String(cell ?? '').padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => String(cell ?? '').padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function duration(ms: number): string {
@@ -72,9 +79,26 @@ export interface Totals {
 
 export function totalsOf(tree: TreeSnapshot): Totals {
   const zero: GatewayCounterView = {
-    clients: 0, uids: 0, groups: 0, listeners: 0, pending: 0, dropped: 0, slowClientCloses: 0, refused: 0, redelivered: 0, heartbeatTimeouts: 0, poison: 0,
+    clients: 0,
+    uids: 0,
+    groups: 0,
+    listeners: 0,
+    pending: 0,
+    dropped: 0,
+    slowClientCloses: 0,
+    refused: 0,
+    redelivered: 0,
+    heartbeatTimeouts: 0,
+    poison: 0,
   };
-  const totals: Totals = { processes: tree.processes.length, rssBytes: 0, cpuPercent: 0, restarts: 0, gateways: zero, workers: { inflight: 0, handled: 0 } };
+  const totals: Totals = {
+    processes: tree.processes.length,
+    rssBytes: 0,
+    cpuPercent: 0,
+    restarts: 0,
+    gateways: zero,
+    workers: { inflight: 0, handled: 0 },
+  };
   for (const p of tree.processes) {
     totals.rssBytes += p.process.rssBytes;
     totals.cpuPercent = Math.round((totals.cpuPercent + p.process.cpuPercent) * 10) / 10;
@@ -91,7 +115,8 @@ export function totalsOf(tree: TreeSnapshot): Totals {
 
 function detail(p: ProcessSnapshot): string {
   if (p.gateway !== undefined) return `${p.gateway.gatewayId} ${p.gateway.listeners.map((l) => l.url).join(' ')}`;
-  if (p.worker !== undefined) return `${p.worker.state}, ${p.worker.inflight} in flight, ${p.worker.handled} handled, ${p.worker.gateways.filter((g) => g.state === 'ready').length}/${p.worker.gatewaysListed} gateways`;
+  if (p.worker !== undefined)
+    return `${p.worker.state}, ${p.worker.inflight} in flight, ${p.worker.handled} handled, ${p.worker.gateways.filter((g) => g.state === 'ready').length}/${p.worker.gatewaysListed} gateways`;
   if (p.register !== undefined) return `${p.register.gateways} gateways, ${p.register.workers} workers`;
   if (p.supervisor !== undefined) return `reloads ${p.supervisor.reloadsOk} ok, ${p.supervisor.reloadsFailed} failed`;
   return '';
@@ -102,7 +127,16 @@ const rejectedTotal = (rejected: Record<string, number>): number => Object.value
 /** One row per bus bridge of each gateway (docs/bus.md), or none when no gateway runs a bus. */
 function busTable(tree: TreeSnapshot): string | null {
   const rows = tree.processes.flatMap((p) =>
-    (p.gateway?.stats.bus ?? []).map((b) => [`gateway ${p.index}`, b.bridge, b.state, b.connects, b.received, b.applied, b.deliveries, rejectedTotal(b.rejected)]),
+    (p.gateway?.stats.bus ?? []).map((b) => [
+      `gateway ${p.index}`,
+      b.bridge,
+      b.state,
+      b.connects,
+      b.received,
+      b.applied,
+      b.deliveries,
+      rejectedTotal(b.rejected),
+    ]),
   );
   if (rows.length === 0) return null;
   return table([['BUS', 'BRIDGE', 'STATE', 'CONNECTS', 'RECEIVED', 'APPLIED', 'DELIVERIES', 'REJECTED'], ...rows]);
@@ -114,21 +148,57 @@ export function formatTree(tree: TreeSnapshot): string {
   const processes = [
     ['PROCESS', 'PID', 'UPTIME', 'RSS', 'CPU%', 'RESTARTS', 'READY', 'DETAIL'],
     ...tree.processes.map((p) => [
-      p.role === 'supervisor' ? 'supervisor' : `${p.role} ${p.index}`, p.process.pid, duration(p.process.uptimeMs), mib(p.process.rssBytes),
-      p.process.cpuPercent.toFixed(1), p.role === 'supervisor' ? '-' : p.process.restarts, p.readiness.ready ? 'yes' : 'no', detail(p),
+      p.role === 'supervisor' ? 'supervisor' : `${p.role} ${p.index}`,
+      p.process.pid,
+      duration(p.process.uptimeMs),
+      mib(p.process.rssBytes),
+      p.process.cpuPercent.toFixed(1),
+      p.role === 'supervisor' ? '-' : p.process.restarts,
+      p.readiness.ready ? 'yes' : 'no',
+      detail(p),
     ]),
     ...tree.silent.map((s) => [`${s.role} ${s.index}`, '-', '-', '-', '-', '-', 'no', s.why]),
     ['TOTAL', `${totals.processes} processes`, '', mib(totals.rssBytes), totals.cpuPercent.toFixed(1), totals.restarts, '', ''],
   ];
   const gatewayRows = tree.processes.flatMap((p) => {
     const g = gatewayView(p);
-    return g === null ? [] : [[`gateway ${p.index}`, g.clients, g.uids, g.groups, g.listeners, g.pending, g.dropped, g.slowClientCloses, g.refused, g.redelivered, g.heartbeatTimeouts, g.poison]];
+    return g === null
+      ? []
+      : [
+          [
+            `gateway ${p.index}`,
+            g.clients,
+            g.uids,
+            g.groups,
+            g.listeners,
+            g.pending,
+            g.dropped,
+            g.slowClientCloses,
+            g.refused,
+            g.redelivered,
+            g.heartbeatTimeouts,
+            g.poison,
+          ],
+        ];
   });
   const t = totals.gateways;
   const gateways = [
     ['GATEWAY', 'CLIENTS', 'UIDS', 'GROUPS', 'LISTENERS', 'PENDING', 'DROPPED', 'SLOW-CLOSES', 'REFUSED', 'REDELIVERED', 'HB-TIMEOUTS', 'POISON'],
     ...gatewayRows,
-    ['TOTAL', t.clients, t.uids, t.groups, t.listeners, t.pending, t.dropped, t.slowClientCloses, t.refused, t.redelivered, t.heartbeatTimeouts, t.poison],
+    [
+      'TOTAL',
+      t.clients,
+      t.uids,
+      t.groups,
+      t.listeners,
+      t.pending,
+      t.dropped,
+      t.slowClientCloses,
+      t.refused,
+      t.redelivered,
+      t.heartbeatTimeouts,
+      t.poison,
+    ],
   ];
   const ready = tree.readiness.ready ? 'ready' : `NOT READY: ${tree.readiness.missing.join('; ')}`;
   const bus = busTable(tree);
@@ -151,7 +221,8 @@ export function formatTree(tree: TreeSnapshot): string {
 function configLine(tree: TreeSnapshot): string | null {
   const c = tree.processes.find((p) => p.configCentre !== undefined)?.configCentre;
   if (c === undefined) return null;
-  const where = c.centre === null ? 'no config centre' : `config centre ${c.centre} (${c.centreState}${c.revision === null ? '' : `, revision ${c.revision}`})`;
+  const where =
+    c.centre === null ? 'no config centre' : `config centre ${c.centre} (${c.centreState}${c.revision === null ? '' : `, revision ${c.revision}`})`;
   const lines = [`${where}; file watched: ${c.watchingFile ? 'yes' : 'no'}; live changes applied ${c.applied}, refused ${c.refused}`];
   if (c.lastRefusal !== null) lines.push(`last refusal ${c.lastRefusal.at}: ${c.lastRefusal.message}`);
   return lines.join('\n');
@@ -188,7 +259,15 @@ export function formatRegisterStatus(status: ClusterStatus): string {
   const gateways = [
     ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
     ...status.gateways.map((g) => [
-      g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending,
+      g.gatewayId,
+      g.address,
+      g.nodeId,
+      g.pid,
+      g.stats.clients,
+      g.stats.uids,
+      g.stats.groups,
+      g.stats.workers,
+      g.stats.pending,
       (g.stats.bus ?? []).map((b) => `${b.bridge}:${b.state} ${b.received}/${rejectedTotal(b.rejected)}`).join(' ') || '-',
     ]),
   ];
@@ -202,7 +281,8 @@ export function formatRegisterStatus(status: ClusterStatus): string {
     '',
     status.gateways.length === 0 ? 'no gateways' : table(gateways),
     ...sharedAddresses(status.gateways).map(
-      (s) => `WARNING: gateways ${s.gateways.join(', ')} all announce ${s.address}: workers reach only one of them (set gateway.advertise to each host's own address)`,
+      (s) =>
+        `WARNING: gateways ${s.gateways.join(', ')} all announce ${s.address}: workers reach only one of them (set gateway.advertise to each host's own address)`,
     ),
     '',
     status.workers.length === 0 ? 'no workers' : table(workers),
@@ -214,7 +294,17 @@ export function formatRegisterStatus(status: ClusterStatus): string {
 export function formatClusterView(view: ClusterView): string {
   const gateways = [
     ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...view.gateways.map((g) => [g.gatewayId, g.address, g.nodeId, g.pid, g.stats.clients, g.stats.uids, g.stats.groups, g.stats.workers, g.stats.pending]),
+    ...view.gateways.map((g) => [
+      g.gatewayId,
+      g.address,
+      g.nodeId,
+      g.pid,
+      g.stats.clients,
+      g.stats.uids,
+      g.stats.groups,
+      g.stats.workers,
+      g.stats.pending,
+    ]),
   ];
   return [
     `cluster ${view.cluster} on ${view.backend} (stats as last published)`,

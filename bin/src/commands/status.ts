@@ -23,9 +23,7 @@ export const STATUS_CONTROL_TIMEOUT_MS = 2_000;
 export const STATUS_WATCH_INTERVAL_MS = 1_000;
 
 type Found =
-  | { source: 'supervisor'; tree: TreeSnapshot }
-  | { source: 'register'; status: ClusterStatus }
-  | { source: 'discovery'; view: ClusterView };
+  { source: 'supervisor'; tree: TreeSnapshot } | { source: 'register'; status: ClusterStatus } | { source: 'discovery'; view: ClusterView };
 
 /** Bound on reading the gateway list from etcd / ZooKeeper, in ms. */
 export const STATUS_DISCOVERY_TIMEOUT_MS = 5_000;
@@ -57,7 +55,11 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
   const registers = registersOf(config, config.worker !== undefined ? 'worker' : 'gateway');
   if (registers.length === 0) return null;
   const client = new RegisterClient({
-    registers, secret: config.secret, role: 'client', nodeId: `${nodeIdOf(config)}/status`, cluster: config.cluster,
+    registers,
+    secret: config.secret,
+    role: 'client',
+    nodeId: `${nodeIdOf(config)}/status`,
+    cluster: config.cluster,
   });
   const started = performance.now();
   client.start();
@@ -72,11 +74,13 @@ async function askRegister(loaded: LoadedConfig, timeoutMs: number): Promise<Clu
 }
 
 function render(found: Found, json: boolean): string {
-  if (found.source === 'discovery') return json ? JSON.stringify({ source: found.source, ...found.view }, null, 2) + '\n' : formatClusterView(found.view);
+  if (found.source === 'discovery')
+    return json ? JSON.stringify({ source: found.source, ...found.view }, null, 2) + '\n' : formatClusterView(found.view);
   if (json) {
-    const body = found.source === 'supervisor'
-      ? treeJson(found.tree)
-      : { source: found.source, ...found.status, sharedAddresses: sharedAddresses(found.status.gateways) };
+    const body =
+      found.source === 'supervisor'
+        ? treeJson(found.tree)
+        : { source: found.source, ...found.status, sharedAddresses: sharedAddresses(found.status.gateways) };
     return JSON.stringify(body, null, 2) + '\n';
   }
   return found.source === 'supervisor' ? formatTree(found.tree) : formatRegisterStatus(found.status);

@@ -73,7 +73,10 @@ function locate(source: Source, path: readonly PropertyKey[]): string {
   if (override !== undefined) return override.source;
   if (source.doc === null || source.file === null) return 'built-in default';
   for (let n = path.length; n >= 0; n--) {
-    const node = source.doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
+    const node = source.doc.getIn(
+      path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)),
+      true,
+    ) as { range?: [number, number, number] } | undefined;
     if (node?.range !== undefined) {
       const { line, col } = source.lines.linePos(node.range[0]);
       return `${source.file}:${line}:${col}`;
@@ -97,7 +100,10 @@ function centreOwns(tree: Record<string, unknown>, path: readonly PropertyKey[])
 /** `name:line:col` of the deepest node of `path` that exists in a parsed layer. */
 function positionIn(layer: ParsedLayer, path: readonly PropertyKey[]): string | null {
   for (let n = path.length; n > 0; n--) {
-    const node = layer.doc.getIn(path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true) as { range?: [number, number, number] } | undefined;
+    const node = layer.doc.getIn(
+      path.slice(0, n).map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)),
+      true,
+    ) as { range?: [number, number, number] } | undefined;
     if (node?.range !== undefined) {
       const { line, col } = layer.lines.linePos(node.range[0]);
       return `${layer.name}:${line}:${col}`;
@@ -109,7 +115,13 @@ function positionIn(layer: ParsedLayer, path: readonly PropertyKey[]): string | 
 /** Position of a key itself (not its value) inside the map at `path`. */
 function locateKey(source: Source, path: readonly PropertyKey[], key: string): string | null {
   if (source.doc === null || source.file === null) return null;
-  const map = (path.length === 0 ? source.doc.contents : source.doc.getIn(path.map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)), true));
+  const map =
+    path.length === 0
+      ? source.doc.contents
+      : source.doc.getIn(
+          path.map((p) => (/^\d+$/.test(String(p)) ? Number(p) : p)),
+          true,
+        );
   if (!isMap(map)) return null;
   const pair = map.items.find((item) => (item.key as { value?: unknown } | null)?.value === key);
   const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
@@ -188,7 +200,10 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   if (options.centre != null) {
     source.centre = { ...parseYaml(options.centre.text, options.centre.origin), name: options.centre.origin };
     if ('config' in source.centre.tree) {
-      throw new ConfigError('config', `${positionIn(source.centre, ['config']) ?? options.centre.origin}: the centre's document cannot set "config" (where the centre is)`);
+      throw new ConfigError(
+        'config',
+        `${positionIn(source.centre, ['config']) ?? options.centre.origin}: the centre's document cannot set "config" (where the centre is)`,
+      );
     }
     mergeInto(tree, source.centre.tree);
   }
@@ -214,7 +229,10 @@ export function loadConfig(options: LoadOptions): LoadedConfig {
   const secretKey = config.secretFile === undefined ? 'secret' : 'secretFile';
   if (config.secretFile !== undefined) {
     if (tree['secret'] !== undefined) {
-      throw new ConfigError('secretFile', `${locate(source, ['secretFile'])}: secretFile and secret are exclusive: set one of them (${locate(source, ['secret'])} sets secret)`);
+      throw new ConfigError(
+        'secretFile',
+        `${locate(source, ['secretFile'])}: secretFile and secret are exclusive: set one of them (${locate(source, ['secret'])} sets secret)`,
+      );
     }
     config.secretFile = rel('secretFile', config.secretFile);
     config.secret = readSecretFile(config.secretFile, locate(source, ['secretFile']));

@@ -157,7 +157,10 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
       this.centreDoc = await Promise.race([centre.read(), timeout]);
       this.centreState = 'connected';
     } catch (err) {
-      this.log.warn({ centre: centre.description, err: (err as Error).message }, 'config centre unreachable at start: running on the local configuration until it answers');
+      this.log.warn(
+        { centre: centre.description, err: (err as Error).message },
+        'config centre unreachable at start: running on the local configuration until it answers',
+      );
       return;
     } finally {
       clearTimeout(timer);
@@ -185,7 +188,8 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
   private onCentreState(state: CentreState, err: Error | null): void {
     if (state === this.centreState) return;
     this.centreState = state;
-    if (state === 'disconnected') this.log.warn({ centre: this.centre?.description, err: err?.message }, 'config centre unreachable: keeping the last good configuration');
+    if (state === 'disconnected')
+      this.log.warn({ centre: this.centre?.description, err: err?.message }, 'config centre unreachable: keeping the last good configuration');
     else this.log.info({ centre: this.centre?.description }, 'config centre reachable again');
   }
 

@@ -107,7 +107,13 @@ export function overridableKeyList(): string {
 const RESERVED_ENV = new Set(['GATEWORKER_RUN_DIR', 'GATEWORKER_CHILD', 'GATEWORKER_CONFIG']);
 
 export function envNameOf(key: string): string {
-  return 'GATEWORKER_' + key.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+  return (
+    'GATEWORKER_' +
+    key
+      .replace(/\./g, '_')
+      .replace(/([a-z])([A-Z])/g, '$1_$2')
+      .toUpperCase()
+  );
 }
 
 export interface Override {
@@ -120,7 +126,11 @@ export interface Override {
 export function parseOverrideValue(key: string, text: string, source: string): unknown {
   const kind = kindOf(key);
   if (kind === undefined) throw new ConfigError(key, `${source}: unknown config key "${key}"`);
-  const list = () => text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const list = () =>
+    text
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
   switch (kind) {
     case 'string':
       return text;
@@ -146,7 +156,10 @@ export function envOverrides(env: NodeJS.ProcessEnv): Override[] {
     const m = LISTENER_ENV.exec(name);
     if (key === undefined && m !== null && listenerByName.has(m[2] as string)) key = `gateway.listen[${m[1]}].${listenerByName.get(m[2] as string)}`;
     if (key === undefined) {
-      throw new ConfigError(name, `env ${name}: not a gateworker setting (known: ${[...byName.keys()].join(', ')}, GATEWORKER_GATEWAY_LISTEN_<i>_<KEY>)`);
+      throw new ConfigError(
+        name,
+        `env ${name}: not a gateworker setting (known: ${[...byName.keys()].join(', ')}, GATEWORKER_GATEWAY_LISTEN_<i>_<KEY>)`,
+      );
     }
     out.push({ key, value: parseOverrideValue(key, text, `env ${name}`), source: `env ${name}` });
   }
@@ -170,9 +183,10 @@ export function pathOf(key: string): (string | number)[] {
 export function applyOverride(tree: Record<string, unknown>, override: Override): void {
   if (override.key === 'gateway.listen' && Array.isArray(override.value)) {
     const gateway = tree['gateway'];
-    const before = typeof gateway === 'object' && gateway !== null && Array.isArray((gateway as Record<string, unknown>)['listen'])
-      ? ((gateway as Record<string, unknown>)['listen'] as unknown[])
-      : [];
+    const before =
+      typeof gateway === 'object' && gateway !== null && Array.isArray((gateway as Record<string, unknown>)['listen'])
+        ? ((gateway as Record<string, unknown>)['listen'] as unknown[])
+        : [];
     const merged = (override.value as { url: string }[]).map((l, i) => {
       const old = before[i];
       return typeof old === 'object' && old !== null && !Array.isArray(old) ? { ...old, url: l.url } : l;

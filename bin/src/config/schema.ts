@@ -10,27 +10,23 @@ import { parseDurationMs, parseSizeBytes } from './units.js';
 /** Hosts that never leave the machine. */
 export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
 
-export const duration = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDurationMs(v);
-    if (ms === null) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 25s, 2m)` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const ms = parseDurationMs(v);
+  if (ms === null) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a duration (e.g. 500ms, 25s, 2m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
-export const size = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const bytes = parseSizeBytes(v);
-    if (bytes === null || bytes < 1) {
-      ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 65536, 64KiB, 1MiB)` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
+export const size = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  const bytes = parseSizeBytes(v);
+  if (bytes === null || bytes < 1) {
+    ctx.addIssue({ code: 'custom', message: `"${v}" is not a size (e.g. 65536, 64KiB, 1MiB)` });
+    return z.NEVER;
+  }
+  return bytes;
+});
 
 /** An internal address: `host:port` or `[ipv6]:port`, checked by the one parser (@gateworker/protocol parseAddress). */
 export const hostPort = z.string().superRefine((v, ctx) => {
@@ -58,7 +54,8 @@ const linkHeartbeat = z
   .prefault({})
   .superRefine((h, ctx) => {
     if (h.interval < 1) ctx.addIssue({ code: 'custom', path: ['interval'], message: 'must be at least 1ms' });
-    if (h.timeout <= h.interval) ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be longer than links.heartbeat.interval (${h.interval} ms)` });
+    if (h.timeout <= h.interval)
+      ctx.addIssue({ code: 'custom', path: ['timeout'], message: `must be longer than links.heartbeat.interval (${h.interval} ms)` });
   });
 
 const positiveInt = z.number().int().positive();
@@ -67,7 +64,10 @@ export const listenerSchema = z
   .object({
     url: z
       .string()
-      .regex(/^(ws|wss|tcp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}(\/\S*)?$/, 'expected ws://host:port/path, wss://host:port/path or tcp://host:port'),
+      .regex(
+        /^(ws|wss|tcp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}(\/\S*)?$/,
+        'expected ws://host:port/path, wss://host:port/path or tcp://host:port',
+      ),
     framing: z.enum(['line', 'length', 'raw']).optional(),
     cert: z.string().optional(),
     key: z.string().optional(),
@@ -153,8 +153,13 @@ export const discoverySchema = z
   .object({
     etcd: z
       .object({
-        endpoints: z.array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}\/?$/, 'expected http://host:port or https://host:port')).min(1),
-        prefix: z.string().regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute key prefix like /gateworker').default('/gateworker'),
+        endpoints: z
+          .array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}\/?$/, 'expected http://host:port or https://host:port'))
+          .min(1),
+        prefix: z
+          .string()
+          .regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute key prefix like /gateworker')
+          .default('/gateworker'),
         ttl: duration.default(10_000),
         username: z.string().min(1).optional(),
         password: z.string().optional(),
@@ -165,7 +170,10 @@ export const discoverySchema = z
     zookeeper: z
       .object({
         servers: z.string().regex(/^[^,\s]+:\d{1,5}(,[^,\s]+:\d{1,5})*$/, 'expected host:port[,host:port...]'),
-        path: z.string().regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute path like /gateworker').default('/gateworker'),
+        path: z
+          .string()
+          .regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute path like /gateworker')
+          .default('/gateworker'),
         sessionTimeout: duration.default(10_000),
       })
       .strict()
@@ -177,9 +185,14 @@ export const discoverySchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'name exactly one backend: etcd or zookeeper' });
     }
     if (d.etcd !== undefined && (d.etcd.username === undefined) !== (d.etcd.password === undefined)) {
-      ctx.addIssue({ code: 'custom', path: ['etcd', d.etcd.username === undefined ? 'username' : 'password'], message: 'username and password go together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['etcd', d.etcd.username === undefined ? 'username' : 'password'],
+        message: 'username and password go together',
+      });
     }
-    if (d.etcd !== undefined && d.etcd.ttl < 1_000) ctx.addIssue({ code: 'custom', path: ['etcd', 'ttl'], message: 'at least 1s (etcd leases count whole seconds)' });
+    if (d.etcd !== undefined && d.etcd.ttl < 1_000)
+      ctx.addIssue({ code: 'custom', path: ['etcd', 'ttl'], message: 'at least 1s (etcd leases count whole seconds)' });
   });
 
 export const configSchema = z
@@ -194,7 +207,10 @@ export const configSchema = z
     config: centreSchema.optional(),
     /** Free-form settings for handlers (`worker.config`). */
     app: z.record(z.string(), z.unknown()).default({}),
-    register: z.object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema }).strict().optional(),
+    register: z
+      .object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema })
+      .strict()
+      .optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
@@ -202,14 +218,23 @@ export const configSchema = z
         internal: hostPort.default('127.0.0.1:2900'),
         advertise: hostMaybePort.optional(),
         registers: z.array(hostPort).min(1).optional(),
-        heartbeat: z.object({ interval: duration.default(25_000), timeout: duration.default(60_000) }).strict().prefault({}),
+        heartbeat: z
+          .object({ interval: duration.default(25_000), timeout: duration.default(60_000) })
+          .strict()
+          .prefault({}),
         routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
         pendingEvents: z
           .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
           .strict()
           .prefault({}),
-        linkWindow: z.object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) }).strict().prefault({}),
-        sendBuffer: z.object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') }).strict().prefault({}),
+        linkWindow: z
+          .object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) })
+          .strict()
+          .prefault({}),
+        sendBuffer: z
+          .object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') })
+          .strict()
+          .prefault({}),
         preAuth: preAuthSchema,
       })
       .strict()
@@ -228,7 +253,10 @@ export const configSchema = z
         registers: z.array(hostPort).min(1).optional(),
         queryTimeout: duration.default(5_000),
         drainTimeout: duration.default(30_000),
-        commandBuffer: z.object({ maxBytes: size.default(16 * 1024 * 1024), maxAge: duration.default(60_000) }).strict().prefault({}),
+        commandBuffer: z
+          .object({ maxBytes: size.default(16 * 1024 * 1024), maxAge: duration.default(60_000) })
+          .strict()
+          .prefault({}),
         maxDeliveries: positiveInt.max(1000).default(2),
         poisonPolicy: z.enum(['continue', 'close']).default('continue'),
       })
@@ -243,9 +271,16 @@ export const configSchema = z
     }
     if (c.discovery !== undefined) {
       // Discovery replaces the register: naming both is a mistake worth stopping for.
-      if (c.register !== undefined) ctx.addIssue({ code: 'custom', path: ['register'], message: 'not used with discovery (etcd / ZooKeeper replace the register): remove one of them' });
-      if (c.gateway?.registers !== undefined) ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'not used with discovery: remove it' });
-      if (c.worker?.registers !== undefined) ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'not used with discovery: remove it' });
+      if (c.register !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['register'],
+          message: 'not used with discovery (etcd / ZooKeeper replace the register): remove one of them',
+        });
+      if (c.gateway?.registers !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'not used with discovery: remove it' });
+      if (c.worker?.registers !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['worker', 'registers'], message: 'not used with discovery: remove it' });
     }
     if (c.gateway !== undefined && c.gateway.registers === undefined && c.register === undefined && c.discovery === undefined) {
       ctx.addIssue({ code: 'custom', path: ['gateway', 'registers'], message: 'required when the config has no register section' });
@@ -267,7 +302,11 @@ export const configSchema = z
       // /metrics and the topology page show client addresses and uids: off loopback they need a token.
       const parsed = tryParse(c.admin.listen);
       if (parsed !== null && !isLoopbackHost(parsed.host)) {
-        ctx.addIssue({ code: 'custom', path: ['admin', 'token'], message: `required because admin.listen (${c.admin.listen}) is not a loopback address` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['admin', 'token'],
+          message: `required because admin.listen (${c.admin.listen}) is not a loopback address`,
+        });
       }
     }
     // The secret's strength is checked after secretFile is read (load.ts, secret.ts).

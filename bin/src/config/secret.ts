@@ -18,7 +18,11 @@ export function readSecretFile(path: string, where: string): string {
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError('secretFile', `${where}: secretFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    throw new ConfigError(
+      'secretFile',
+      `${where}: secretFile: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      { cause: err },
+    );
   }
   return text.replace(/(\r?\n)+$/, '');
 }

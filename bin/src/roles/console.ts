@@ -8,10 +8,12 @@ import type { Logger as PinoLogger } from 'pino';
  * through `worker.logger` with the id yourself there).
  */
 export function routeConsole(logger: PinoLogger, currentClientId: () => string | null): void {
-  const to = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
-    const clientId = currentClientId();
-    logger[level](clientId === null ? { from: 'console' } : { from: 'console', clientId }, format(...args));
-  };
+  const to =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (...args: unknown[]) => {
+      const clientId = currentClientId();
+      logger[level](clientId === null ? { from: 'console' } : { from: 'console', clientId }, format(...args));
+    };
   console.log = to('info');
   console.info = to('info');
   console.debug = to('debug');

@@ -1,5 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { createBackend, DiscoveryAnnouncer, DiscoveryDirectory, DEFAULT_STATS_PUBLISH_INTERVAL_MS, type DiscoveryOptions, type RecordSink } from '@gateworker/discovery';
+import {
+  createBackend,
+  DiscoveryAnnouncer,
+  DiscoveryDirectory,
+  DEFAULT_STATS_PUBLISH_INTERVAL_MS,
+  type DiscoveryOptions,
+  type RecordSink,
+} from '@gateworker/discovery';
 import type { GatewayAnnouncer } from '@gateworker/gateway';
 import type { Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from '@gateworker/worker';

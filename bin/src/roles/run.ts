@@ -38,8 +38,12 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   if (config.register === undefined) throw new Error('the config has no register section');
   const { preAuth } = config.register;
   const server = new RegisterServer({
-    listen: splitHostPort(config.register.listen), secret: config.secret, nodeId: nodeIdOf(config), logger,
-    link: linkTiming(config), ...(config.cluster !== undefined && { cluster: config.cluster }),
+    listen: splitHostPort(config.register.listen),
+    secret: config.secret,
+    nodeId: nodeIdOf(config),
+    logger,
+    link: linkTiming(config),
+    ...(config.cluster !== undefined && { cluster: config.cluster }),
     preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
   });
   const address = await server.start();
@@ -79,7 +83,10 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     bus.start();
     gateway.reportBusStats(() => bus.snapshot().bridges);
   }
-  const listening = gateway.listenerAddresses().map((l) => l.url).join(', ');
+  const listening = gateway
+    .listenerAddresses()
+    .map((l) => l.url)
+    .join(', ');
   const i = gateway.internalAddress();
   return {
     summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
@@ -94,7 +101,12 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
 }
 
 /** Errors retrying cannot fix: the process exits non-zero at once, naming them. */
-const FATAL_LINK_CODES: ReadonlySet<string> = new Set(['GW_ERR_AUTH_FAILED', 'GW_ERR_CLUSTER_MISMATCH', 'GW_ERR_VERSION_MISMATCH', 'GW_ERR_ROLE_REFUSED']);
+const FATAL_LINK_CODES: ReadonlySet<string> = new Set([
+  'GW_ERR_AUTH_FAILED',
+  'GW_ERR_CLUSTER_MISMATCH',
+  'GW_ERR_VERSION_MISMATCH',
+  'GW_ERR_ROLE_REFUSED',
+]);
 /** First and largest wait between two worker start attempts while no register answers, in milliseconds. */
 const START_RETRY_MIN_MS = 500;
 const START_RETRY_MAX_MS = 10_000;
@@ -140,7 +152,10 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
         const now = performance.now();
         if (now - loggedAt >= START_RETRY_LOG_MS) {
           loggedAt = now;
-          logger.warn({ attempt, err: (err as Error).message }, `no ${discovery === null ? 'register answers' : 'gateway list from discovery'} yet (attempt ${attempt}); retrying`);
+          logger.warn(
+            { attempt, err: (err as Error).message },
+            `no ${discovery === null ? 'register answers' : 'gateway list from discovery'} yet (attempt ${attempt}); retrying`,
+          );
         }
         const ceiling = Math.min(START_RETRY_MAX_MS, START_RETRY_MIN_MS * 2 ** Math.min(attempt - 1, 10));
         await new Promise((resolve) => setTimeout(resolve, ceiling / 2 + Math.random() * (ceiling / 2)));
@@ -154,7 +169,13 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
   }
 }
 
-function newWorker(config: Config, index: number, handler: Awaited<ReturnType<typeof loadHandler>>, logger: PinoLogger, discovery: RoleDiscovery | null): BusinessWorker {
+function newWorker(
+  config: Config,
+  index: number,
+  handler: Awaited<ReturnType<typeof loadHandler>>,
+  logger: PinoLogger,
+  discovery: RoleDiscovery | null,
+): BusinessWorker {
   const w = config.worker as NonNullable<Config['worker']>;
   return new BusinessWorker({
     handler,

@@ -48,7 +48,11 @@ const PROBE_TIMEOUT_MS = 1_000;
  * Sends one request and resolves with the supervisor's proven answer. Rejects with a
  * ControlError: not running, unsafe run directory, forged answer, refused, or timeout.
  */
-export function sendControl<C extends ControlCommand>(runDir: string, request: ControlRequest<C>, timeoutMs: number): Promise<ControlReply<ControlCommands[C]['data']>> {
+export function sendControl<C extends ControlCommand>(
+  runDir: string,
+  request: ControlRequest<C>,
+  timeoutMs: number,
+): Promise<ControlReply<ControlCommands[C]['data']>> {
   return new Promise((resolve, reject) => {
     try {
       checkRunDir(runDir);
@@ -76,9 +80,15 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
       if (err !== null) reject(err);
       else resolve(reply!);
     };
-    const timer = setTimeout(() => finish(new ControlError('GW_ERR_CONTROL_TIMEOUT', `no answer from gateworker start within ${timeoutMs} ms (${path})`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new ControlError('GW_ERR_CONTROL_TIMEOUT', `no answer from gateworker start within ${timeoutMs} ms (${path})`)),
+      timeoutMs,
+    );
     const forged = (why: string) =>
-      new ControlError('GW_ERR_CONTROL_FORGED', `the answer on ${path} is not from this cluster's \`gateworker start\` (${why}): a fake or foreign socket; nothing was done`);
+      new ControlError(
+        'GW_ERR_CONTROL_FORGED',
+        `the answer on ${path} is not from this cluster's \`gateworker start\` (${why}): a fake or foreign socket; nothing was done`,
+      );
     let serverNonce: string | null = null;
     const clientNonce = newNonce();
     readLines(
@@ -93,7 +103,9 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
           }
           serverNonce = message['nonce'];
           const body = JSON.stringify(request);
-          socket.write(JSON.stringify({ nonce: clientNonce, body, proof: proof(token, 'gateworker/control/request', serverNonce, clientNonce, body) }) + '\n');
+          socket.write(
+            JSON.stringify({ nonce: clientNonce, body, proof: proof(token, 'gateworker/control/request', serverNonce, clientNonce, body) }) + '\n',
+          );
           return;
         }
         if (message !== null && typeof message['refused'] === 'string') {
@@ -101,7 +113,10 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
           return;
         }
         const body = message?.['body'];
-        if (typeof body !== 'string' || !proofMatches(proof(token, 'gateworker/control/answer', serverNonce, clientNonce, body), message?.['proof'])) {
+        if (
+          typeof body !== 'string' ||
+          !proofMatches(proof(token, 'gateworker/control/answer', serverNonce, clientNonce, body), message?.['proof'])
+        ) {
           finish(forged('it does not prove the token'));
           return;
         }
@@ -114,7 +129,13 @@ export function sendControl<C extends ControlCommand>(runDir: string, request: C
       },
       () => finish(new ControlError('GW_ERR_CONTROL_PROTOCOL', `answer on ${path} longer than ${MAX_LINE_BYTES} bytes`)),
     );
-    socket.on('end', () => finish(serverNonce === null ? forged('closed without a greeting') : new ControlError('GW_ERR_CONTROL_PROTOCOL', `gateworker start closed the control connection without an answer (${path})`)));
+    socket.on('end', () =>
+      finish(
+        serverNonce === null
+          ? forged('closed without a greeting')
+          : new ControlError('GW_ERR_CONTROL_PROTOCOL', `gateworker start closed the control connection without an answer (${path})`),
+      ),
+    );
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') finish(notRunning(runDir));
       else finish(err);

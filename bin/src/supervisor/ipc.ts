@@ -42,11 +42,7 @@ export type ChildMessage =
  * it, on every change.
  */
 export type SupervisorMessage =
-  | { type: 'spec'; spec: ChildSpec }
-  | { type: 'stop' }
-  | ConfigUpdate
-  | ChildRequest
-  | { type: 'discovery-view'; gateways: GatewayInfo[] };
+  { type: 'spec'; spec: ChildSpec } | { type: 'stop' } | ConfigUpdate | ChildRequest | { type: 'discovery-view'; gateways: GatewayInfo[] };
 
 /**
  * A live configuration change (config centre or watched file): the configuration to run with

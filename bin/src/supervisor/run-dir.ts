@@ -1,5 +1,18 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync, statSync, writeSync, type Stats } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import { ControlError } from './errors.js';
@@ -30,7 +43,10 @@ const STICKY = 0o1000;
 export function runDirFor(configFile: string | null, env: NodeJS.ProcessEnv = process.env): string {
   const override = env['GATEWORKER_RUN_DIR'];
   if (override !== undefined && override !== '') return resolve(override);
-  const key = createHash('sha256').update(configFile ?? 'built-in default').digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(configFile ?? 'built-in default')
+    .digest('hex')
+    .slice(0, 16);
   const xdg = env['XDG_RUNTIME_DIR'];
   if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, `gateworker-${key}`);
   const tmp = env['TMPDIR'] !== undefined && isAbsolute(env['TMPDIR']) ? env['TMPDIR'] : tmpdir();
@@ -62,7 +78,8 @@ function checkComponent(path: string, uid: number | null, last: boolean): void {
   let st = lstatSync(path);
   if (st.isSymbolicLink()) {
     if (last) throw unsafe(`${path} is a symbolic link; it must be a directory`);
-    if (uid !== null && st.uid !== uid && st.uid !== 0) throw unsafe(`${path} is a symbolic link owned by ${owner(st)}, not by you (uid ${uid}) or root`);
+    if (uid !== null && st.uid !== uid && st.uid !== 0)
+      throw unsafe(`${path} is a symbolic link owned by ${owner(st)}, not by you (uid ${uid}) or root`);
     st = statSync(path);
   }
   if (!st.isDirectory()) throw unsafe(`${path} is not a directory`);
@@ -81,7 +98,9 @@ function checkComponent(path: string, uid: number | null, last: boolean): void {
 }
 
 function components(runDir: string): string[] {
-  const parts = resolve(runDir).split(sep).filter((p) => p !== '');
+  const parts = resolve(runDir)
+    .split(sep)
+    .filter((p) => p !== '');
   const out: string[] = [];
   let path: string = sep;
   for (const part of parts) {
@@ -162,7 +181,8 @@ export function readToken(runDir: string): Buffer {
     const uid = currentUid();
     if (!st.isFile()) throw unsafe(`${path} is not a regular file`);
     if (uid !== null && st.uid !== uid) throw unsafe(`the token ${path} is owned by ${owner(st)}, not by you (uid ${uid})`);
-    if (uid !== null && (st.mode & GROUP_OTHER_ANY) !== 0) throw unsafe(`the token ${path} is accessible to group or others (mode ${(st.mode & 0o777).toString(8)})`);
+    if (uid !== null && (st.mode & GROUP_OTHER_ANY) !== 0)
+      throw unsafe(`the token ${path} is accessible to group or others (mode ${(st.mode & 0o777).toString(8)})`);
     const text = readFileSync(fd, 'utf8').trim();
     if (!/^[0-9a-f]{64}$/.test(text)) throw unsafe(`the token ${path} is malformed`);
     return Buffer.from(text, 'hex');

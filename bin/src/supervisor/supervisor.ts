@@ -142,7 +142,7 @@ export class Supervisor {
         if (!slot.ready) return { ...base, error: 'starting' };
         try {
           const result = await current.request(what, slot.restarts, timeoutMs, query);
-          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String((result).error) };
+          if (result !== null && typeof result === 'object' && 'error' in result) return { ...base, error: String(result.error) };
           return { ...base, result };
         } catch (err) {
           return { ...base, error: (err as Error).message };
@@ -213,7 +213,8 @@ export class Supervisor {
         slot.generation++;
         this.launch(slot).then(
           (summary) => this.logger.info({ child: slot.name }, `${slot.name} restarted: ${summary}`),
-          (err: unknown) => this.logger.error({ child: slot.name, err: err instanceof Error ? err.message : String(err) }, `${slot.name} failed to restart`),
+          (err: unknown) =>
+            this.logger.error({ child: slot.name, err: err instanceof Error ? err.message : String(err) }, `${slot.name} failed to restart`),
         );
       }, delay);
     });

@@ -36,9 +36,17 @@ export class AmqpBridge {
     this.log = o.logger.child({ bridge: 'amqp' });
     this.errors = new TimedLog(this.log, o.rejectLogIntervalMs);
     this.intake = new Intake({
-      bridge: 'amqp', target: o.target, maxMessageBytes: o.maxMessageBytes, rejectLogIntervalMs: o.rejectLogIntervalMs, counters: this.counters, log: this.log,
+      bridge: 'amqp',
+      target: o.target,
+      maxMessageBytes: o.maxMessageBytes,
+      rejectLogIntervalMs: o.rejectLogIntervalMs,
+      counters: this.counters,
+      log: this.log,
     });
-    this.bindings = amqp.mode === 'routing' ? new BindingSync(amqp.exchange, [ALL_KEY, gatewayKey(o.target.gatewayId)], o.bindDelayMs, o.bindBatchMax, this.log) : null;
+    this.bindings =
+      amqp.mode === 'routing'
+        ? new BindingSync(amqp.exchange, [ALL_KEY, gatewayKey(o.target.gatewayId)], o.bindDelayMs, o.bindBatchMax, this.log)
+        : null;
   }
 
   start(): void {

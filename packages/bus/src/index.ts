@@ -2,9 +2,16 @@
 export { Bus } from './bus.js';
 export type { BusSnapshot } from './bus.js';
 export {
-  resolveBusOptions, backoffDelayMs,
-  DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_REDIS_CHANNEL, DEFAULT_AMQP_EXCHANGE, DEFAULT_RECONNECT_MIN_DELAY_MS, DEFAULT_RECONNECT_MAX_DELAY_MS,
-  DEFAULT_BIND_DELAY_MS, DEFAULT_BIND_BATCH_MAX, DEFAULT_REJECT_LOG_INTERVAL_MS,
+  resolveBusOptions,
+  backoffDelayMs,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_REDIS_CHANNEL,
+  DEFAULT_AMQP_EXCHANGE,
+  DEFAULT_RECONNECT_MIN_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_BIND_DELAY_MS,
+  DEFAULT_BIND_BATCH_MAX,
+  DEFAULT_REJECT_LOG_INTERVAL_MS,
 } from './options.js';
 export type { BusOptions, ResolvedBusOptions, AmqpMode } from './options.js';
 export { BUS_OPS, busMessageSchema, busMessageJsonSchema, parseBusMessage, RejectReason } from './message.js';

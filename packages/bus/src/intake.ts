@@ -49,10 +49,20 @@ export class Intake {
   private reject(reason: RejectReason, detail: string, body: Buffer): void {
     this.o.counters.rejected[reason]++;
     // The sample is cut before decoding so a huge message costs nothing here.
-    this.rejects.warn('reject', () => ({
-      bridge: this.o.bridge, reason, detail, bytes: body.length,
-      sample: body.subarray(0, REJECT_SAMPLE_CHARS * 4).toString('utf8').slice(0, REJECT_SAMPLE_CHARS),
-    }), 'bus message ignored (at most one such line per interval; see gateworker_bus_rejected_total)');
+    this.rejects.warn(
+      'reject',
+      () => ({
+        bridge: this.o.bridge,
+        reason,
+        detail,
+        bytes: body.length,
+        sample: body
+          .subarray(0, REJECT_SAMPLE_CHARS * 4)
+          .toString('utf8')
+          .slice(0, REJECT_SAMPLE_CHARS),
+      }),
+      'bus message ignored (at most one such line per interval; see gateworker_bus_rejected_total)',
+    );
   }
 }
 

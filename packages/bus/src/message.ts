@@ -43,7 +43,14 @@ export const opSchemas = {
   sendToAll: variants('sendToAll', [{ exclude: exclude.optional() }], sendPayloads),
   sendToClient: variants('sendToClient', [{ id: clientId }, { ids: z.array(clientId) }], sendPayloads),
   sendToUid: variants('sendToUid', [{ uid }, { uids: z.array(uid) }], sendPayloads),
-  sendToGroup: variants('sendToGroup', [{ group, exclude: exclude.optional() }, { groups: z.array(group), exclude: exclude.optional() }], sendPayloads),
+  sendToGroup: variants(
+    'sendToGroup',
+    [
+      { group, exclude: exclude.optional() },
+      { groups: z.array(group), exclude: exclude.optional() },
+    ],
+    sendPayloads,
+  ),
   closeClient: variants('closeClient', [{ id: clientId }], [text, binary, {}]),
 } as const satisfies Record<BusOp, z.ZodType>;
 

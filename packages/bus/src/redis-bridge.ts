@@ -29,7 +29,12 @@ export class RedisBridge {
     this.log = o.logger.child({ bridge: 'redis' });
     this.errors = new TimedLog(this.log, o.rejectLogIntervalMs);
     this.intake = new Intake({
-      bridge: 'redis', target: o.target, maxMessageBytes: o.maxMessageBytes, rejectLogIntervalMs: o.rejectLogIntervalMs, counters: this.counters, log: this.log,
+      bridge: 'redis',
+      target: o.target,
+      maxMessageBytes: o.maxMessageBytes,
+      rejectLogIntervalMs: o.rejectLogIntervalMs,
+      counters: this.counters,
+      log: this.log,
     });
   }
 
@@ -89,10 +94,7 @@ export class RedisBridge {
     // QUIT would wait in the offline queue for a server that is down: only a live connection gets one.
     if (wasReady) {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        redis.quit().catch(() => undefined),
-        new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
-      ]);
+      await Promise.race([redis.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
       clearTimeout(timer);
     }
     redis.disconnect();

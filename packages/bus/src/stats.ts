@@ -20,7 +20,10 @@ export class BridgeCounters {
   applied = 0;
   /** Client writes made for those messages. */
   deliveries = 0;
-  readonly rejected: Record<RejectReason, number> = Object.fromEntries(Object.values(RejectReason).map((r) => [r, 0])) as Record<RejectReason, number>;
+  readonly rejected: Record<RejectReason, number> = Object.fromEntries(Object.values(RejectReason).map((r) => [r, 0])) as Record<
+    RejectReason,
+    number
+  >;
 }
 
 /** A bridge as stats()/snapshot() report it: plain data for status and /metrics. */

@@ -25,7 +25,11 @@ class FakeTarget implements BusTarget {
 
 function recordingLogger(lines: { obj: Record<string, unknown>; msg: string }[]): Logger {
   const log: Logger = {
-    info: () => {}, debug: () => {}, error: () => {}, trace: () => {}, fatal: () => {},
+    info: () => {},
+    debug: () => {},
+    error: () => {},
+    trace: () => {},
+    fatal: () => {},
     warn: (obj: unknown, msg?: string) => lines.push({ obj: obj as Record<string, unknown>, msg: msg ?? '' }),
     child: () => log,
   } as unknown as Logger;

@@ -20,8 +20,18 @@ function reason(body: string): string {
 
 describe('parseBusMessage', () => {
   it('normalises every op and target form', () => {
-    expect(ok({ op: 'sendToUid', uid: 'u1', data: 'hello' })).toEqual({ op: 'sendToUid', uids: ['u1'], payload: Buffer.from('hello'), binary: false });
-    expect(ok({ op: 'sendToUid', uids: ['a', 'b'], dataBase64: 'AAEC' })).toEqual({ op: 'sendToUid', uids: ['a', 'b'], payload: Buffer.from([0, 1, 2]), binary: true });
+    expect(ok({ op: 'sendToUid', uid: 'u1', data: 'hello' })).toEqual({
+      op: 'sendToUid',
+      uids: ['u1'],
+      payload: Buffer.from('hello'),
+      binary: false,
+    });
+    expect(ok({ op: 'sendToUid', uids: ['a', 'b'], dataBase64: 'AAEC' })).toEqual({
+      op: 'sendToUid',
+      uids: ['a', 'b'],
+      payload: Buffer.from([0, 1, 2]),
+      binary: true,
+    });
     expect(ok({ op: 'sendToAll', data: 'x' })).toEqual({ op: 'sendToAll', exclude: [], payload: Buffer.from('x'), binary: false });
     expect(ok({ op: 'sendToAll', data: 'x', exclude: ID })).toMatchObject({ exclude: [ID] });
     expect(ok({ op: 'sendToAll', data: 'x', exclude: [ID, ID2] })).toMatchObject({ exclude: [ID, ID2] });

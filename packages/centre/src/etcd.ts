@@ -94,10 +94,12 @@ export class EtcdCentre implements ConfigCentre {
         // reading, then watch again from what was read.
         handlers.state('disconnected', err);
         void watcher.cancel().catch(() => {});
-        void this.resync(() => closed, last, handlers).then((doc) => {
-          last = doc;
-          if (!closed) return start(doc?.revision ?? null);
-        }).catch(() => {});
+        void this.resync(() => closed, last, handlers)
+          .then((doc) => {
+            last = doc;
+            if (!closed) return start(doc?.revision ?? null);
+          })
+          .catch(() => {});
       });
     };
     await start(after?.revision ?? null);

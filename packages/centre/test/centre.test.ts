@@ -21,7 +21,8 @@ const BACKENDS: Backend[] = [
       const s = await startEtcd();
       return { kill: () => s.kill(), restart: () => s.restart(), stop: () => s.stop(), address: s.endpoint };
     },
-    make: (address, key, o = {}) => new EtcdCentre({ endpoints: [address], key, ...(o.callTimeoutMs !== undefined && { callTimeoutMs: o.callTimeoutMs }) }),
+    make: (address, key, o = {}) =>
+      new EtcdCentre({ endpoints: [address], key, ...(o.callTimeoutMs !== undefined && { callTimeoutMs: o.callTimeoutMs }) }),
     unreachable: { address: 'http://127.0.0.1:9', description: 'etcd http://127.0.0.1:9 key /x' },
   },
   {
@@ -80,7 +81,10 @@ for (const backend of BACKENDS) {
     });
 
     // The second case outlasts a short ZooKeeper session: the server expires it, a new one must re-read.
-    for (const outage of [{ what: 'a short outage', pauseMs: 0 }, { what: 'an outage longer than the session', pauseMs: 4_000 }]) {
+    for (const outage of [
+      { what: 'a short outage', pauseMs: 0 },
+      { what: 'an outage longer than the session', pauseMs: 4_000 },
+    ]) {
       it(`survives ${outage.what}: a change made after the server returns is reported`, async () => {
         const [writer, reader] = pair(freshKey(), true);
         const changes = new Inbox<CentreDocument | null>();

@@ -30,7 +30,9 @@ export async function readClusterView(options: DiscoveryOptions, timeoutMs: numb
   backend.start();
   try {
     await backend.ready(timeoutMs);
-    const gateways = [...backend.gateways().values()].sort((a, b) => a.nodeId.localeCompare(b.nodeId) || a.processIndex - b.processIndex || a.gatewayId.localeCompare(b.gatewayId));
+    const gateways = [...backend.gateways().values()].sort(
+      (a, b) => a.nodeId.localeCompare(b.nodeId) || a.processIndex - b.processIndex || a.gatewayId.localeCompare(b.gatewayId),
+    );
     return { cluster: backend.options.cluster, backend: backend.description, gateways };
   } finally {
     await backend.close();

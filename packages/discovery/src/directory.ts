@@ -83,7 +83,7 @@ export class RelayedDirectory extends EventEmitter<DirectoryEvents> {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(done);
-        reject(DiscoveryError.unavailable('the supervisor\'s discovery view', timeoutMs));
+        reject(DiscoveryError.unavailable("the supervisor's discovery view", timeoutMs));
       }, timeoutMs);
       this.waiters.add(done);
     });

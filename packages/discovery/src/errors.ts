@@ -12,9 +12,7 @@ export const DiscoveryErrorCode = {
   BadRecord: 'GW_ERR_DISCOVERY_BAD_RECORD',
 } as const;
 export type DiscoveryErrorCode =
-  | (typeof DiscoveryErrorCode)[keyof typeof DiscoveryErrorCode]
-  | typeof ErrorCode.InvalidOptions
-  | typeof ErrorCode.Closed;
+  (typeof DiscoveryErrorCode)[keyof typeof DiscoveryErrorCode] | typeof ErrorCode.InvalidOptions | typeof ErrorCode.Closed;
 
 export class DiscoveryError extends Error {
   override name = 'DiscoveryError';

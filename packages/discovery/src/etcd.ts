@@ -156,7 +156,11 @@ export class EtcdBackend extends DiscoveryBackend {
     this.seenRevision = revision;
     this.replaceAll(list);
     if (this.watcher !== null) return; // the library resumes a live watcher from its own revision
-    const watcher = await client.watch().prefix(dir).startRevision(String(revision + 1n)).create();
+    const watcher = await client
+      .watch()
+      .prefix(dir)
+      .startRevision(String(revision + 1n))
+      .create();
     if (this.closed) {
       await watcher.cancel().catch(() => {});
       return;
@@ -237,7 +241,10 @@ export class EtcdBackend extends DiscoveryBackend {
         },
         (err: unknown) => {
           this.dirty.add(info.gatewayId);
-          this.log.debug({ err: err instanceof Error ? err.message : String(err), gatewayId: info.gatewayId }, 'etcd put failed; re-put on reconnect');
+          this.log.debug(
+            { err: err instanceof Error ? err.message : String(err), gatewayId: info.gatewayId },
+            'etcd put failed; re-put on reconnect',
+          );
         },
       );
   }

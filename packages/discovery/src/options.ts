@@ -73,29 +73,34 @@ export interface ResolvedDiscoveryOptions {
 
 function root(path: string | undefined, fallback: string, key: string): string {
   const p = path ?? fallback;
-  if (typeof p !== 'string' || !p.startsWith('/') || /\/\/|\s/.test(p)) throw DiscoveryError.invalidOptions(key, 'must be an absolute path like /gateworker');
+  if (typeof p !== 'string' || !p.startsWith('/') || /\/\/|\s/.test(p))
+    throw DiscoveryError.invalidOptions(key, 'must be an absolute path like /gateworker');
   return p.length > 1 ? p.replace(/\/$/, '') : '';
 }
 
 function positiveMs(key: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw DiscoveryError.invalidOptions(key, 'must be a positive number of milliseconds');
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw DiscoveryError.invalidOptions(key, 'must be a positive number of milliseconds');
   return value;
 }
 
 export function resolveDiscoveryOptions(options: DiscoveryOptions): ResolvedDiscoveryOptions {
   if (typeof options !== 'object' || options === null) throw DiscoveryError.invalidOptions('discovery', 'must be an object');
   const { etcd, zookeeper } = options;
-  if ((etcd === undefined) === (zookeeper === undefined)) throw DiscoveryError.invalidOptions('discovery', 'name exactly one backend: etcd or zookeeper');
+  if ((etcd === undefined) === (zookeeper === undefined))
+    throw DiscoveryError.invalidOptions('discovery', 'name exactly one backend: etcd or zookeeper');
   const cluster = options.cluster ?? DEFAULT_CLUSTER;
-  if (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster)) throw DiscoveryError.invalidOptions('cluster', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  if (typeof cluster !== 'string' || !CLUSTER_NAME.test(cluster))
+    throw DiscoveryError.invalidOptions('cluster', 'must be 1-64 characters of A-Z a-z 0-9 . _ -');
   let backend: ResolvedBackendOptions;
   let base: string;
   if (etcd !== undefined) {
     if (!isUrlList(etcd.endpoints) || etcd.endpoints.length === 0) {
       throw DiscoveryError.invalidOptions('etcd.endpoints', 'must be a non-empty list of URLs like http://127.0.0.1:2379');
     }
-    if ((etcd.username === undefined) !== (etcd.password === undefined)) throw DiscoveryError.invalidOptions('etcd.password', 'username and password go together');
+    if ((etcd.username === undefined) !== (etcd.password === undefined))
+      throw DiscoveryError.invalidOptions('etcd.password', 'username and password go together');
     base = root(etcd.prefix, DEFAULT_ETCD_PREFIX, 'etcd.prefix');
     const ttlMs = positiveMs('etcd.ttl', etcd.ttlMs, DEFAULT_ETCD_TTL_MS);
     backend = {
@@ -112,7 +117,12 @@ export function resolveDiscoveryOptions(options: DiscoveryOptions): ResolvedDisc
       throw DiscoveryError.invalidOptions('zookeeper.servers', 'must be a comma-separated host:port list');
     }
     base = root(zk.path, DEFAULT_ZOOKEEPER_PATH, 'zookeeper.path');
-    backend = { kind: 'zookeeper', servers: zk.servers, path: base, sessionTimeoutMs: positiveMs('zookeeper.sessionTimeout', zk.sessionTimeoutMs, DEFAULT_ZOOKEEPER_SESSION_TIMEOUT_MS) };
+    backend = {
+      kind: 'zookeeper',
+      servers: zk.servers,
+      path: base,
+      sessionTimeoutMs: positiveMs('zookeeper.sessionTimeout', zk.sessionTimeoutMs, DEFAULT_ZOOKEEPER_SESSION_TIMEOUT_MS),
+    };
   }
   return {
     backend,

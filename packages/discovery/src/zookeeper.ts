@@ -20,7 +20,9 @@ function codeOf(err: unknown): number | null {
 
 /** A callback call as a promise. */
 function call<T>(fn: (done: (err: unknown, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err instanceof Error ? err : new Error(messageOf(err))) : resolve(value))));
+  return new Promise((resolve, reject) =>
+    fn((err, value) => (err ? reject(err instanceof Error ? err : new Error(messageOf(err))) : resolve(value))),
+  );
 }
 
 function messageOf(err: unknown): string {

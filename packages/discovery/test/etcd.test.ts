@@ -29,11 +29,23 @@ function backend(cluster: string, ttlMs = 2_000): DiscoveryBackend {
 }
 
 function info(address: string, clients = 0): GatewayInfo {
-  return { gatewayId: newGatewayId(), nodeId: 'n1', address, processIndex: 0, pid: process.pid, stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 } };
+  return {
+    gatewayId: newGatewayId(),
+    nodeId: 'n1',
+    address,
+    processIndex: 0,
+    pid: process.pid,
+    stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 },
+  };
 }
 
 /** Resolves with the next `event` for which `match` holds, or rejects after timeoutMs. */
-function next<T>(b: DiscoveryBackend, event: 'gateway-up' | 'gateway-down' | 'connected' | 'disconnected', match: (arg: T) => boolean, timeoutMs: number): Promise<T> {
+function next<T>(
+  b: DiscoveryBackend,
+  event: 'gateway-up' | 'gateway-down' | 'connected' | 'disconnected',
+  match: (arg: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       b.off(event, on as never);
@@ -94,7 +106,10 @@ describe('etcd discovery', () => {
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
     const ga = info('127.0.0.1:4003');
     const gb = info('127.0.0.1:4004');
-    const aSeesB = next<GatewayInfo>(a, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 1_500).then(() => true, () => false);
+    const aSeesB = next<GatewayInfo>(a, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 1_500).then(
+      () => true,
+      () => false,
+    );
     const upA = next<GatewayInfo>(a, 'gateway-up', (i) => i.gatewayId === ga.gatewayId, 5_000);
     const upB = next<GatewayInfo>(b, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 5_000);
     a.publish(ga);

@@ -28,7 +28,14 @@ function backend(cluster: string, sessionTimeoutMs = 4_000): DiscoveryBackend {
 }
 
 function info(address: string, clients = 0): GatewayInfo {
-  return { gatewayId: newGatewayId(), nodeId: 'n1', address, processIndex: 0, pid: process.pid, stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 } };
+  return {
+    gatewayId: newGatewayId(),
+    nodeId: 'n1',
+    address,
+    processIndex: 0,
+    pid: process.pid,
+    stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 },
+  };
 }
 
 async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
@@ -68,7 +75,7 @@ describe('ZooKeeper discovery', () => {
     expect(b.gateways().has(gx.gatewayId)).toBe(false);
     expect(x.gateways().has(g.gatewayId)).toBe(false);
     await a.close();
-    await until(() => !b.gateways().has(g.gatewayId), 5_000, 'the closed session\'s record gone');
+    await until(() => !b.gateways().has(g.gatewayId), 5_000, "the closed session's record gone");
   });
 
   it('an outage keeps the view; after it the records are there again and new ones are followed', async () => {

@@ -66,7 +66,10 @@ export class CommandStreams {
       const lost = first - 1 - state.applied;
       if (state.applied > 0 || state.link !== null) {
         this.counters.streamOpsLost += lost;
-        this.log.warn({ link: link.id, sender, lost }, `command stream resumed with a gap: ${lost} commands the sender no longer held were never applied`);
+        this.log.warn(
+          { link: link.id, sender, lost },
+          `command stream resumed with a gap: ${lost} commands the sender no longer held were never applied`,
+        );
       } else {
         this.log.debug({ link: link.id, sender, first }, 'command stream resumed by a sender this gateway does not remember');
       }

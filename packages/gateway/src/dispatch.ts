@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import {
-  decodeMessage, encodeClientClose, encodeClientConnect, encodeClientMessage, encodeClientPoison, FRAME_PREFIX_BYTES, Op,
-  type ConnectInfo, type PoisonedEvent,
+  decodeMessage,
+  encodeClientClose,
+  encodeClientConnect,
+  encodeClientMessage,
+  encodeClientPoison,
+  FRAME_PREFIX_BYTES,
+  Op,
+  type ConnectInfo,
+  type PoisonedEvent,
 } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { ClientState, CloseReasons, type Client, type CloseReason } from './client.js';
@@ -367,7 +374,16 @@ export class EventDispatcher {
         out = encodeClientClose(seq, client.num, this.sessionFor(client, link, true), client.uid);
         break;
       case Op.ClientPoison:
-        out = encodeClientPoison(seq, client.num, this.sessionFor(client, link, false), event.event, event.deliveries, event.binary, event.payload, client.uid);
+        out = encodeClientPoison(
+          seq,
+          client.num,
+          this.sessionFor(client, link, false),
+          event.event,
+          event.deliveries,
+          event.binary,
+          event.payload,
+          client.uid,
+        );
         break;
       default:
         throw new Error(`held frame is not a client event (op ${event.op})`);

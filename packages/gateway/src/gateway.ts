@@ -1,7 +1,19 @@
 import { EventEmitter } from 'node:events';
 import {
-  clientIdFor, ErrorCode, isStreamOp, newGatewayId, Op, parseClientId, ProtocolError, WireErrorCode,
-  type BusBridgeStats, type ConnectInfo, type GatewayInfo, type GatewayStats, type Message, type PeerRole,
+  clientIdFor,
+  ErrorCode,
+  isStreamOp,
+  newGatewayId,
+  Op,
+  parseClientId,
+  ProtocolError,
+  WireErrorCode,
+  type BusBridgeStats,
+  type ConnectInfo,
+  type GatewayInfo,
+  type GatewayStats,
+  type Message,
+  type PeerRole,
 } from '@gateworker/protocol';
 import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
@@ -18,8 +30,13 @@ import type { ListenerHost } from './listeners/host.js';
 import { TcpListener } from './listeners/tcp-listener.js';
 import { WsListener } from './listeners/ws-listener.js';
 import {
-  DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS, resolveGatewayOptions,
-  type GatewayLiveOptions, type GatewayOptions, type ResolvedGatewayOptions, type ResolvedListenerOptions,
+  DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS,
+  DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
+  resolveGatewayOptions,
+  type GatewayLiveOptions,
+  type GatewayOptions,
+  type ResolvedGatewayOptions,
+  type ResolvedListenerOptions,
 } from './options.js';
 import { Outbound } from './outbound.js';
 import { PendingEvents } from './pending.js';
@@ -214,11 +231,21 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const { link } = this.options;
     // Frames to workers leave once per event-loop turn: the events of every client read in one turn share a write.
     const accept: AcceptOptions = {
-      secret: this.options.secret, role: 'gateway', nodeId: this.options.nodeId, allowedRoles: ['worker', 'client'], flush: 'loop', ...link,
-      gatewayId: this.gatewayId, cluster: this.options.cluster,
+      secret: this.options.secret,
+      role: 'gateway',
+      nodeId: this.options.nodeId,
+      allowedRoles: ['worker', 'client'],
+      flush: 'loop',
+      ...link,
+      gatewayId: this.gatewayId,
+      cluster: this.options.cluster,
     };
     if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
-    this.internal = new InternalServer(this.options.internal.host, this.options.internal.port, accept, this.options.preAuth,
+    this.internal = new InternalServer(
+      this.options.internal.host,
+      this.options.internal.port,
+      accept,
+      this.options.preAuth,
       (a) => this.linkUp(a),
       (err, remote) => {
         this.counterSet.linksRefused++;
@@ -226,9 +253,14 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       },
       (remote, handshaking) => {
         this.counterSet.linksRefusedPreAuthLimit++;
-        this.throttle.warn('preauth-limit', { remote, handshaking, ...this.options.preAuth }, 'internal connection dropped: too many connections still in the handshake');
+        this.throttle.warn(
+          'preauth-limit',
+          { remote, handshaking, ...this.options.preAuth },
+          'internal connection dropped: too many connections still in the handshake',
+        );
       },
-      (err) => this.log.error({ err }, 'internal listener error'));
+      (err) => this.log.error({ err }, 'internal listener error'),
+    );
   }
 
   /** Binds every listener and the internal port, then announces to the registers. */
@@ -246,7 +278,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.state = 'started';
     this.heartbeat.start();
     this.startRegister();
-    this.log.info({ listeners: this.listenerAddresses().map((l) => l.url), internal: this.internalAddress(), advertise: this.announcedAddress() }, 'gateway started');
+    this.log.info(
+      { listeners: this.listenerAddresses().map((l) => l.url), internal: this.internalAddress(), advertise: this.announcedAddress() },
+      'gateway started',
+    );
   }
 
   internalAddress(): { host: string; port: number } {
@@ -261,7 +296,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   }
 
   stats(): GatewayStats {
-    const stats: GatewayStats = { clients: this.table.size, uids: this.table.uidCount, groups: this.table.groupCount, workers: this.pool.workerCount, pending: this.pending.count };
+    const stats: GatewayStats = {
+      clients: this.table.size,
+      uids: this.table.uidCount,
+      groups: this.table.groupCount,
+      workers: this.pool.workerCount,
+      pending: this.pending.count,
+    };
     if (this.busStats !== null) stats.bus = this.busStats();
     return stats;
   }
@@ -298,8 +339,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     const links: GatewayLinkSnapshot[] = [];
     for (const w of this.pool.all()) {
       links.push({
-        id: w.id, role: w.role, nodeId: w.peerNodeId, workerId: w.workerId,
-        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting', unacked: w.unacked, unackedBytes: w.unackedBytes,
+        id: w.id,
+        role: w.role,
+        nodeId: w.peerNodeId,
+        workerId: w.workerId,
+        state: w.closed ? 'closed' : w.draining ? 'draining' : w.ready ? 'ready' : 'connecting',
+        unacked: w.unacked,
+        unackedBytes: w.unackedBytes,
       });
     }
     return {
@@ -368,7 +414,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.dispatcher.setOverflowPolicy(next.pendingEvents.policy);
     this.outbound.setLimits(next.sendBuffer.maxBytes, next.sendBuffer.policy);
     this.clientListeners.forEach((l, i) => l.reconfigure(next.listeners[i] as ResolvedListenerOptions));
-    this.log.info({ heartbeat: next.heartbeat, routing: next.routing, pendingEvents: next.pendingEvents, sendBuffer: next.sendBuffer }, 'gateway reconfigured');
+    this.log.info(
+      { heartbeat: next.heartbeat, routing: next.routing, pendingEvents: next.pendingEvents, sendBuffer: next.sendBuffer },
+      'gateway reconfigured',
+    );
   }
 
   /** Graceful and idempotent; see the package README for the steps. */

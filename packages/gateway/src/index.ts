@@ -5,10 +5,27 @@ export type { ListenerSnapshot, RefusalReason } from './counters.js';
 export type { LocalCommand, MembershipChange } from './local.js';
 export {
   resolveGatewayOptions,
-  DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_HEARTBEAT_TIMEOUT_MS, DEFAULT_PENDING_EVENTS_MAX, DEFAULT_SEND_BUFFER_MAX_BYTES,
-  DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS, DEFAULT_STATS_INTERVAL_MS,
-  DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS, DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_TIMEOUT_MS,
+  DEFAULT_PENDING_EVENTS_MAX,
+  DEFAULT_SEND_BUFFER_MAX_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS,
+  DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
 } from './options.js';
-export type { GatewayLiveOptions, GatewayOptions, GatewayAnnouncer, ListenerOptions, ResolvedGatewayOptions, ResolvedListenerOptions, RoutingPolicy, TcpFraming, ListenerKind } from './options.js';
+export type {
+  GatewayLiveOptions,
+  GatewayOptions,
+  GatewayAnnouncer,
+  ListenerOptions,
+  ResolvedGatewayOptions,
+  ResolvedListenerOptions,
+  RoutingPolicy,
+  TcpFraming,
+  ListenerKind,
+} from './options.js';
 export { GatewayError, GatewayErrorCode, isGatewayError } from './errors.js';
 export type { GatewayStats, BusBridgeStats } from '@gateworker/protocol';

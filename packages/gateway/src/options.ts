@@ -233,7 +233,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   const internalPort = int('internal.port', internal.port, 0);
   if (internalPort > 65535) throw GatewayError.invalidOptions('internal.port', `out of range: ${internalPort}`);
   if (options.secret === '' && !isLoopback(internal.host)) {
-    throw GatewayError.invalidOptions('secret', `an empty secret is only allowed when the internal port is on loopback (internal.host is ${internal.host})`);
+    throw GatewayError.invalidOptions(
+      'secret',
+      `an empty secret is only allowed when the internal port is on loopback (internal.host is ${internal.host})`,
+    );
   }
   if (!Array.isArray(options.listeners)) throw GatewayError.invalidOptions('listeners', 'must be a list');
   if (!Array.isArray(options.registers) || !options.registers.every((r) => typeof r === 'string')) {

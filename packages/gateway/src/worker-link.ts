@@ -124,7 +124,7 @@ export class WorkerLink implements RoutableLink {
    */
   ackRange(first: number, last: number, onAcked: (event: SentEvent) => void): AckResult {
     const span = ((last - first) >>> 0) + 1;
-    if (span > HALF_RANGE || !this.wasSent(first) || !this.wasSent(last) || ((this.nextSeq - first) >>> 0) < ((this.nextSeq - last) >>> 0)) {
+    if (span > HALF_RANGE || !this.wasSent(first) || !this.wasSent(last) || (this.nextSeq - first) >>> 0 < (this.nextSeq - last) >>> 0) {
       return AckResult.Invalid;
     }
     let acked = 0;
@@ -138,7 +138,7 @@ export class WorkerLink implements RoutableLink {
       }
     } else {
       for (const event of this.sent.values()) {
-        if (((event.seq - first) >>> 0) >= span) continue;
+        if ((event.seq - first) >>> 0 >= span) continue;
         this.remove(event);
         acked++;
         onAcked(event);
@@ -152,7 +152,7 @@ export class WorkerLink implements RoutableLink {
     if (!this.wasSent(seq)) return AckResult.Invalid;
     let acked = 0;
     for (const event of this.sent.values()) {
-      if (((seq - event.seq) >>> 0) >= HALF_RANGE) break;
+      if ((seq - event.seq) >>> 0 >= HALF_RANGE) break;
       this.remove(event);
       acked++;
       onAcked(event);

@@ -33,7 +33,10 @@ class FakeSocket implements ClientSocket {
 class FakeTransport implements ClientTransport {
   frames = 0;
   closed: { client: number; why: CloseReason; data: string | null }[] = [];
-  constructor(readonly framing: Framing, private readonly suffix: string) {}
+  constructor(
+    readonly framing: Framing,
+    private readonly suffix: string,
+  ) {}
   readonly url = 'fake://';
   readonly counters = new ListenerCounters();
   frame(payload: Uint8Array, binary: boolean): Buffer {
@@ -53,16 +56,28 @@ function setup(opts: { maxBytes?: number; policy?: 'close' | 'drop' } = {}) {
   const log = silentLogger;
   const closes: number[] = [];
   const outbound = new Outbound({
-    maxBytes: opts.maxBytes ?? 1024, policy: opts.policy ?? 'close', counters, log, throttle: new LogThrottle(log),
+    maxBytes: opts.maxBytes ?? 1024,
+    policy: opts.policy ?? 'close',
+    counters,
+    log,
+    throttle: new LogThrottle(log),
     closeClient: (c) => closes.push(c.num),
   });
   const sent: Message[] = [];
   const link = { send: (m: Message) => sent.push(m) } as unknown as Link;
   const from = new WorkerLink(7, link, 'worker', 'w');
   const ctx: CommandContext = {
-    gatewayId: newGatewayId(), table, outbound, counters, log,
+    gatewayId: newGatewayId(),
+    table,
+    outbound,
+    counters,
+    log,
     closeClient: (c, why, data) => c.transport.close(c, why, data),
-    ack: () => {}, ackRanges: () => {}, workerReady: () => {}, drain: () => {}, streamResume: () => {},
+    ack: () => {},
+    ackRanges: () => {},
+    workerReady: () => {},
+    drain: () => {},
+    streamResume: () => {},
   };
   const ws = new FakeTransport(Framing.Ws, '');
   const line = new FakeTransport(Framing.Line, '\n');
@@ -167,7 +182,10 @@ describe('command handlers', () => {
     add(2, ws);
     run({ op: Op.CloseClient, client: 1, data: null, binary: false, code: 4001, reason: 'rejected' });
     run({ op: Op.CloseClient, client: 2, data: null, binary: false, code: 1005, reason: 'reserved' });
-    expect(ws.closed.map((c) => [c.client, c.why.code, c.why.reason])).toEqual([[1, 4001, 'rejected'], [2, 1000, '']]);
+    expect(ws.closed.map((c) => [c.client, c.why.code, c.why.reason])).toEqual([
+      [1, 4001, 'rejected'],
+      [2, 1000, ''],
+    ]);
   });
 
   it('SetSession from a worker makes it the holder; UpdateSession merges and clears the holder', () => {

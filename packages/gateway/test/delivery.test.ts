@@ -95,7 +95,10 @@ describe('delivery guarantees', () => {
       list.push(e.op === Op.ClientMessage ? e.payload.toString() : e.op === Op.ClientConnect ? 'connect' : 'close');
       seen.set(e.client, list);
     }
-    expect([...seen.values()].sort((p, q) => p.length - q.length)).toEqual([['connect', 'x'], ['connect', 'a', 'b']]);
+    expect([...seen.values()].sort((p, q) => p.length - q.length)).toEqual([
+      ['connect', 'x'],
+      ['connect', 'a', 'b'],
+    ]);
     expect(gateway.stats().pending).toBe(0);
   });
 

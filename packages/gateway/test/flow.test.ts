@@ -40,7 +40,12 @@ describe('event flow', () => {
     const events = [await w1.event(Op.ClientMessage), await w1.event(Op.ClientMessage), await w1.event(Op.ClientMessage)];
     const hung = events.find((e) => e.payload.toString() === 'hung')!;
     // Everything but the hung event finishes (acknowledged out of order).
-    w1.ackEach(...events.filter((e) => e !== hung).map((e) => e.seq).reverse());
+    w1.ackEach(
+      ...events
+        .filter((e) => e !== hung)
+        .map((e) => e.seq)
+        .reverse(),
+    );
     await eventually(() => (gateway as Gateway).stats().pending === 0 && (gateway as Gateway).counters()['redeliveredEvents'] === 0, 'acks applied');
     const w2 = await FakeWorker.connect(gateway, { autoAck: true, workerId: 'w2' });
     await kill(w1);

@@ -14,7 +14,7 @@ function feed(push: Push, chunks: Buffer[], max = 1024): string[] {
 function splits(bytes: Buffer, seed: number): Buffer[] {
   const chunks: Buffer[] = [];
   let x = seed;
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     x = (x * 1103515245 + 12345) % 2 ** 31;
     const n = 1 + (x % 7);
     chunks.push(bytes.subarray(i, i + n));
@@ -32,7 +32,12 @@ describe('line framing', () => {
   });
 
   it('survives byte-by-byte and random splits', () => {
-    expect(feed(pushLine, [...input].map((b) => Buffer.from([b])))).toEqual(expected);
+    expect(
+      feed(
+        pushLine,
+        [...input].map((b) => Buffer.from([b])),
+      ),
+    ).toEqual(expected);
     for (let seed = 1; seed < 50; seed++) expect(feed(pushLine, splits(input, seed))).toEqual(expected);
   });
 
@@ -71,7 +76,12 @@ describe('length framing', () => {
 
   it('round-trips whole and split input', () => {
     expect(feed(pushLengthPrefixed, [input])).toEqual(messages);
-    expect(feed(pushLengthPrefixed, [...input].map((b) => Buffer.from([b])))).toEqual(messages);
+    expect(
+      feed(
+        pushLengthPrefixed,
+        [...input].map((b) => Buffer.from([b])),
+      ),
+    ).toEqual(messages);
     for (let seed = 1; seed < 50; seed++) expect(feed(pushLengthPrefixed, splits(input, seed))).toEqual(messages);
   });
 

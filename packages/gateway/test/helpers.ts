@@ -88,7 +88,10 @@ export class FakeWorker {
   /** Acknowledge every client event as soon as it arrives. */
   autoAck: boolean;
 
-  private constructor(readonly link: Link, autoAck: boolean) {
+  private constructor(
+    readonly link: Link,
+    autoAck: boolean,
+  ) {
     this.autoAck = autoAck;
     link.onMessage = (m) => {
       this.inbox.push(m);

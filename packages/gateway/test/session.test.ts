@@ -9,7 +9,9 @@ describe('session merge', () => {
   });
 
   it('ignores __proto__, constructor and prototype keys', () => {
-    const patch = JSON.parse('{"__proto__": {"polluted": true}, "constructor": {"x": 1}, "prototype": 1, "ok": {"__proto__": {"p": 1}, "v": 1}}') as Record<string, unknown>;
+    const patch = JSON.parse(
+      '{"__proto__": {"polluted": true}, "constructor": {"x": 1}, "prototype": 1, "ok": {"__proto__": {"p": 1}, "v": 1}}',
+    ) as Record<string, unknown>;
     const merged = mergeInto({}, patch);
     expect(merged).toEqual({ ok: { v: 1 } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

@@ -2,7 +2,18 @@ import { Packr } from 'msgpackr';
 import { ProtocolError, WireErrorCode, ErrorCode } from './errors.js';
 import { FRAME_PREFIX_BYTES } from './frame.js';
 import type {
-  BusBridgeStats, ClusterStatus, ConnectInfo, GatewayInfo, GatewayStats, Message, MessageOf, PeerRole, PoisonedEvent, ServerRole, WorkerInfo, WorkerState,
+  BusBridgeStats,
+  ClusterStatus,
+  ConnectInfo,
+  GatewayInfo,
+  GatewayStats,
+  Message,
+  MessageOf,
+  PeerRole,
+  PoisonedEvent,
+  ServerRole,
+  WorkerInfo,
+  WorkerState,
 } from './messages.js';
 import { QueryKind } from './messages.js';
 import { Op, opName } from './opcodes.js';
@@ -123,7 +134,13 @@ function checkClient(client: number): void {
  * its cached session and uid for the client.
  */
 function encodeEvent(
-  op: Op, seq: number, client: number, flags: number, session: Uint8Array | null, uid: string | null, rest: Uint8Array | null,
+  op: Op,
+  seq: number,
+  client: number,
+  flags: number,
+  session: Uint8Array | null,
+  uid: string | null,
+  rest: Uint8Array | null,
 ): Buffer {
   checkClient(client);
   const uidBytes = session === null || uid === null ? 0 : Buffer.byteLength(uid, 'utf8');
@@ -148,7 +165,14 @@ function encodeEvent(
   return buf;
 }
 
-interface EventHeader { seq: number; client: number; flags: number; session: Uint8Array | null; uid: string | null; restOffset: number }
+interface EventHeader {
+  seq: number;
+  client: number;
+  flags: number;
+  session: Uint8Array | null;
+  uid: string | null;
+  restOffset: number;
+}
 
 function decodeEvent(body: Buffer, what: string): EventHeader {
   const fixed = EVENT_HEADER - FRAME_PREFIX_BYTES - 1;
@@ -182,7 +206,12 @@ export function encodeClientConnect(seq: number, client: number, session: Uint8A
 }
 
 export function encodeClientMessage(
-  seq: number, client: number, session: Uint8Array | null, binary: boolean, payload: Uint8Array, uid: string | null = null,
+  seq: number,
+  client: number,
+  session: Uint8Array | null,
+  binary: boolean,
+  payload: Uint8Array,
+  uid: string | null = null,
 ): Buffer {
   return encodeEvent(Op.ClientMessage, seq, client, binary ? FLAG_BINARY : 0, session, uid, payload);
 }
@@ -198,7 +227,13 @@ const POISONED_EVENTS: readonly PoisonedEvent[] = ['connect', 'message', 'close'
  * connect and close) after the client-state block; FLAG_BINARY as for ClientMessage.
  */
 export function encodeClientPoison(
-  seq: number, client: number, session: Uint8Array | null, event: PoisonedEvent, deliveries: number, binary: boolean, payload: Uint8Array,
+  seq: number,
+  client: number,
+  session: Uint8Array | null,
+  event: PoisonedEvent,
+  deliveries: number,
+  binary: boolean,
+  payload: Uint8Array,
   uid: string | null = null,
 ): Buffer {
   const rest = Buffer.allocUnsafe(3 + payload.length);
@@ -337,8 +372,19 @@ export const MAX_STREAM_COUNT = 2 ** 48 - 1;
 
 /** Ops that travel on a command stream (counted, re-sent after a reconnect, applied once). */
 const STREAM_OPS: readonly Op[] = [
-  Op.SendToClient, Op.SendToClients, Op.SendToAll, Op.SendToUids, Op.SendToGroups,
-  Op.BindUid, Op.UnbindUid, Op.JoinGroup, Op.LeaveGroup, Op.Ungroup, Op.CloseClient, Op.SetSession, Op.UpdateSession,
+  Op.SendToClient,
+  Op.SendToClients,
+  Op.SendToAll,
+  Op.SendToUids,
+  Op.SendToGroups,
+  Op.BindUid,
+  Op.UnbindUid,
+  Op.JoinGroup,
+  Op.LeaveGroup,
+  Op.Ungroup,
+  Op.CloseClient,
+  Op.SetSession,
+  Op.UpdateSession,
 ];
 const streamOpTable = new Uint8Array(256);
 for (const op of STREAM_OPS) streamOpTable[op] = 1;
@@ -392,7 +438,13 @@ function readBusBridge(r: FieldReader): BusBridgeStats {
 }
 
 function readStats(r: FieldReader): GatewayStats {
-  const stats: GatewayStats = { clients: r.int('clients'), uids: r.int('uids'), groups: r.int('groups'), workers: r.int('workers'), pending: r.int('pending') };
+  const stats: GatewayStats = {
+    clients: r.int('clients'),
+    uids: r.int('uids'),
+    groups: r.int('groups'),
+    workers: r.int('workers'),
+    pending: r.int('pending'),
+  };
   // Optional: gateways without a bus (and older ones) leave it out.
   if (r.raw('bus') !== undefined && r.raw('bus') !== null) {
     const list = r.array('bus');
@@ -463,12 +515,19 @@ function bare<O extends Op>(op: O): Codec<MessageOf<O>> {
 /** Every opcode has a codec: a missing one is a compile error. */
 const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.Hello]: control(Op.Hello, (r) => ({
-    version: r.int('version'), nonce: r.bytes('nonce'), role: r.oneOf('role', SERVER_ROLES), nodeId: r.str('nodeId', 256),
+    version: r.int('version'),
+    nonce: r.bytes('nonce'),
+    role: r.oneOf('role', SERVER_ROLES),
+    nodeId: r.str('nodeId', 256),
     ...(r.raw('gatewayId') !== undefined && { gatewayId: r.str('gatewayId', 64) }),
     ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
   })),
   [Op.Auth]: control(Op.Auth, (r) => ({
-    version: r.int('version'), role: r.oneOf('role', PEER_ROLES), nodeId: r.str('nodeId', 256), nonce: r.bytes('nonce'), proof: r.bytes('proof'),
+    version: r.int('version'),
+    role: r.oneOf('role', PEER_ROLES),
+    nodeId: r.str('nodeId', 256),
+    nonce: r.bytes('nonce'),
+    proof: r.bytes('proof'),
     ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
   })),
   [Op.AuthOk]: control(Op.AuthOk, (r) => ({ proof: r.bytes('proof') })),
@@ -495,7 +554,10 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     encode: (m) => encodeClientConnect(m.seq, m.client, m.session, m.info, m.uid ?? null),
     decode: (body) => {
       const h = decodeEvent(body, 'ClientConnect');
-      return withUid({ op: Op.ClientConnect, seq: h.seq, client: h.client, session: h.session, info: readConnectInfo(unpackValue(body.subarray(h.restOffset))) }, h.uid);
+      return withUid(
+        { op: Op.ClientConnect, seq: h.seq, client: h.client, session: h.session, info: readConnectInfo(unpackValue(body.subarray(h.restOffset))) },
+        h.uid,
+      );
     },
   },
   [Op.ClientMessage]: {
@@ -503,7 +565,14 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     decode: (body) => {
       const h = decodeEvent(body, 'ClientMessage');
       return withUid(
-        { op: Op.ClientMessage, seq: h.seq, client: h.client, session: h.session, binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset) },
+        {
+          op: Op.ClientMessage,
+          seq: h.seq,
+          client: h.client,
+          session: h.session,
+          binary: (h.flags & FLAG_BINARY) !== 0,
+          payload: body.subarray(h.restOffset),
+        },
         h.uid,
       );
     },
@@ -526,8 +595,14 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
       if (event === undefined) throw ProtocolError.invalid('ClientPoison', `unknown event kind ${body[h.restOffset]}`);
       return withUid(
         {
-          op: Op.ClientPoison, seq: h.seq, client: h.client, session: h.session, event, deliveries: body.readUInt16BE(h.restOffset + 1),
-          binary: (h.flags & FLAG_BINARY) !== 0, payload: body.subarray(h.restOffset + 3),
+          op: Op.ClientPoison,
+          seq: h.seq,
+          client: h.client,
+          session: h.session,
+          event,
+          deliveries: body.readUInt16BE(h.restOffset + 1),
+          binary: (h.flags & FLAG_BINARY) !== 0,
+          payload: body.subarray(h.restOffset + 3),
         },
         h.uid,
       );
@@ -557,7 +632,8 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     encode: (m) => encodeSendToUids(m.uids, m.binary, m.payload),
     decode: (body) => {
       const { args, binary, payload } = decodePackedArgs(body, 'SendToUids');
-      if (!Array.isArray(args) || !args.every((u) => typeof u === 'string')) throw ProtocolError.invalid('SendToUids', 'uids is not a list of strings');
+      if (!Array.isArray(args) || !args.every((u) => typeof u === 'string'))
+        throw ProtocolError.invalid('SendToUids', 'uids is not a list of strings');
       return { op: Op.SendToUids, uids: args, binary, payload };
     },
   },
@@ -576,7 +652,9 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
   [Op.LeaveGroup]: control(Op.LeaveGroup, (r) => ({ client: r.client(), group: r.str('group') })),
   [Op.Ungroup]: control(Op.Ungroup, (r) => ({ group: r.str('group') })),
   [Op.CloseClient]: control(Op.CloseClient, (r) => ({
-    client: r.client(), data: r.nullableBytes('data'), binary: r.bool('binary'),
+    client: r.client(),
+    data: r.nullableBytes('data'),
+    binary: r.bool('binary'),
     ...(r.raw('code') !== undefined && { code: r.int('code') }),
     ...(r.raw('reason') !== undefined && { reason: r.str('reason', 123) }),
   })),

@@ -42,11 +42,9 @@ function sameMac(a: Uint8Array, b: Uint8Array): boolean {
 
 function checkVersion(version: number, peer: string): void {
   if (version !== PROTOCOL_VERSION) {
-    throw new ProtocolError(
-      ErrorCode.VersionMismatch,
-      `protocol version mismatch: this side speaks ${PROTOCOL_VERSION}, ${peer} speaks ${version}`,
-      { wire: WireErrorCode.VersionMismatch },
-    );
+    throw new ProtocolError(ErrorCode.VersionMismatch, `protocol version mismatch: this side speaks ${PROTOCOL_VERSION}, ${peer} speaks ${version}`, {
+      wire: WireErrorCode.VersionMismatch,
+    });
   }
 }
 
@@ -70,7 +68,11 @@ function checkCluster(ours: string | undefined, theirs: string | undefined, peer
 /** Accepting side, step 1. */
 export function createHello(role: ServerRole, nodeId: string, identity: HelloIdentity = {}): HelloMsg {
   return {
-    op: Op.Hello, version: PROTOCOL_VERSION, nonce: randomBytes(NONCE_BYTES), role, nodeId,
+    op: Op.Hello,
+    version: PROTOCOL_VERSION,
+    nonce: randomBytes(NONCE_BYTES),
+    role,
+    nodeId,
     ...(identity.gatewayId !== undefined && { gatewayId: identity.gatewayId }),
     ...(identity.cluster !== undefined && identity.cluster !== '' && { cluster: identity.cluster }),
   };
@@ -84,7 +86,12 @@ export function answerHello(hello: HelloMsg, secret: string, role: PeerRole, nod
   const nonce = randomBytes(NONCE_BYTES);
   const proof = mac(secret, 'gateworker/auth/peer', [hello.nonce, nonce, role, nodeId, cluster ?? '']);
   return {
-    op: Op.Auth, version: PROTOCOL_VERSION, role, nodeId, nonce, proof,
+    op: Op.Auth,
+    version: PROTOCOL_VERSION,
+    role,
+    nodeId,
+    nonce,
+    proof,
     ...(cluster !== undefined && cluster !== '' && { cluster }),
   };
 }

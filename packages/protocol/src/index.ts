@@ -4,15 +4,38 @@ export { PROTOCOL_VERSION } from './version.js';
 export { ErrorCode, WireErrorCode, ProtocolError, isProtocolError } from './errors.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_PREFIX_BYTES } from './frame.js';
 export {
-  encodeMessage, decodeMessage, packValue, unpackValue, MAX_MSGPACK_DEPTH,
-  encodeClientConnect, encodeClientMessage, encodeClientClose,
-  encodeSendToClient, encodeSendToClients, encodeSendToAll, encodeSendToUids, encodeSendToGroups, encodeAck,
-  encodeStreamAck, MAX_STREAM_COUNT, isStreamOp,
-  encodeClientPoison, encodeAckRanges, MAX_ACK_RANGES,
+  encodeMessage,
+  decodeMessage,
+  packValue,
+  unpackValue,
+  MAX_MSGPACK_DEPTH,
+  encodeClientConnect,
+  encodeClientMessage,
+  encodeClientClose,
+  encodeSendToClient,
+  encodeSendToClients,
+  encodeSendToAll,
+  encodeSendToUids,
+  encodeSendToGroups,
+  encodeAck,
+  encodeStreamAck,
+  MAX_STREAM_COUNT,
+  isStreamOp,
+  encodeClientPoison,
+  encodeAckRanges,
+  MAX_ACK_RANGES,
 } from './codec.js';
 export { QueryKind } from './messages.js';
 export type * from './messages.js';
-export { createHello, answerHello, verifyAuth, verifyAuthOk, NONCE_BYTES, DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_MAX_FRAME_BYTES } from './handshake.js';
+export {
+  createHello,
+  answerHello,
+  verifyAuth,
+  verifyAuthOk,
+  NONCE_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  HANDSHAKE_MAX_FRAME_BYTES,
+} from './handshake.js';
 export type { HelloIdentity } from './handshake.js';
 export { newGatewayId, isGatewayId, clientIdFor, parseClientId, GATEWAY_ID_LENGTH, MAX_CLIENT_ID_LENGTH } from './client-id.js';
 export type { ParsedClientId } from './client-id.js';

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { clientIdFor, GATEWAY_ID_LENGTH, isGatewayId, MAX_CLIENT_ID_LENGTH, MAX_CLIENT_NUMBER, newGatewayId, parseClientId } from '@gateworker/protocol';
+import {
+  clientIdFor,
+  GATEWAY_ID_LENGTH,
+  isGatewayId,
+  MAX_CLIENT_ID_LENGTH,
+  MAX_CLIENT_NUMBER,
+  newGatewayId,
+  parseClientId,
+} from '@gateworker/protocol';
 import { prng, randInt } from './helpers.js';
 
 const CROCKFORD = /^[0-9abcdefghjkmnpqrstvwxyz]+$/;
@@ -74,13 +82,22 @@ describe('client ids', () => {
 
   it('parseClientId rejects malformed ids', () => {
     const bad = [
-      '', gw, // no counter
-      `${gw}0`, `${gw}01`, // leading zero in the counter
-      `${gw}80000000000`, `${gw}8000000000`, // 2^48: too big (and too long)
+      '',
+      gw, // no counter
+      `${gw}0`,
+      `${gw}01`, // leading zero in the counter
+      `${gw}80000000000`,
+      `${gw}8000000000`, // 2^48: too big (and too long)
       `${gw}zzzzzzzzzz`, // > 2^48 − 1
       `${gw}1`.toUpperCase(), // upper case
-      `${gw}u`, `${gw}i`, `${gw}l`, `${gw}o`, // letters Crockford leaves out
-      `${gw}1-`, `${gw} 1`, `${gw}1é`, `${gw}1\u0000`, // other characters
+      `${gw}u`,
+      `${gw}i`,
+      `${gw}l`,
+      `${gw}o`, // letters Crockford leaves out
+      `${gw}1-`,
+      `${gw} 1`,
+      `${gw}1é`,
+      `${gw}1\u0000`, // other characters
       `0ghpn3a5vq11`, // 11-character gateway part + counter is only 12 characters
     ];
     for (const id of bad) expect(parseClientId(id), JSON.stringify(id)).toBeNull();

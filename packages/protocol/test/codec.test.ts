@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import {
-  decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientConnect, encodeClientMessage, encodeMessage, encodeSendToAll,
-  encodeSendToClient, encodeSendToClients, encodeSendToGroups, encodeSendToUids, ErrorCode, FRAME_PREFIX_BYTES, Op, opName,
-  MAX_MSGPACK_DEPTH, packValue, unpackValue,
+  decodeMessage,
+  encodeAck,
+  encodeAckRanges,
+  encodeClientClose,
+  encodeClientPoison,
+  encodeClientConnect,
+  encodeClientMessage,
+  encodeMessage,
+  encodeSendToAll,
+  encodeSendToClient,
+  encodeSendToClients,
+  encodeSendToGroups,
+  encodeSendToUids,
+  ErrorCode,
+  FRAME_PREFIX_BYTES,
+  Op,
+  opName,
+  MAX_MSGPACK_DEPTH,
+  packValue,
+  unpackValue,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
 import { allSamples, expectProtocolError, samples } from './helpers.js';
@@ -64,7 +81,13 @@ describe('hot-path encoders', () => {
       [encodeClientClose(7, 9, session), { op: Op.ClientClose, seq: 7, client: 9, session }],
       [
         encodeClientConnect(8, 9, null, { listener: 'tcp://x:1', remoteAddress: '1.2.3.4', remotePort: 5, request: null }),
-        { op: Op.ClientConnect, seq: 8, client: 9, session: null, info: { listener: 'tcp://x:1', remoteAddress: '1.2.3.4', remotePort: 5, request: null } },
+        {
+          op: Op.ClientConnect,
+          seq: 8,
+          client: 9,
+          session: null,
+          info: { listener: 'tcp://x:1', remoteAddress: '1.2.3.4', remotePort: 5, request: null },
+        },
       ],
       [encodeSendToClient(9, false, payload), { op: Op.SendToClient, client: 9, binary: false, payload }],
       [encodeSendToClients([1, 2], true, payload), { op: Op.SendToClients, clients: [1, 2], binary: true, payload }],
@@ -73,8 +96,14 @@ describe('hot-path encoders', () => {
       [encodeSendToGroups(['g'], [4], false, payload), { op: Op.SendToGroups, groups: ['g'], exclude: [4], binary: false, payload }],
       [encodeAck(123), { op: Op.Ack, seq: 123 }],
       [encodeAckRanges([1, 1, 0xfffffffe, 2]), { op: Op.AckRanges, ranges: [1, 1, 0xfffffffe, 2] }],
-      [encodeClientPoison(8, 9, null, 'connect', 3, false, Buffer.alloc(0)), { op: Op.ClientPoison, seq: 8, client: 9, session: null, event: 'connect', deliveries: 3, binary: false, payload: Buffer.alloc(0) }],
-      [encodeClientPoison(8, 9, session, 'message', 2, true, payload, 'u'), { op: Op.ClientPoison, seq: 8, client: 9, session, uid: 'u', event: 'message', deliveries: 2, binary: true, payload }],
+      [
+        encodeClientPoison(8, 9, null, 'connect', 3, false, Buffer.alloc(0)),
+        { op: Op.ClientPoison, seq: 8, client: 9, session: null, event: 'connect', deliveries: 3, binary: false, payload: Buffer.alloc(0) },
+      ],
+      [
+        encodeClientPoison(8, 9, session, 'message', 2, true, payload, 'u'),
+        { op: Op.ClientPoison, seq: 8, client: 9, session, uid: 'u', event: 'message', deliveries: 2, binary: true, payload },
+      ],
     ];
     for (const [frame, message] of pairs) {
       expect(frame.equals(encodeMessage(message)), opName(message.op)).toBe(true);
@@ -156,7 +185,10 @@ describe('validation of decoded data', () => {
     expectProtocolError(() => decodeMessage(control(Op.BindUid, { client: 1, uid: 5 })), ErrorCode.InvalidMessage);
     expectProtocolError(() => decodeMessage(control(Op.BindUid, { client: 1, uid: 'x'.repeat(65_537) })), ErrorCode.InvalidMessage);
     expectProtocolError(() => decodeMessage(control(Op.Hello, { version: 1, nonce: 'n', role: 'gateway', nodeId: 'a' })), ErrorCode.InvalidMessage);
-    expectProtocolError(() => decodeMessage(control(Op.Hello, { version: 1, nonce: Buffer.alloc(16), role: 'worker', nodeId: 'a' })), ErrorCode.InvalidMessage);
+    expectProtocolError(
+      () => decodeMessage(control(Op.Hello, { version: 1, nonce: Buffer.alloc(16), role: 'worker', nodeId: 'a' })),
+      ErrorCode.InvalidMessage,
+    );
     expectProtocolError(() => decodeMessage(control(Op.Query, { id: 1, kind: 999, args: null })), ErrorCode.InvalidMessage);
     expectProtocolError(() => decodeMessage(control(Op.Ping, { t: -1 })), ErrorCode.InvalidMessage);
     expectProtocolError(() => decodeMessage(control(Op.SendToGroups, {})), ErrorCode.InvalidMessage);
@@ -166,7 +198,8 @@ describe('validation of decoded data', () => {
 
   it('refuses msgpack extension types that would build class instances', () => {
     // Query {id: 1, kind: 1, args: <value>}: args is free-form, so only unpackValue stands in the way.
-    const query = (value: number[]): Buffer => frameOf(Op.Query, [0x83, 0xa2, 0x69, 0x64, 1, 0xa4, 0x6b, 0x69, 0x6e, 0x64, 1, 0xa4, 0x61, 0x72, 0x67, 0x73], value);
+    const query = (value: number[]): Buffer =>
+      frameOf(Op.Query, [0x83, 0xa2, 0x69, 0x64, 1, 0xa4, 0x6b, 0x69, 0x6e, 0x64, 1, 0xa4, 0x61, 0x72, 0x67, 0x73], value);
     const refused: [string, number[]][] = [
       ['0xc1 (never used)', [0xc1]],
       ['BigInt', [0xd4, 0x42, 0x01]],
@@ -185,7 +218,10 @@ describe('validation of decoded data', () => {
     // Timestamps and undefined are what packValue itself writes for Date and undefined: accepted.
     const date = new Date(1_700_000_000_000);
     expect(decodeMessage(frameOf(Op.Query, packValue({ id: 1, kind: 1, args: { at: date, u: undefined } })))).toEqual({
-      op: Op.Query, id: 1, kind: 1, args: { at: date, u: undefined },
+      op: Op.Query,
+      id: 1,
+      kind: 1,
+      args: { at: date, u: undefined },
     });
   });
 

@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, DEFAULT_MAX_FRAME_BYTES, encodeMessage, encodeSendToClient, ErrorCode, FrameDecoder, ProtocolError } from '@gateworker/protocol';
+import {
+  decodeMessage,
+  DEFAULT_MAX_FRAME_BYTES,
+  encodeMessage,
+  encodeSendToClient,
+  ErrorCode,
+  FrameDecoder,
+  ProtocolError,
+} from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
 import { allSamples, expectProtocolError, prng, randInt } from './helpers.js';
 
 /** Every sample plus a few larger frames, encoded back to back. */
-const messages: Message[] = [
-  ...allSamples,
-  { op: 40, client: 5, binary: true, payload: Buffer.alloc(70_000, 0x5a) },
-  ...allSamples,
-];
+const messages: Message[] = [...allSamples, { op: 40, client: 5, binary: true, payload: Buffer.alloc(70_000, 0x5a) }, ...allSamples];
 const stream = Buffer.concat(messages.map((m) => encodeMessage(m)));
 
 /** Feeds `chunks` to a fresh decoder and decodes every frame. */

@@ -5,8 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  decodeMessage, encodeAck, encodeAckRanges, encodeClientClose, encodeClientPoison, encodeClientMessage, encodeMessage, encodeSendToClient, encodeSendToClients,
-  encodeSendToGroups, encodeStreamAck, Op, packValue, PROTOCOL_VERSION,
+  decodeMessage,
+  encodeAck,
+  encodeAckRanges,
+  encodeClientClose,
+  encodeClientPoison,
+  encodeClientMessage,
+  encodeMessage,
+  encodeSendToClient,
+  encodeSendToClients,
+  encodeSendToGroups,
+  encodeStreamAck,
+  Op,
+  packValue,
+  PROTOCOL_VERSION,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
 
@@ -31,8 +43,10 @@ const goldens: Golden[] = [
       '00000007', // seq 7
       '000102030405', // client number (u48 BE)
       '02', // flags: client state (bit 1), text (bit 0 clear)
-      '0000000c', 'de0001a475736572a3616e6e', // session length 12, msgpack {user: 'ann'}
-      '0003', '616e6e', // uid length 3, "ann"
+      '0000000c',
+      'de0001a475736572a3616e6e', // session length 12, msgpack {user: 'ann'}
+      '0003',
+      '616e6e', // uid length 3, "ann"
       '6869', // payload "hi"
     ],
     message: { op: Op.ClientMessage, seq: 7, client: 0x0102030405, session, uid: 'ann', binary: false, payload: Buffer.from('hi') },
@@ -65,8 +79,11 @@ const goldens: Golden[] = [
   {
     name: 'SendToGroups',
     hex: [
-      '0000001e', '2c', '00',
-      '00000017', 'de0002a667726f75707391a167a76578636c7564659103', // 23 bytes of msgpack {groups: ['g'], exclude: [3]}
+      '0000001e',
+      '2c',
+      '00',
+      '00000017',
+      'de0002a667726f75707391a167a76578636c7564659103', // 23 bytes of msgpack {groups: ['g'], exclude: [3]}
       '78',
     ],
     message: { op: Op.SendToGroups, groups: ['g'], exclude: [3], binary: false, payload: Buffer.from('x') },
@@ -105,8 +122,10 @@ const goldens: Golden[] = [
       '00000017', // length 23
       '32', // op 50 BindUid
       'de0002', // map of 2
-      'a6636c69656e74', '2a', // "client": 42
-      'a3756964', 'a6757365722d37', // "uid": "user-7"
+      'a6636c69656e74',
+      '2a', // "client": 42
+      'a3756964',
+      'a6757365722d37', // "uid": "user-7"
     ],
     message: { op: Op.BindUid, client: 42, uid: 'user-7' },
   },
@@ -116,10 +135,14 @@ const goldens: Golden[] = [
       '0000003e', // length 62
       '01', // op 1 Hello
       'de0004',
-      'a776657273696f6e', '01', // "version": 1
-      'a56e6f6e6365', 'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
-      'a4726f6c65', 'a767617465776179', // "role": "gateway"
-      'a66e6f64654964', 'a467772d61', // "nodeId": "gw-a"
+      'a776657273696f6e',
+      '01', // "version": 1
+      'a56e6f6e6365',
+      'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
+      'a4726f6c65',
+      'a767617465776179', // "role": "gateway"
+      'a66e6f64654964',
+      'a467772d61', // "nodeId": "gw-a"
     ],
     message: { op: Op.Hello, version: 1, nonce, role: 'gateway', nodeId: 'gw-a' },
   },
@@ -129,12 +152,18 @@ const goldens: Golden[] = [
       '00000062', // length 98
       '01', // op 1 Hello
       'de0006',
-      'a776657273696f6e', '02', // "version": 2
-      'a56e6f6e6365', 'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
-      'a4726f6c65', 'a767617465776179', // "role": "gateway"
-      'a66e6f64654964', 'a467772d61', // "nodeId": "gw-a"
-      'a9676174657761794964', 'ac306768706e3361357671317a', // "gatewayId": "0ghpn3a5vq1z"
-      'a7636c7573746572', 'a470726f64', // "cluster": "prod"
+      'a776657273696f6e',
+      '02', // "version": 2
+      'a56e6f6e6365',
+      'c410000102030405060708090a0b0c0d0e0f', // "nonce": bin8 of 16 bytes
+      'a4726f6c65',
+      'a767617465776179', // "role": "gateway"
+      'a66e6f64654964',
+      'a467772d61', // "nodeId": "gw-a"
+      'a9676174657761794964',
+      'ac306768706e3361357671317a', // "gatewayId": "0ghpn3a5vq1z"
+      'a7636c7573746572',
+      'a470726f64', // "cluster": "prod"
     ],
     message: { op: Op.Hello, version: 2, nonce, role: 'gateway', nodeId: 'gw-a', gatewayId: '0ghpn3a5vq1z', cluster: 'prod' },
   },
@@ -150,7 +179,8 @@ const goldens: Golden[] = [
       '00000023', // length 35
       '50', // op 80 StreamResume
       'de0002',
-      'a673656e646572', 'b039663865376436633562346133393231', // "sender": "9f8e7d6c5b4a3921"
+      'a673656e646572',
+      'b039663865376436633562346133393231', // "sender": "9f8e7d6c5b4a3921"
       'a5666972737405', // "first": 5
     ],
     message: { op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 5 },

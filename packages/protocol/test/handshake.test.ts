@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
-  answerHello, createHello, decodeMessage, encodeMessage, ErrorCode, NONCE_BYTES, Op, PROTOCOL_VERSION, verifyAuth, verifyAuthOk,
+  answerHello,
+  createHello,
+  decodeMessage,
+  encodeMessage,
+  ErrorCode,
+  NONCE_BYTES,
+  Op,
+  PROTOCOL_VERSION,
+  verifyAuth,
+  verifyAuthOk,
 } from '@gateworker/protocol';
 import type { AuthMsg, AuthOkMsg, HelloMsg, Message, PeerRole } from '@gateworker/protocol';
 import { expectProtocolError } from './helpers.js';

@@ -34,10 +34,21 @@ const MAX_CLIENT = 2 ** 48 - 1;
 
 const stats = { clients: 1200, uids: 300, groups: 7, workers: 2, pending: 0 };
 const gateway: GatewayInfo = {
-  gatewayId: '0ghpn3a5vq1z', nodeId: 'gw-a', address: '10.0.0.5:2900', processIndex: 1, pid: 4242, stats,
+  gatewayId: '0ghpn3a5vq1z',
+  nodeId: 'gw-a',
+  address: '10.0.0.5:2900',
+  processIndex: 1,
+  pid: 4242,
+  stats,
 };
 const worker: WorkerInfo = {
-  workerId: 'w-1', nodeId: 'node-1', pid: 5151, state: 'ready', inflight: 3, handled: 98_765, gateways: 2,
+  workerId: 'w-1',
+  nodeId: 'node-1',
+  pid: 5151,
+  state: 'ready',
+  inflight: 3,
+  handled: 98_765,
+  gateways: 2,
 };
 const session = packValue({ user: 'ann', n: 1 });
 
@@ -71,22 +82,43 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
       },
     },
   ],
-  [Op.Subscribe]: [{ op: Op.Subscribe, worker }, { op: Op.Subscribe, worker: null }],
-  [Op.GatewayList]: [{ op: Op.GatewayList, gateways: [gateway, { ...gateway, gatewayId: '0ghpn3a5vq20', processIndex: 2 }] }, { op: Op.GatewayList, gateways: [] }],
+  [Op.Subscribe]: [
+    { op: Op.Subscribe, worker },
+    { op: Op.Subscribe, worker: null },
+  ],
+  [Op.GatewayList]: [
+    { op: Op.GatewayList, gateways: [gateway, { ...gateway, gatewayId: '0ghpn3a5vq20', processIndex: 2 }] },
+    { op: Op.GatewayList, gateways: [] },
+  ],
   [Op.GatewayUp]: [{ op: Op.GatewayUp, gateway }],
   [Op.GatewayDown]: [{ op: Op.GatewayDown, gatewayId: '0ghpn3a5vq1z' }],
   [Op.WorkerStats]: [{ op: Op.WorkerStats, worker: { ...worker, state: 'draining' } }],
   [Op.StatusQuery]: [{ op: Op.StatusQuery, requestId: 9 }],
-  [Op.StatusReply]: [{
-    op: Op.StatusReply, requestId: 9, status: { register: { nodeId: 'reg', pid: 1, uptimeMs: 12_345 }, gateways: [gateway], workers: [worker] },
-  }],
+  [Op.StatusReply]: [
+    {
+      op: Op.StatusReply,
+      requestId: 9,
+      status: { register: { nodeId: 'reg', pid: 1, uptimeMs: 12_345 }, gateways: [gateway], workers: [worker] },
+    },
+  ],
 
   [Op.ClientConnect]: [
-    { op: Op.ClientConnect, seq: 1, client: 1, session: null, info: { listener: 'tcp://0.0.0.0:7273', remoteAddress: '::1', remotePort: 50_000, request: null } },
     {
-      op: Op.ClientConnect, seq: 2 ** 32 - 1, client: MAX_CLIENT, session,
+      op: Op.ClientConnect,
+      seq: 1,
+      client: 1,
+      session: null,
+      info: { listener: 'tcp://0.0.0.0:7273', remoteAddress: '::1', remotePort: 50_000, request: null },
+    },
+    {
+      op: Op.ClientConnect,
+      seq: 2 ** 32 - 1,
+      client: MAX_CLIENT,
+      session,
       info: {
-        listener: 'ws://0.0.0.0:7272/ws', remoteAddress: '127.0.0.1', remotePort: 1,
+        listener: 'ws://0.0.0.0:7272/ws',
+        remoteAddress: '127.0.0.1',
+        remotePort: 1,
         request: { url: '/ws?token=x', headers: { host: 'example', 'set-cookie': ['a=1', 'b=2'] }, remoteAddress: '127.0.0.1' },
       },
     },
@@ -98,7 +130,17 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   ],
   [Op.ClientPoison]: [
     { op: Op.ClientPoison, seq: 0, client: 1, session: null, event: 'connect', deliveries: 2, binary: false, payload: Buffer.alloc(0) },
-    { op: Op.ClientPoison, seq: 2 ** 32 - 1, client: MAX_CLIENT, session, uid: 'u-1', event: 'message', deliveries: 65535, binary: true, payload: bytes('boom') },
+    {
+      op: Op.ClientPoison,
+      seq: 2 ** 32 - 1,
+      client: MAX_CLIENT,
+      session,
+      uid: 'u-1',
+      event: 'message',
+      deliveries: 65535,
+      binary: true,
+      payload: bytes('boom'),
+    },
   ],
   [Op.ClientClose]: [
     { op: Op.ClientClose, seq: 3, client: 77, session },
@@ -147,12 +189,24 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
     { op: Op.QueryReply, id: 2, result: null, error: 'no such client' },
   ],
 
-  [Op.Ack]: [{ op: Op.Ack, seq: 0 }, { op: Op.Ack, seq: 2 ** 32 - 1 }],
-  [Op.AckRanges]: [{ op: Op.AckRanges, ranges: [1, 1] }, { op: Op.AckRanges, ranges: [0, 2 ** 32 - 1, 5, 9] }],
+  [Op.Ack]: [
+    { op: Op.Ack, seq: 0 },
+    { op: Op.Ack, seq: 2 ** 32 - 1 },
+  ],
+  [Op.AckRanges]: [
+    { op: Op.AckRanges, ranges: [1, 1] },
+    { op: Op.AckRanges, ranges: [0, 2 ** 32 - 1, 5, 9] },
+  ],
   [Op.WorkerReady]: [{ op: Op.WorkerReady, workerId: 'w-1', pid: 5151 }],
   [Op.Drain]: [{ op: Op.Drain }],
-  [Op.StreamResume]: [{ op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 1 }, { op: Op.StreamResume, sender: 'x', first: 2 ** 48 - 1 }],
-  [Op.StreamAck]: [{ op: Op.StreamAck, applied: 0 }, { op: Op.StreamAck, applied: 2 ** 48 - 1 }],
+  [Op.StreamResume]: [
+    { op: Op.StreamResume, sender: '9f8e7d6c5b4a3921', first: 1 },
+    { op: Op.StreamResume, sender: 'x', first: 2 ** 48 - 1 },
+  ],
+  [Op.StreamAck]: [
+    { op: Op.StreamAck, applied: 0 },
+    { op: Op.StreamAck, applied: 2 ** 48 - 1 },
+  ],
   [Op.DrainAck]: [{ op: Op.DrainAck }],
 };
 

@@ -76,14 +76,26 @@ function reader(socket: Socket): { next(what?: string): Promise<Message>; closed
 
 /** Expects `promise` to reject with a ProtocolError of `code`. */
 async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<ProtocolError> {
-  const err = await within(promise.then(() => null, (e: unknown) => e), WAIT_MS, `rejection with ${code}`);
+  const err = await within(
+    promise.then(
+      () => null,
+      (e: unknown) => e,
+    ),
+    WAIT_MS,
+    `rejection with ${code}`,
+  );
   expect(err).toBeInstanceOf(ProtocolError);
   expect((err as ProtocolError).code).toBe(code);
   return err as ProtocolError;
 }
 
 const acceptOptions = (extra: Partial<AcceptOptions> = {}): AcceptOptions => ({
-  secret: SECRET, role: 'gateway', nodeId: 'gw-1', allowedRoles: ['worker', 'client'], handshakeTimeoutMs: 2_000, ...extra,
+  secret: SECRET,
+  role: 'gateway',
+  nodeId: 'gw-1',
+  allowedRoles: ['worker', 'client'],
+  handshakeTimeoutMs: 2_000,
+  ...extra,
 });
 
 /** A server whose sockets go through acceptLink; `accepted` collects the outcomes in order. */
@@ -144,7 +156,10 @@ describe('acceptLink / connectLink', () => {
     const closedWith = new Promise<Error | null>((resolve) => (link.onClose = resolve));
     link.onMessage = (m) => received.push(m);
     expect(await within(closedWith, WAIT_MS, 'onClose')).toBeNull();
-    expect(received).toEqual([{ op: Op.GatewayDown, gatewayId: 'first' }, { op: Op.GatewayDown, gatewayId: 'second' }]);
+    expect(received).toEqual([
+      { op: Op.GatewayDown, gatewayId: 'first' },
+      { op: Op.GatewayDown, gatewayId: 'second' },
+    ]);
   });
 
   it('tells an onClose set after the close happened, once', async () => {
@@ -154,7 +169,11 @@ describe('acceptLink / connectLink', () => {
     const onClose = vi.fn();
     link.onClose = onClose;
     link.onMessage = () => {};
-    await within(vi.waitFor(() => expect(onClose).toHaveBeenCalledWith(null)), WAIT_MS, 'onClose');
+    await within(
+      vi.waitFor(() => expect(onClose).toHaveBeenCalledWith(null)),
+      WAIT_MS,
+      'onClose',
+    );
     link.onClose = onClose;
     await Promise.resolve();
     expect(onClose).toHaveBeenCalledTimes(1);
@@ -259,7 +278,11 @@ describe('Link', () => {
     expect(await frames.next('Pong')).toEqual({ op: Op.Pong, t: 123_456 });
     b.write(encodeMessage({ op: Op.Pong, t: 1 }));
     b.write(encodeMessage({ op: Op.Drain }));
-    await within(vi.waitFor(() => expect(onMessage).toHaveBeenCalledTimes(1)), WAIT_MS, 'Drain');
+    await within(
+      vi.waitFor(() => expect(onMessage).toHaveBeenCalledTimes(1)),
+      WAIT_MS,
+      'Drain',
+    );
     expect(onMessage).toHaveBeenCalledWith({ op: Op.Drain });
     link.destroy();
   });
@@ -297,7 +320,14 @@ describe('Link', () => {
 
   it('refuses a server stating another gateway id than the one dialled, naming both', async () => {
     const server = await acceptingServer({ gatewayId: 'gwaaaaaaaaaa' });
-    const attempt = connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', expectGatewayId: 'gwbbbbbbbbbb' });
+    const attempt = connectLink({
+      host: '127.0.0.1',
+      port: server.port,
+      secret: SECRET,
+      role: 'worker',
+      nodeId: 'w-1',
+      expectGatewayId: 'gwbbbbbbbbbb',
+    });
     const err = await rejectsWith(attempt, ErrorCode.WrongGateway);
     expect(err.message).toContain('gwaaaaaaaaaa');
     expect(err.message).toContain('gwbbbbbbbbbb');
@@ -305,7 +335,14 @@ describe('Link', () => {
     const refused = await rejectsWith(server.next(), ErrorCode.WrongGateway);
     expect(refused.message).toContain('gwbbbbbbbbbb');
     // The right id is accepted, and reported.
-    const ok = await connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', expectGatewayId: 'gwaaaaaaaaaa' });
+    const ok = await connectLink({
+      host: '127.0.0.1',
+      port: server.port,
+      secret: SECRET,
+      role: 'worker',
+      nodeId: 'w-1',
+      expectGatewayId: 'gwaaaaaaaaaa',
+    });
     expect(ok.serverGatewayId).toBe('gwaaaaaaaaaa');
     await server.next();
     ok.link.destroy();
@@ -313,7 +350,10 @@ describe('Link', () => {
 
   it('refuses a peer of another cluster on both ends', async () => {
     const server = await acceptingServer({ cluster: 'prod' });
-    await rejectsWith(connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', cluster: 'dev' }), ErrorCode.ClusterMismatch);
+    await rejectsWith(
+      connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', cluster: 'dev' }),
+      ErrorCode.ClusterMismatch,
+    );
     await rejectsWith(server.next(), ErrorCode.ClusterMismatch);
     const ok = await connectLink({ host: '127.0.0.1', port: server.port, secret: SECRET, role: 'worker', nodeId: 'w-1', cluster: 'prod' });
     await server.next();

@@ -8,10 +8,7 @@ import type { ClusterStatus, GatewayInfo, WorkerInfo } from '@gateworker/protoco
  * the merged view only, which the client turns into events.
  */
 
-export type ViewChange =
-  | { kind: 'up'; gateway: GatewayInfo }
-  | { kind: 'update'; gateway: GatewayInfo }
-  | { kind: 'down'; gatewayId: string };
+export type ViewChange = { kind: 'up'; gateway: GatewayInfo } | { kind: 'update'; gateway: GatewayInfo } | { kind: 'down'; gatewayId: string };
 
 /** Fields whose change is worth an event; stats change all the time and are not. */
 function sameIdentity(a: GatewayInfo, b: GatewayInfo): boolean {

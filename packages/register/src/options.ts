@@ -1,7 +1,13 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
 import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
 import {
-  DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, parseHostPort, silentLogger, type Logger,
+  DEFAULT_LINK_PING_INTERVAL_MS,
+  DEFAULT_LINK_TIMEOUT_MS,
+  DEFAULT_MAX_PREAUTH_CONNECTIONS,
+  DEFAULT_MAX_PREAUTH_PER_ADDRESS,
+  parseHostPort,
+  silentLogger,
+  type Logger,
 } from '@gateworker/protocol/node';
 import { RegisterError } from './errors.js';
 
@@ -117,7 +123,11 @@ function check(ok: boolean, key: string, what: string): void {
 
 function positiveMs(value: number | undefined, fallback: number, key: string, allowZero = false): number {
   const v = value ?? fallback;
-  check(Number.isFinite(v) && (allowZero ? v >= 0 : v > 0), key, `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${v}`);
+  check(
+    Number.isFinite(v) && (allowZero ? v >= 0 : v > 0),
+    key,
+    `must be a ${allowZero ? 'non-negative' : 'positive'} number of milliseconds, got ${v}`,
+  );
   return v;
 }
 
@@ -133,7 +143,11 @@ function nodeIdOf(nodeId: unknown): string {
 }
 
 function clusterOf(cluster: unknown): string | undefined {
-  check(cluster === undefined || (typeof cluster === 'string' && CLUSTER_NAME_PATTERN.test(cluster)), 'cluster', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  check(
+    cluster === undefined || (typeof cluster === 'string' && CLUSTER_NAME_PATTERN.test(cluster)),
+    'cluster',
+    'must be 1-64 letters, digits, ".", "_" or "-"',
+  );
   return cluster as string | undefined;
 }
 

@@ -1,14 +1,24 @@
 import { EventEmitter } from 'node:events';
 import {
-  Op, opName, ProtocolError,
-  type ClusterStatus, type GatewayInfo, type GatewayStats, type Message, type MessageOf, type WorkerInfo,
+  Op,
+  opName,
+  ProtocolError,
+  type ClusterStatus,
+  type GatewayInfo,
+  type GatewayStats,
+  type Message,
+  type MessageOf,
+  type WorkerInfo,
 } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode, summarizeRegisterErrors } from './errors.js';
 import { GatewayView, mergeStatus, type MergedClusterStatus, type ViewChange } from './merge.js';
 import {
-  DEFAULT_READY_TIMEOUT_MS, DEFAULT_STATUS_TIMEOUT_MS,
-  resolveRegisterClientOptions, type RegisterClientOptions, type ResolvedRegisterClientOptions,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_STATUS_TIMEOUT_MS,
+  resolveRegisterClientOptions,
+  type RegisterClientOptions,
+  type ResolvedRegisterClientOptions,
 } from './options.js';
 import { CONFIG_ERRORS, RegisterConnection, unexpectedFromRegister, type ConnectionHooks } from './register-connection.js';
 
@@ -255,7 +265,10 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     if (this.options.role !== 'gateway' && !this.connections.some((o) => o !== c && o.isConnected && o.listed)) {
       // The last register answering is gone: keep its view rather than report every gateway down.
       if (this.stale.size === 0) {
-        this.log.warn({ register: c.address, gateways: this.view.gateways.size }, 'no register answering: keeping the last known gateway list until one is back');
+        this.log.warn(
+          { register: c.address, gateways: this.view.gateways.size },
+          'no register answering: keeping the last known gateway list until one is back',
+        );
       }
       this.stale.add(c);
     } else {
@@ -355,7 +368,8 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     const started = this.state === 'new' ? ' (start() was not called)' : '';
     const cause = [...registerErrors.values()].find((e) => e !== null);
     return new RegisterError(code, `${what}${started}: ${summarizeRegisterErrors(registerErrors)}`, {
-      registerErrors, ...(cause === undefined || cause === null ? {} : { cause }),
+      registerErrors,
+      ...(cause === undefined || cause === null ? {} : { cause }),
     });
   }
 

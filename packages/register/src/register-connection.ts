@@ -18,7 +18,12 @@ export interface ConnectionHooks {
 export const REPEAT_LOG_MS = 30_000;
 
 /** Errors that will not go away by retrying: a configuration problem, logged at error level. */
-export const CONFIG_ERRORS: ReadonlySet<string> = new Set([ErrorCode.AuthFailed, ErrorCode.VersionMismatch, ErrorCode.RoleRefused, ErrorCode.ClusterMismatch]);
+export const CONFIG_ERRORS: ReadonlySet<string> = new Set([
+  ErrorCode.AuthFailed,
+  ErrorCode.VersionMismatch,
+  ErrorCode.RoleRefused,
+  ErrorCode.ClusterMismatch,
+]);
 
 function errorCode(err: Error): string | undefined {
   const code = (err as { code?: unknown }).code;
@@ -95,8 +100,15 @@ export class RegisterConnection {
     let link: Link;
     try {
       ({ link } = await connectLink({
-        host: this.target.host, port: this.target.port, secret, role, nodeId, handshakeTimeoutMs, cluster,
-        pingIntervalMs: timing.pingIntervalMs, timeoutMs: timing.timeoutMs,
+        host: this.target.host,
+        port: this.target.port,
+        secret,
+        role,
+        nodeId,
+        handshakeTimeoutMs,
+        cluster,
+        pingIntervalMs: timing.pingIntervalMs,
+        timeoutMs: timing.timeoutMs,
       }));
     } catch (err) {
       if (this.closed) return;
@@ -133,7 +145,10 @@ export class RegisterConnection {
     this.listed = false;
     const error = err ?? this.lastError;
     if (err !== null) this.lastError = err;
-    this.log.warn({ register: this.address, code: error === null ? undefined : errorCode(error) }, `lost the register ${this.address}: ${error === null ? 'closed by the register' : describeError(error)}`);
+    this.log.warn(
+      { register: this.address, code: error === null ? undefined : errorCode(error) },
+      `lost the register ${this.address}: ${error === null ? 'closed by the register' : describeError(error)}`,
+    );
     this.hooks.onDown(this, error);
     this.scheduleReconnect();
   }

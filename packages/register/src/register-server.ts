@@ -1,7 +1,15 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import {
-  encodeMessage, ErrorCode, Op, opName, ProtocolError, WireErrorCode,
-  type ClusterStatus, type Message, type MessageOf, type PeerRole,
+  encodeMessage,
+  ErrorCode,
+  Op,
+  opName,
+  ProtocolError,
+  WireErrorCode,
+  type ClusterStatus,
+  type Message,
+  type MessageOf,
+  type PeerRole,
 } from '@gateworker/protocol';
 import { acceptLink, formatHostPort, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
@@ -104,7 +112,12 @@ export class RegisterServer {
 
   /** Counts for metrics and status: gateways announced, workers subscribed, authenticated links. */
   snapshot(): RegisterSnapshot {
-    return { listening: this.state === 'listening', gateways: this.registry.gatewayCount, workers: this.registry.workerCount, links: this.peers.size };
+    return {
+      listening: this.state === 'listening',
+      gateways: this.registry.gatewayCount,
+      workers: this.registry.workerCount,
+      links: this.peers.size,
+    };
   }
 
   /** Stops accepting, closes every link (flushing what is queued). Idempotent. */
@@ -171,8 +184,14 @@ export class RegisterServer {
     this.handshaking.add(socket);
     const { secret, nodeId, handshakeTimeoutMs, link, cluster } = this.options;
     acceptLink(socket, {
-      secret, nodeId, handshakeTimeoutMs, cluster, role: 'register', allowedRoles: ['gateway', 'worker', 'client'],
-      pingIntervalMs: link.pingIntervalMs, timeoutMs: link.timeoutMs,
+      secret,
+      nodeId,
+      handshakeTimeoutMs,
+      cluster,
+      role: 'register',
+      allowedRoles: ['gateway', 'worker', 'client'],
+      pingIntervalMs: link.pingIntervalMs,
+      timeoutMs: link.timeoutMs,
     }).then(
       (accepted) => {
         this.handshaking.delete(socket);
@@ -212,11 +231,17 @@ export class RegisterServer {
   private dispatch(peer: Peer, message: Message): void {
     const handler = (this.handlers as Partial<Record<number, InboundHandler<InboundOp>>>)[message.op];
     if (handler === undefined) {
-      this.refuse(peer, new ProtocolError(ErrorCode.Unexpected, `a register does not accept ${opName(message.op)}`, { wire: WireErrorCode.Unexpected }));
+      this.refuse(
+        peer,
+        new ProtocolError(ErrorCode.Unexpected, `a register does not accept ${opName(message.op)}`, { wire: WireErrorCode.Unexpected }),
+      );
       return;
     }
     if (!handler.roles.includes(peer.role)) {
-      this.refuse(peer, new ProtocolError(ErrorCode.RoleRefused, `a ${peer.role} may not send ${opName(message.op)}`, { wire: WireErrorCode.RoleRefused }));
+      this.refuse(
+        peer,
+        new ProtocolError(ErrorCode.RoleRefused, `a ${peer.role} may not send ${opName(message.op)}`, { wire: WireErrorCode.RoleRefused }),
+      );
       return;
     }
     (handler.handle as (peer: Peer, message: Message) => void)(peer, message);
@@ -224,7 +249,10 @@ export class RegisterServer {
 
   /** Tells the peer why (Error frame) and closes its link; its state goes when the link closes. */
   private refuse(peer: Peer, err: ProtocolError): void {
-    this.log.warn({ remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, code: err.code }, `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`);
+    this.log.warn(
+      { remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId, code: err.code },
+      `register closes the link of ${peer.role} ${peer.nodeId} (${peer.remote}): ${err.message}`,
+    );
     peer.link.fail(err);
   }
 
@@ -285,7 +313,11 @@ export class RegisterServer {
     if (this.state === 'closed') return;
     const fields = { remote: peer.remote, peerRole: peer.role, peerNodeId: peer.nodeId };
     if (err === null) this.log.debug(fields, 'peer disconnected');
-    else this.log.warn({ ...fields, code: (err as { code?: unknown }).code }, `link to ${peer.role} ${peer.nodeId} (${peer.remote}) lost: ${describeError(err)}`);
+    else
+      this.log.warn(
+        { ...fields, code: (err as { code?: unknown }).code },
+        `link to ${peer.role} ${peer.nodeId} (${peer.remote}) lost: ${describeError(err)}`,
+      );
     for (const gatewayId of gatewaysDown) {
       this.log.info({ ...fields, gatewayId }, 'gateway down');
       this.broadcast({ op: Op.GatewayDown, gatewayId });

@@ -16,24 +16,38 @@ export interface LogLine {
 /** A Logger that records every line and emits 'line' for each, so tests can await a log line. */
 export class CaptureLogger extends EventEmitter implements Logger {
   readonly lines: LogLine[] = [];
-  debug(obj: object, msg = ''): void { this.push('debug', obj, msg); }
-  info(obj: object, msg = ''): void { this.push('info', obj, msg); }
-  warn(obj: object, msg = ''): void { this.push('warn', obj, msg); }
-  error(obj: object, msg = ''): void { this.push('error', obj, msg); }
-  child(): Logger { return this; }
+  debug(obj: object, msg = ''): void {
+    this.push('debug', obj, msg);
+  }
+  info(obj: object, msg = ''): void {
+    this.push('info', obj, msg);
+  }
+  warn(obj: object, msg = ''): void {
+    this.push('warn', obj, msg);
+  }
+  error(obj: object, msg = ''): void {
+    this.push('error', obj, msg);
+  }
+  child(): Logger {
+    return this;
+  }
 
   /** Resolves with the first line (past or future) matching `match`; rejects after `timeoutMs`. */
   waitFor(match: (line: LogLine) => boolean, timeoutMs = 3_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
-    return withTimeout(new Promise((resolve) => {
-      const onLine = (line: LogLine): void => {
-        if (!match(line)) return;
-        this.off('line', onLine);
-        resolve(line);
-      };
-      this.on('line', onLine);
-    }), timeoutMs, 'log line');
+    return withTimeout(
+      new Promise((resolve) => {
+        const onLine = (line: LogLine): void => {
+          if (!match(line)) return;
+          this.off('line', onLine);
+          resolve(line);
+        };
+        this.on('line', onLine);
+      }),
+      timeoutMs,
+      'log line',
+    );
   }
 
   private push(level: LogLine['level'], obj: object, msg: string): void {
@@ -53,27 +67,38 @@ export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: str
 
 /** Resolves with the arguments of the next `event` whose arguments satisfy `match`. */
 export function nextEvent<A extends unknown[]>(
-  emitter: EventEmitter, event: string, match: (...args: A) => boolean = () => true, timeoutMs = 3_000,
+  emitter: EventEmitter,
+  event: string,
+  match: (...args: A) => boolean = () => true,
+  timeoutMs = 3_000,
 ): Promise<A> {
   let listener: ((...args: A) => void) | undefined;
-  return withTimeout(new Promise<A>((resolve) => {
-    listener = (...args: A) => {
-      if (match(...args)) resolve(args);
-    };
-    emitter.on(event, listener as (...args: unknown[]) => void);
-  }), timeoutMs, `event "${event}"`).finally(() => emitter.off(event, listener as (...args: unknown[]) => void));
+  return withTimeout(
+    new Promise<A>((resolve) => {
+      listener = (...args: A) => {
+        if (match(...args)) resolve(args);
+      };
+      emitter.on(event, listener as (...args: unknown[]) => void);
+    }),
+    timeoutMs,
+    `event "${event}"`,
+  ).finally(() => emitter.off(event, listener as (...args: unknown[]) => void));
 }
 
 /** Resolves once `condition()` holds, checking after every `event` of `emitter`. */
 export async function until(emitter: EventEmitter, events: string[], condition: () => boolean, timeoutMs = 3_000): Promise<void> {
   if (condition()) return;
   let check: (() => void) | undefined;
-  await withTimeout(new Promise<void>((resolve) => {
-    check = () => {
-      if (condition()) resolve();
-    };
-    for (const e of events) emitter.on(e, check);
-  }), timeoutMs, `condition after ${events.join('/')}`).finally(() => {
+  await withTimeout(
+    new Promise<void>((resolve) => {
+      check = () => {
+        if (condition()) resolve();
+      };
+      for (const e of events) emitter.on(e, check);
+    }),
+    timeoutMs,
+    `condition after ${events.join('/')}`,
+  ).finally(() => {
     for (const e of events) emitter.off(e, check as () => void);
   });
 }
@@ -116,7 +141,14 @@ export class Harness {
 
   async server(options: Partial<RegisterServerOptions> = {}): Promise<{ server: RegisterServer; address: string; logger: CaptureLogger }> {
     const logger = new CaptureLogger();
-    const server = new RegisterServer({ listen: { host: '127.0.0.1', port: 0 }, secret: SECRET, nodeId: 'register-1', logger, link: FAST_LINK, ...options });
+    const server = new RegisterServer({
+      listen: { host: '127.0.0.1', port: 0 },
+      secret: SECRET,
+      nodeId: 'register-1',
+      logger,
+      link: FAST_LINK,
+      ...options,
+    });
     this.closers.push(() => server.close());
     const { host, port } = await server.start();
     return { server, address: `${host}:${port}`, logger };
@@ -125,8 +157,14 @@ export class Harness {
   client(options: Partial<RegisterClientOptions> & Pick<RegisterClientOptions, 'registers'>): { client: RegisterClient; logger: CaptureLogger } {
     const logger = new CaptureLogger();
     const client = new RegisterClient({
-      secret: SECRET, role: 'client', nodeId: 'client-node', logger, link: FAST_LINK,
-      reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, statsIntervalMs: 50, ...options,
+      secret: SECRET,
+      role: 'client',
+      nodeId: 'client-node',
+      logger,
+      link: FAST_LINK,
+      reconnect: { initialDelayMs: 20, maxDelayMs: 200 },
+      statsIntervalMs: 50,
+      ...options,
     });
     this.closers.push(() => client.close());
     client.start();

@@ -1,12 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_RECONNECT_INITIAL_DELAY_MS, DEFAULT_RECONNECT_MAX_DELAY_MS, DEFAULT_STATS_INTERVAL_MS, RegisterErrorCode,
-  resolveRegisterClientOptions, resolveRegisterServerOptions, type RegisterClientOptions,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  RegisterErrorCode,
+  resolveRegisterClientOptions,
+  resolveRegisterServerOptions,
+  type RegisterClientOptions,
 } from '../src/index.js';
 import { gatewayInfo } from './helpers.js';
 
 const client = (o: Partial<RegisterClientOptions> = {}): RegisterClientOptions => ({
-  registers: ['127.0.0.1:1236'], secret: 's', role: 'client', nodeId: 'n', ...o,
+  registers: ['127.0.0.1:1236'],
+  secret: 's',
+  role: 'client',
+  nodeId: 'n',
+  ...o,
 });
 
 function invalid(fn: () => unknown, key: string): void {

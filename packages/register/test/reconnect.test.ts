@@ -36,11 +36,14 @@ describe('register restart', () => {
     await second.start();
     await ups;
     // The new register hears both announcements again; the worker's fresh list replaces the kept one.
-    const status = await vi.waitFor(async () => {
-      const s = await worker.status();
-      expect(s.gateways).toHaveLength(2);
-      return s;
-    }, { timeout: 5_000, interval: 50 });
+    const status = await vi.waitFor(
+      async () => {
+        const s = await worker.status();
+        expect(s.gateways).toHaveLength(2);
+        return s;
+      },
+      { timeout: 5_000, interval: 50 },
+    );
     await until(worker, ['gateway-up', 'gateway-down'], () => worker.gateways().size === 2, 5_000);
     // (The new register's first list may lack a gateway that has not re-announced yet: that is a
     // gateway-down followed by a gateway-up, which the worker's links ride out.)
@@ -79,7 +82,10 @@ describe('register restart', () => {
     const { address } = await h.server();
     const { client } = h.client({ registers: [address], role: 'worker', worker: workerInfo('w-bad'), secret: 'wrong-secret' });
     const started = performance.now();
-    const err = await client.ready(20_000).then(() => null, (e: unknown) => e as Error & { code: string });
+    const err = await client.ready(20_000).then(
+      () => null,
+      (e: unknown) => e as Error & { code: string },
+    );
     expect(err?.code).toBe('GW_ERR_REGISTER_NOT_READY');
     expect(err?.message).toMatch(/GW_ERR_AUTH_FAILED|authentication/i);
     // Not the 20 s timeout: the refusal ended the wait.

@@ -19,7 +19,10 @@ describe('status', () => {
 
     const { client } = h.client({ registers: [address], role: 'client' });
     // Stats leave with the next 20 ms tick: ask until they have arrived.
-    const status = await probeUntil(() => client.status(), (s) => s.gateways[0]?.stats.clients === 42);
+    const status = await probeUntil(
+      () => client.status(),
+      (s) => s.gateways[0]?.stats.clients === 42,
+    );
     expect(status.register.nodeId).toBe('reg-status');
     expect(status.register.pid).toBe(process.pid);
     expect(status.gateways).toEqual([{ ...g, stats }]);
@@ -44,7 +47,9 @@ describe('status', () => {
     expect(status.gateways.map((g) => g.gatewayId).sort()).toEqual(['gw000000000a', 'gw000000000b']);
     expect(status.workers.map((w) => w.workerId)).toEqual(['w-b']);
     expect(status.registers.map((r) => [r.address, r.register?.nodeId ?? null])).toEqual([
-      [a.address, 'reg-a'], [b.address, 'reg-b'], [down.address, null],
+      [a.address, 'reg-a'],
+      [b.address, 'reg-b'],
+      [down.address, null],
     ]);
     expect(status.registers[2]?.error).toContain('ECONNREFUSED');
   });

@@ -10,7 +10,13 @@ import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import type { AppConfig, Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
-import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
+import {
+  DEFAULT_REGISTER_TIMEOUT_MS,
+  linkOptionsOf,
+  resolveWorkerOptions,
+  type BusinessWorkerOptions,
+  type ResolvedWorkerOptions,
+} from './options.js';
 import { QueryManager } from './query.js';
 import { createDirectory } from './register-directory.js';
 import { snapshotCallbacks, type CallbackName, type CallbackSnapshot, type HistogramSnapshot } from './stats.js';
@@ -81,7 +87,16 @@ export class BusinessWorker {
     this.directory = createDirectory(o, 'worker', o.nodeId, this.info());
     this.links = new GatewayLinks(
       this.directory,
-      { role: 'worker', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: this.logger, cluster: o.cluster, commandBuffer: o.commandBuffer },
+      {
+        role: 'worker',
+        secret: o.secret,
+        nodeId: o.nodeId,
+        link: linkOptionsOf(o.link),
+        reconnect: o.reconnect,
+        logger: this.logger,
+        cluster: o.cluster,
+        commandBuffer: o.commandBuffer,
+      },
       {
         onEvent: (session, event) => this.dispatcher.onEvent(session, event),
         onQueryReply: (session, reply) => this.queries.onReply(session, reply),
@@ -279,7 +294,11 @@ export class BusinessWorker {
         'drain timed out; closing anyway (the gateways re-send what was not acknowledged)',
       );
     }
-    if (this.starting !== null) await withTimeout(this.starting.catch(() => {}), this.options.drainTimeoutMs);
+    if (this.starting !== null)
+      await withTimeout(
+        this.starting.catch(() => {}),
+        this.options.drainTimeoutMs,
+      );
     await this.shutdown(wasActivated || this.activated);
     this.logger.info({ ms: Math.round(performance.now() - started), handled: this.dispatcher.handled }, 'worker closed');
   }

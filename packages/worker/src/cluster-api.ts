@@ -1,11 +1,30 @@
 import {
-  clientIdFor, encodeMessage, encodeSendToAll, encodeSendToClient, encodeSendToClients, encodeSendToGroups, encodeSendToUids, Op, packValue,
-  parseClientId, QueryKind,
+  clientIdFor,
+  encodeMessage,
+  encodeSendToAll,
+  encodeSendToClient,
+  encodeSendToClients,
+  encodeSendToGroups,
+  encodeSendToUids,
+  Op,
+  packValue,
+  parseClientId,
+  QueryKind,
 } from '@gateworker/protocol';
 import type { Message } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type {
-  ClusterApi, ExcludeOptions, Key, NoOptions, OneOrMany, PartialResult, QueryAnswer, QueryOptions, SendData, Session, SessionPatch,
+  ClusterApi,
+  ExcludeOptions,
+  Key,
+  NoOptions,
+  OneOrMany,
+  PartialResult,
+  QueryAnswer,
+  QueryOptions,
+  SendData,
+  Session,
+  SessionPatch,
 } from './cluster-api-types.js';
 import type { LocalClients } from './dispatch.js';
 import { InvalidClientIdError } from './errors.js';
@@ -65,7 +84,7 @@ function readInt(v: unknown): number {
 }
 
 function readStrings(v: unknown): string[] {
-  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? (v) : fail('a list of strings');
+  return Array.isArray(v) && v.every((s) => typeof s === 'string') ? v : fail('a list of strings');
 }
 
 /** Client numbers (or, tolerated, ids) → ids. */
@@ -264,7 +283,13 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
 
   async getClientSessionsByGroup<const O extends QueryOptions = NoOptions>(group: Key, options?: O): Promise<QueryAnswer<Record<string, S>, O>> {
     const g = keyOf(group, 'group');
-    return this.askAll('getClientSessionsByGroup', QueryKind.ClientSessionsByGroup, { group: g }, sessions as (a: readonly Answer[]) => Record<string, S>, options);
+    return this.askAll(
+      'getClientSessionsByGroup',
+      QueryKind.ClientSessionsByGroup,
+      { group: g },
+      sessions as (a: readonly Answer[]) => Record<string, S>,
+      options,
+    );
   }
 
   getAllClientSessions<const O extends QueryOptions = NoOptions>(options?: O): Promise<QueryAnswer<Record<string, S>, O>> {
@@ -289,7 +314,9 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   /** One ClientIdsByUids query per uid (the reply does not say which uid a client id is bound to), in parallel. */
   async isUidsOnline<const O extends QueryOptions = NoOptions>(uids: readonly Key[], options?: O): Promise<QueryAnswer<Record<string, boolean>, O>> {
     const keys = uids.map((u) => keyOf(u, 'uid'));
-    const answers = await Promise.all(keys.map((u) => this.askAll('isUidsOnline', QueryKind.ClientIdsByUids, { uids: [u] }, (a) => ids(a).length > 0, options)));
+    const answers = await Promise.all(
+      keys.map((u) => this.askAll('isUidsOnline', QueryKind.ClientIdsByUids, { uids: [u] }, (a) => ids(a).length > 0, options)),
+    );
     const out: Record<string, boolean> = {};
     const missing = new Set<string>();
     let partial = false;
@@ -336,7 +363,12 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   }
 
   private async askOne<T, O extends QueryOptions>(
-    name: string, id: string, kind: QueryKind, unknownGateway: T, read: (v: unknown) => T, options: O | undefined,
+    name: string,
+    id: string,
+    kind: QueryKind,
+    unknownGateway: T,
+    read: (v: unknown) => T,
+    options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
     const { gatewayId, client } = parseId(id);
     await this.usable();
@@ -347,14 +379,23 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   }
 
   private async askAll<T, O extends QueryOptions>(
-    name: string, kind: QueryKind, args: unknown, merge: (answers: readonly Answer[]) => T, options: O | undefined,
+    name: string,
+    kind: QueryKind,
+    args: unknown,
+    merge: (answers: readonly Answer[]) => T,
+    options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
     await this.usable();
     return this.run(name, [...this.transport.links.all()].map(targetOf), kind, args, merge, options);
   }
 
   private run<T, O extends QueryOptions>(
-    name: string, targets: QueryTarget[], kind: QueryKind, args: unknown, merge: (answers: readonly Answer[]) => T, options: O | undefined,
+    name: string,
+    targets: QueryTarget[],
+    kind: QueryKind,
+    args: unknown,
+    merge: (answers: readonly Answer[]) => T,
+    options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
     const timeoutMs = options?.timeoutMs ?? this.transport.queryTimeoutMs;
     const partial = options?.partial === true;

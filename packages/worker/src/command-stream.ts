@@ -36,7 +36,10 @@ export class CommandCounters {
 export class DropLog {
   private readonly bursts = new Map<string, { count: number; reason: DropReason; timer: NodeJS.Timeout }>();
 
-  constructor(private readonly log: Logger, private readonly counters: CommandCounters) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly counters: CommandCounters,
+  ) {}
 
   note(gateway: string, count: number, reason: DropReason, unconfirmed = false): void {
     if (count <= 0) return;
@@ -74,7 +77,10 @@ export class DropLog {
   private flush(key: string, count: number, reason: DropReason): void {
     if (count === 0) return;
     const gateway = key.slice(0, key.indexOf('\u0000'));
-    this.log.warn({ gateway, count, reason, total: this.counters.dropped }, `${count} more commands for gateway ${gateway} dropped in that burst: ${reason}`);
+    this.log.warn(
+      { gateway, count, reason, total: this.counters.dropped },
+      `${count} more commands for gateway ${gateway} dropped in that burst: ${reason}`,
+    );
   }
 }
 
@@ -227,12 +233,15 @@ export class CommandStream {
   private armAgeTimer(): void {
     if (this.ageTimer !== null || this.length === 0 || this.closed) return;
     const due = (this.times[this.head] as number) + this.bounds.maxAgeMs - performance.now();
-    this.ageTimer = setTimeout(() => {
-      this.ageTimer = null;
-      if (this.session !== null) return;
-      this.pruneOld();
-      this.armAgeTimer();
-    }, Math.max(10, due));
+    this.ageTimer = setTimeout(
+      () => {
+        this.ageTimer = null;
+        if (this.session !== null) return;
+        this.pruneOld();
+        this.armAgeTimer();
+      },
+      Math.max(10, due),
+    );
     this.ageTimer.unref();
   }
 

@@ -213,7 +213,13 @@ export class Dispatcher implements LocalClients {
     const info = { event: event.event, deliveries: event.deliveries, digest: poisonDigest(event.payload) };
     this.logger.warn({ clientId: c.id, ...info }, 'poison event quarantined by the gateway');
     if (fn === undefined) return this.complete(c, source, event.seq, false);
-    this.step(c, 'onPoison', () => fn.call(this.handler, c, message, info), false, (_v, _f, isAsync) => this.finishStep(c, source, event.seq, isAsync));
+    this.step(
+      c,
+      'onPoison',
+      () => fn.call(this.handler, c, message, info),
+      false,
+      (_v, _f, isAsync) => this.finishStep(c, source, event.seq, isAsync),
+    );
   }
 
   /** @internal */
@@ -225,14 +231,26 @@ export class Dispatcher implements LocalClients {
     const afterConnect = (async: boolean): void => {
       const onWs = this.handler.onWebSocketConnect;
       if (request === null || onWs === undefined) return this.finishStep(c, source, event.seq, async);
-      this.step(c, 'onWebSocketConnect', () => onWs.call(this.handler, c, request), async, (value, failed, isAsync) => {
-        if (value === false || failed) this.reject(c, failed ? 'onWebSocketConnect threw' : 'onWebSocketConnect returned false');
-        this.finishStep(c, source, event.seq, isAsync);
-      });
+      this.step(
+        c,
+        'onWebSocketConnect',
+        () => onWs.call(this.handler, c, request),
+        async,
+        (value, failed, isAsync) => {
+          if (value === false || failed) this.reject(c, failed ? 'onWebSocketConnect threw' : 'onWebSocketConnect returned false');
+          this.finishStep(c, source, event.seq, isAsync);
+        },
+      );
     };
     const onConnect = this.handler.onConnect;
     if (onConnect === undefined) return afterConnect(false);
-    this.step(c, 'onConnect', () => onConnect.call(this.handler, c), false, (_v, _f, isAsync) => afterConnect(isAsync));
+    this.step(
+      c,
+      'onConnect',
+      () => onConnect.call(this.handler, c),
+      false,
+      (_v, _f, isAsync) => afterConnect(isAsync),
+    );
   }
 
   /** @internal */
@@ -241,10 +259,16 @@ export class Dispatcher implements LocalClients {
     const onClose = this.handler.onClose;
     if (onClose === undefined || c.rejected) return this.complete(c, source, event.seq, false);
     // Session changes in onClose are not written back: the client is gone.
-    this.step(c, 'onClose', () => onClose.call(this.handler, c), false, (_v, _f, isAsync) => {
-      if (isAsync) this.completeAsync(c, source, event.seq, false);
-      else this.complete(c, source, event.seq, false);
-    });
+    this.step(
+      c,
+      'onClose',
+      () => onClose.call(this.handler, c),
+      false,
+      (_v, _f, isAsync) => {
+        if (isAsync) this.completeAsync(c, source, event.seq, false);
+        else this.complete(c, source, event.seq, false);
+      },
+    );
   }
 
   /**

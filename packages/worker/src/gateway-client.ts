@@ -5,7 +5,13 @@ import type { Session } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import { DEFAULT_REGISTER_TIMEOUT_MS, linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
+import {
+  DEFAULT_REGISTER_TIMEOUT_MS,
+  linkOptionsOf,
+  resolveClientOptions,
+  type GatewayClientOptions,
+  type ResolvedClientOptions,
+} from './options.js';
 import { QueryManager } from './query.js';
 import type { AppConfigChange, AppConfigWatch } from '@gateworker/centre';
 import { createDirectory } from './register-directory.js';
@@ -43,17 +49,35 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     const directory = createDirectory(o, 'client', o.nodeId, null);
     const links = new GatewayLinks(
       directory,
-      { role: 'client', secret: o.secret, nodeId: o.nodeId, link: linkOptionsOf(o.link), reconnect: o.reconnect, logger: o.logger, cluster: o.cluster, commandBuffer: o.commandBuffer },
+      {
+        role: 'client',
+        secret: o.secret,
+        nodeId: o.nodeId,
+        link: linkOptionsOf(o.link),
+        reconnect: o.reconnect,
+        logger: o.logger,
+        cluster: o.cluster,
+        commandBuffer: o.commandBuffer,
+      },
       {
         onEvent: (session, event) =>
-          session.link.fail(new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} sent to a GatewayClient`, { wire: WireErrorCode.Unexpected })),
+          session.link.fail(
+            new ProtocolError(ErrorCode.Unexpected, `${opName(event.op)} sent to a GatewayClient`, { wire: WireErrorCode.Unexpected }),
+          ),
         onQueryReply: (session, reply) => queries.onReply(session, reply),
         onSessionOpen: () => {},
         onSessionClosed: (session) => queries.sessionClosed(session),
       },
     );
     let self: GatewayClient<S> | null = null;
-    super({ links, queries, logger: o.logger, queryTimeoutMs: o.queryTimeoutMs, whenUsable: () => (self as GatewayClient<S>).whenUsable(), local: null });
+    super({
+      links,
+      queries,
+      logger: o.logger,
+      queryTimeoutMs: o.queryTimeoutMs,
+      whenUsable: () => (self as GatewayClient<S>).whenUsable(),
+      local: null,
+    });
     self = this;
     this.options = o;
     this.logger = o.logger;

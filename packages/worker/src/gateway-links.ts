@@ -227,7 +227,10 @@ export class GatewayLinks {
       }
       return;
     }
-    const peer = new GatewayPeer(info, (label) => new CommandStream(label, this.instanceId, this.options.commandBuffer, this.commandCounters, this.drops));
+    const peer = new GatewayPeer(
+      info,
+      (label) => new CommandStream(label, this.instanceId, this.options.commandBuffer, this.commandCounters, this.drops),
+    );
     this.peers.set(peer.gatewayId, peer);
     this.connect(peer);
     this.changed();

@@ -115,7 +115,16 @@ export function defineHandler<S extends object = Session, C extends object = App
   return handler;
 }
 
-export const HANDLER_CALLBACKS = ['onWorkerStart', 'onConnect', 'onWebSocketConnect', 'onMessage', 'onClose', 'onWorkerStop', 'onPoison', 'onConfigChange'] as const;
+export const HANDLER_CALLBACKS = [
+  'onWorkerStart',
+  'onConnect',
+  'onWebSocketConnect',
+  'onMessage',
+  'onClose',
+  'onWorkerStop',
+  'onPoison',
+  'onConfigChange',
+] as const;
 const KNOWN = new Set<string>(HANDLER_CALLBACKS);
 
 /** Checks that `value` is a handler object; returns the problem, or null when it is one. */

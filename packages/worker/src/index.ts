@@ -8,14 +8,38 @@ export { defineHandler, loadHandler, HANDLER_CALLBACKS } from './handler.js';
 export type { Handler, Client, WorkerContext, UpgradeRequest, Awaitable, AppConfig, ConfigChange, PoisonInfo } from './handler.js';
 export { isPartialResult } from './cluster-api-types.js';
 export type {
-  ClusterApi, SendData, OneOrMany, Key, ExcludeOptions, QueryOptions, PartialResult, QueryAnswer, NoOptions, Session, SessionPatch,
+  ClusterApi,
+  SendData,
+  OneOrMany,
+  Key,
+  ExcludeOptions,
+  QueryOptions,
+  PartialResult,
+  QueryAnswer,
+  NoOptions,
+  Session,
+  SessionPatch,
 } from './cluster-api-types.js';
 export { StaticGatewayDirectory } from './directory.js';
 export type { GatewayDirectory, StaticGateway } from './directory.js';
 export {
-  DEFAULT_QUERY_TIMEOUT_MS, DEFAULT_DRAIN_TIMEOUT_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_RECONNECT_MIN_MS, DEFAULT_RECONNECT_MAX_MS,
-  DEFAULT_STATS_INTERVAL_MS, DEFAULT_REGISTER_TIMEOUT_MS, resolveWorkerOptions, resolveClientOptions,
+  DEFAULT_QUERY_TIMEOUT_MS,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_RECONNECT_MIN_MS,
+  DEFAULT_RECONNECT_MAX_MS,
+  DEFAULT_STATS_INTERVAL_MS,
+  DEFAULT_REGISTER_TIMEOUT_MS,
+  resolveWorkerOptions,
+  resolveClientOptions,
 } from './options.js';
-export type { BusinessWorkerOptions, GatewayClientOptions, CommonOptions, LinkTuning, ResolvedWorkerOptions, ResolvedClientOptions } from './options.js';
+export type {
+  BusinessWorkerOptions,
+  GatewayClientOptions,
+  CommonOptions,
+  LinkTuning,
+  ResolvedWorkerOptions,
+  ResolvedClientOptions,
+} from './options.js';
 export * from './errors.js';
 export type { Logger } from '@gateworker/protocol/node';

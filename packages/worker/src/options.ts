@@ -117,13 +117,15 @@ export interface ResolvedClientOptions extends ResolvedCommonOptions {
 
 function positive(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new InvalidOptionsError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new InvalidOptionsError(`${name} must be a positive number of milliseconds, got ${String(value)}`);
   return value;
 }
 
 function nonNegative(name: string, value: number | undefined): number | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new InvalidOptionsError(`${name} must be a non-negative number, got ${String(value)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
+    throw new InvalidOptionsError(`${name} must be a non-negative number, got ${String(value)}`);
   return value;
 }
 
@@ -178,7 +180,8 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
 
 function plainConfig(config: Record<string, unknown> | undefined): Record<string, unknown> {
   if (config === undefined) return {};
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new InvalidOptionsError('BusinessWorker: config must be a plain object');
+  if (typeof config !== 'object' || config === null || Array.isArray(config))
+    throw new InvalidOptionsError('BusinessWorker: config must be a plain object');
   return config;
 }
 
@@ -186,7 +189,8 @@ export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWo
   const common = resolveCommon(options, 'BusinessWorker');
   const problem = handlerShapeProblem(options.handler);
   if (problem !== null) throw new InvalidOptionsError(`BusinessWorker: handler: ${problem}`);
-  if (typeof options.nodeId !== 'string' || options.nodeId.length === 0) throw new InvalidOptionsError('BusinessWorker: nodeId must be a non-empty string');
+  if (typeof options.nodeId !== 'string' || options.nodeId.length === 0)
+    throw new InvalidOptionsError('BusinessWorker: nodeId must be a non-empty string');
   if (options.workerId !== undefined && (typeof options.workerId !== 'string' || options.workerId.length === 0)) {
     throw new InvalidOptionsError('BusinessWorker: workerId must be a non-empty string');
   }
@@ -215,7 +219,12 @@ export function resolveClientOptions(options: GatewayClientOptions): ResolvedCli
 }
 
 /** Link options for connectLink, without the undefined entries. */
-export function linkOptionsOf(link: Readonly<LinkTuning>): { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } {
+export function linkOptionsOf(link: Readonly<LinkTuning>): {
+  pingIntervalMs?: number;
+  timeoutMs?: number;
+  maxFrameBytes?: number;
+  handshakeTimeoutMs?: number;
+} {
   const out: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } = {};
   if (link.pingIntervalMs !== undefined) out.pingIntervalMs = link.pingIntervalMs;
   if (link.timeoutMs !== undefined) out.timeoutMs = link.timeoutMs;

@@ -65,7 +65,13 @@ export class QueryManager {
     return out;
   }
 
-  ask<T>(targets: readonly QueryTarget[], kind: QueryKind, args: unknown, options: AskOptions, merge: (answers: readonly Answer[]) => T): Promise<T | PartialResult<T>> {
+  ask<T>(
+    targets: readonly QueryTarget[],
+    kind: QueryKind,
+    args: unknown,
+    options: AskOptions,
+    merge: (answers: readonly Answer[]) => T,
+  ): Promise<T | PartialResult<T>> {
     const started = nowMs();
     let histogram = this.durations.get(options.name);
     if (histogram === undefined) this.durations.set(options.name, (histogram = new DurationHistogram()));

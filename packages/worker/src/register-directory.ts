@@ -15,7 +15,9 @@ export function createDirectory(
   if (options.gateways !== null) return new StaticGatewayDirectory(options.gateways);
   if (options.discovery !== null) {
     const cluster = options.discovery.cluster ?? options.cluster;
-    return new DiscoveryDirectory(createBackend({ ...options.discovery, ...(cluster !== undefined && { cluster }), logger: options.discovery.logger ?? options.logger }));
+    return new DiscoveryDirectory(
+      createBackend({ ...options.discovery, ...(cluster !== undefined && { cluster }), logger: options.discovery.logger ?? options.logger }),
+    );
   }
   return new RegisterClient({
     registers: [...options.registers],

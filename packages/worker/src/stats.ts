@@ -49,7 +49,13 @@ export interface CallbackSnapshot {
 }
 
 export function callbackStatsTable(): Record<CallbackName, CallbackStats> {
-  return { onConnect: new CallbackStats(), onWebSocketConnect: new CallbackStats(), onMessage: new CallbackStats(), onClose: new CallbackStats(), onPoison: new CallbackStats() };
+  return {
+    onConnect: new CallbackStats(),
+    onWebSocketConnect: new CallbackStats(),
+    onMessage: new CallbackStats(),
+    onClose: new CallbackStats(),
+    onPoison: new CallbackStats(),
+  };
 }
 
 export function snapshotCallbacks(table: Record<CallbackName, CallbackStats>): Record<CallbackName, CallbackSnapshot> {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { AckTracker } from '../src/ack-tracker.js';
 
 function receive(t: AckTracker, from: number, to: number): void {
-  for (let s = from; s !== ((to + 1) >>> 0); s = (s + 1) >>> 0) t.receive(s);
+  for (let s = from; s !== (to + 1) >>> 0; s = (s + 1) >>> 0) t.receive(s);
 }
 
 /** Expands flat inclusive ranges into sequence numbers. */

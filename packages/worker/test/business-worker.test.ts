@@ -21,7 +21,11 @@ async function gateway(): Promise<FakeGateway> {
   return g;
 }
 
-function worker(handler: Handler<any>, directory: StaticGatewayDirectory, extra: Partial<ConstructorParameters<typeof BusinessWorker>[0]> = {}): BusinessWorker {
+function worker(
+  handler: Handler<any>,
+  directory: StaticGatewayDirectory,
+  extra: Partial<ConstructorParameters<typeof BusinessWorker>[0]> = {},
+): BusinessWorker {
   const w = new BusinessWorker({
     handler,
     registers: [],
@@ -111,7 +115,9 @@ describe('BusinessWorker against a scripted gateway', () => {
     const acks = link.messages.filter((m) => m.op === Op.AckRanges);
     expect(acks.length).toBeLessThan(20);
     // Events finishing in order make one range per flush; together they cover 1..200 once.
-    const covered = acks.flatMap((m) => (m.op === Op.AckRanges ? Array.from({ length: m.ranges[1]! - m.ranges[0]! + 1 }, (_, i) => m.ranges[0]! + i) : []));
+    const covered = acks.flatMap((m) =>
+      m.op === Op.AckRanges ? Array.from({ length: m.ranges[1]! - m.ranges[0]! + 1 }, (_, i) => m.ranges[0]! + i) : [],
+    );
     expect(covered).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
   });
 
@@ -167,7 +173,12 @@ describe('BusinessWorker against a scripted gateway', () => {
     await link.until(() => link.closed, 'the link to close');
     const msgs = link.messages;
     expect(msgs.filter((m) => m.op === Op.SendToClient)).toHaveLength(2);
-    expect(ackCovers(msgs.findLast((m) => m.op === Op.AckRanges)!, seq2)).toBe(true);
+    expect(
+      ackCovers(
+        msgs.findLast((m) => m.op === Op.AckRanges)!,
+        seq2,
+      ),
+    ).toBe(true);
     expect(seq2).toBe(seq + 1);
   });
 

@@ -45,7 +45,9 @@ function cluster(answerers: Record<string, Answerer | null>) {
               if (m.op === Op.Query) {
                 const reply = answer(m);
                 if (reply !== 'silent') {
-                  setImmediate(() => queries.onReply(session as LinkSession, { op: Op.QueryReply, id: m.id, result: reply.result, error: reply.error ?? null }));
+                  setImmediate(() =>
+                    queries.onReply(session as LinkSession, { op: Op.QueryReply, id: m.id, result: reply.result, error: reply.error ?? null }),
+                  );
                 }
               }
               return true;
@@ -60,7 +62,12 @@ function cluster(answerers: Record<string, Answerer | null>) {
     peers.set(gatewayId, { gatewayId, label: `${gatewayId}@127.0.0.1:${gatewayId.slice(-1)}`, session, stream });
   }
   const droppedFor: string[] = [];
-  const links = { peer: (id: string) => peers.get(id), all: () => peers.values(), dropForUnknown: (id: string) => droppedFor.push(id), droppedFor } as unknown as GatewayLinks & { droppedFor: string[] };
+  const links = {
+    peer: (id: string) => peers.get(id),
+    all: () => peers.values(),
+    dropForUnknown: (id: string) => droppedFor.push(id),
+    droppedFor,
+  } as unknown as GatewayLinks & { droppedFor: string[] };
   const api = new ClusterApiImpl({ links, queries, logger: silentLogger, queryTimeoutMs: 200, whenUsable: () => null, local: null });
   return { api, peers, queries, links };
 }
@@ -73,8 +80,18 @@ const byKind =
 describe('query merging', () => {
   it('sums counts, unions lists and maps client numbers to ids', async () => {
     const { api } = cluster({
-      [GA]: byKind({ [QueryKind.ClientCount]: 2, [QueryKind.ClientIdsByGroup]: [1, 2], [QueryKind.GroupIds]: ['x', 'y'], [QueryKind.UidsByGroup]: ['u1', 'u2'] }),
-      [GB]: byKind({ [QueryKind.ClientCount]: 3, [QueryKind.ClientIdsByGroup]: [7], [QueryKind.GroupIds]: ['y', 'z'], [QueryKind.UidsByGroup]: ['u2'] }),
+      [GA]: byKind({
+        [QueryKind.ClientCount]: 2,
+        [QueryKind.ClientIdsByGroup]: [1, 2],
+        [QueryKind.GroupIds]: ['x', 'y'],
+        [QueryKind.UidsByGroup]: ['u1', 'u2'],
+      }),
+      [GB]: byKind({
+        [QueryKind.ClientCount]: 3,
+        [QueryKind.ClientIdsByGroup]: [7],
+        [QueryKind.GroupIds]: ['y', 'z'],
+        [QueryKind.UidsByGroup]: ['u2'],
+      }),
     });
     expect(await api.getAllClientCount()).toBe(5);
     expect(await api.getClientIdsByGroup('g')).toEqual([clientIdFor(GA, 1), clientIdFor(GA, 2), clientIdFor(GB, 7)]);

@@ -15,7 +15,15 @@ interface App {
 }
 
 function start(handler: ReturnType<typeof defineHandler<object, App>>, config: App): BusinessWorker {
-  const w = new BusinessWorker({ handler, registers: [], directory: new StaticGatewayDirectory([]), secret: '', nodeId: 'test', workerId: 'w1', config: { ...config } });
+  const w = new BusinessWorker({
+    handler,
+    registers: [],
+    directory: new StaticGatewayDirectory([]),
+    secret: '',
+    nodeId: 'test',
+    workerId: 'w1',
+    config: { ...config },
+  });
   cleanups.push(() => w.destroy());
   return w;
 }

@@ -120,7 +120,7 @@ describe('sessions', () => {
       },
       async onMessage(client, msg) {
         await Promise.resolve();
-        if (msg === 'join') ((client.session['user'] as { rooms: string[] }).rooms).push('r1');
+        if (msg === 'join') (client.session['user'] as { rooms: string[] }).rooms.push('r1');
       },
     });
     d.onEvent(source, connect(1, 7));

@@ -116,7 +116,14 @@ export class FakeGateway {
   }
 
   info(): GatewayInfo {
-    return { gatewayId: this.gatewayId, nodeId: 'fake', address: this.address, processIndex: 0, pid: process.pid, stats: { clients: 0, uids: 0, groups: 0, workers: 0, pending: 0 } };
+    return {
+      gatewayId: this.gatewayId,
+      nodeId: 'fake',
+      address: this.address,
+      processIndex: 0,
+      pid: process.pid,
+      stats: { clients: 0, uids: 0, groups: 0, workers: 0, pending: 0 },
+    };
   }
 
   /** Waits for the n-th link (1-based) to be accepted. */

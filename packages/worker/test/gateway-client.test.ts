@@ -14,7 +14,10 @@ describe('GatewayClient with a static gateway list', () => {
     cleanups.push(() => live.close());
     const deadId = newGatewayId();
     const client = new GatewayClient({
-      gateways: [{ gatewayId: live.gatewayId, address: live.address }, { gatewayId: deadId, address: '127.0.0.1:1' }],
+      gateways: [
+        { gatewayId: live.gatewayId, address: live.address },
+        { gatewayId: deadId, address: '127.0.0.1:1' },
+      ],
       secret: SECRET,
       queryTimeoutMs: 300,
       reconnect: { minMs: 50, maxMs: 100 },
@@ -34,7 +37,11 @@ describe('GatewayClient with a static gateway list', () => {
   it('never receives client events: a gateway that sends one loses the link', async () => {
     const g = await new FakeGateway().start();
     cleanups.push(() => g.close());
-    const client = new GatewayClient({ gateways: [{ gatewayId: g.gatewayId, address: g.address }], secret: SECRET, reconnect: { minMs: 1000, maxMs: 1000 } });
+    const client = new GatewayClient({
+      gateways: [{ gatewayId: g.gatewayId, address: g.address }],
+      secret: SECRET,
+      reconnect: { minMs: 1000, maxMs: 1000 },
+    });
     cleanups.push(() => client.close());
     await client.ready(2000);
     const link = await g.link();

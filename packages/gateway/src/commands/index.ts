@@ -13,10 +13,25 @@ export { runQuery } from './queries.js';
 
 /** Messages a worker or GatewayClient may send to a gateway. */
 export type InboundOp =
-  | typeof Op.SendToClient | typeof Op.SendToClients | typeof Op.SendToAll | typeof Op.SendToUids | typeof Op.SendToGroups
-  | typeof Op.BindUid | typeof Op.UnbindUid | typeof Op.JoinGroup | typeof Op.LeaveGroup | typeof Op.Ungroup
-  | typeof Op.CloseClient | typeof Op.SetSession | typeof Op.UpdateSession | typeof Op.Query
-  | typeof Op.Ack | typeof Op.AckRanges | typeof Op.WorkerReady | typeof Op.Drain | typeof Op.StreamResume;
+  | typeof Op.SendToClient
+  | typeof Op.SendToClients
+  | typeof Op.SendToAll
+  | typeof Op.SendToUids
+  | typeof Op.SendToGroups
+  | typeof Op.BindUid
+  | typeof Op.UnbindUid
+  | typeof Op.JoinGroup
+  | typeof Op.LeaveGroup
+  | typeof Op.Ungroup
+  | typeof Op.CloseClient
+  | typeof Op.SetSession
+  | typeof Op.UpdateSession
+  | typeof Op.Query
+  | typeof Op.Ack
+  | typeof Op.AckRanges
+  | typeof Op.WorkerReady
+  | typeof Op.Drain
+  | typeof Op.StreamResume;
 
 /** One handler per inbound opcode: a missing one is a compile error. */
 const handlers: { [O in InboundOp]: CommandHandler<O> } = {

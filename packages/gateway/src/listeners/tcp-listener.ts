@@ -138,7 +138,11 @@ export class TcpListener implements ClientTransport {
     } catch (err) {
       if (!isGatewayError(err)) throw err;
       this.host.counters.oversizeMessages++;
-      this.host.throttle.warn(`oversize:${this.url}`, { client: client.num, listener: this.url, maxBytes: max, err: err.message }, 'client message too large: connection closed');
+      this.host.throttle.warn(
+        `oversize:${this.url}`,
+        { client: client.num, listener: this.url, maxBytes: max, err: err.message },
+        'client message too large: connection closed',
+      );
       client.inbound = null;
       (client.socket as Socket).destroy();
     }

@@ -63,7 +63,13 @@ function asBuffer(bytes: Uint8Array): Buffer {
 
 /** One complete ws frame (header + payload in one Buffer), so a send is one socket write. */
 export function frameWs(payload: Uint8Array, binary: boolean): Buffer {
-  const parts = Sender.frame(asBuffer(payload), { fin: true, rsv1: false, opcode: binary ? OPCODE_BINARY : OPCODE_TEXT, mask: false, readOnly: false });
+  const parts = Sender.frame(asBuffer(payload), {
+    fin: true,
+    rsv1: false,
+    opcode: binary ? OPCODE_BINARY : OPCODE_TEXT,
+    mask: false,
+    readOnly: false,
+  });
   const header = parts[0] as Buffer;
   const data = parts[1] as Buffer;
   const out = Buffer.allocUnsafe(header.length + data.length);
@@ -103,15 +109,20 @@ export class WsListener implements ClientTransport {
     this.url = options.url;
     this.limits = new ConnectionLimits(options.maxConnections, options.maxConnectionsPerIp);
     this.wss = new WebSocketServer({
-      noServer: true, perMessageDeflate: false, clientTracking: false, maxPayload: options.maxMessageBytes, WebSocket: ClientWebSocket,
+      noServer: true,
+      perMessageDeflate: false,
+      clientTracking: false,
+      maxPayload: options.maxMessageBytes,
+      WebSocket: ClientWebSocket,
     });
     const onRequest = (_req: IncomingMessage, res: ServerResponse): void => {
       res.writeHead(426, { 'Content-Type': 'text/plain', Connection: 'close', Upgrade: 'websocket' });
       res.end('WebSocket endpoint: upgrade required');
     };
-    this.server = options.tls === null
-      ? createHttpServer(onRequest)
-      : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
+    this.server =
+      options.tls === null
+        ? createHttpServer(onRequest)
+        : createHttpsServer({ cert: options.tls.cert, key: options.tls.key, handshakeTimeout: options.handshakeTimeoutMs }, onRequest);
     // Until the upgrade completes a socket has handshakeTimeoutMs (one sweep timer, no timer per socket).
     this.server.on(options.tls === null ? 'connection' : 'secureConnection', (socket: Duplex) => this.handshaking.set(socket, performance.now()));
     this.server.headersTimeout = options.handshakeTimeoutMs;
@@ -241,7 +252,11 @@ export class WsListener implements ClientTransport {
   clientError(client: Client, err: Error & { code?: string }): void {
     if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
       this.host.counters.oversizeMessages++;
-      this.host.throttle.warn(`oversize:${this.url}`, { client: client.num, listener: this.url, maxBytes: this.options.maxMessageBytes }, 'client message too large: closed (1009)');
+      this.host.throttle.warn(
+        `oversize:${this.url}`,
+        { client: client.num, listener: this.url, maxBytes: this.options.maxMessageBytes },
+        'client message too large: closed (1009)',
+      );
     } else {
       this.host.log.debug({ client: client.num, err }, 'client protocol error: closed');
     }

@@ -55,9 +55,14 @@ const HANDSHAKE_FAIL_LINGER_MS = 1_000;
 /** Waits for the next message on a link during the handshake; fails on an Error frame, close or timeout. */
 function nextMessage(link: Link, deadline: number): Promise<Message> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new ProtocolError(ErrorCode.HandshakeTimeout, `handshake with ${link.remoteAddress} timed out`, { wire: WireErrorCode.HandshakeTimeout }));
-    }, Math.max(0, deadline - performance.now()));
+    const timer = setTimeout(
+      () => {
+        reject(
+          new ProtocolError(ErrorCode.HandshakeTimeout, `handshake with ${link.remoteAddress} timed out`, { wire: WireErrorCode.HandshakeTimeout }),
+        );
+      },
+      Math.max(0, deadline - performance.now()),
+    );
     link.onMessage = (message) => {
       clearTimeout(timer);
       // Frames behind this one (in the same chunk) are held for the next reader or the link's owner.

@@ -1,5 +1,12 @@
 /** Socket helpers for the internal protocol: framed heartbeated links and the handshake over TCP. */
-export { Link, dial, DEFAULT_LINK_MAX_BUFFERED_BYTES, DEFAULT_LINK_PING_INTERVAL_MS, DEFAULT_LINK_TIMEOUT_MS, LINK_CHECK_GRANULARITY_MS } from './link.js';
+export {
+  Link,
+  dial,
+  DEFAULT_LINK_MAX_BUFFERED_BYTES,
+  DEFAULT_LINK_PING_INTERVAL_MS,
+  DEFAULT_LINK_TIMEOUT_MS,
+  LINK_CHECK_GRANULARITY_MS,
+} from './link.js';
 export type { LinkOptions, MessageHandler, CloseHandler } from './link.js';
 export { acceptLink, connectLink, parseHostPort, formatHostPort } from './handshake.js';
 export type { AcceptOptions, AcceptedLink, ConnectOptions, ConnectedLink } from './handshake.js';

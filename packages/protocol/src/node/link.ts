@@ -309,9 +309,13 @@ export class Link {
     const now = performance.now();
     if (now - this.lastHeardAt <= this.timeoutMs) return;
     const silentMs = Math.round(now - this.lastHeardAt);
-    const err = new ProtocolError(ErrorCode.HeartbeatTimeout, `no frame from ${this.remoteAddress} for ${silentMs} ms (timeout ${this.timeoutMs} ms)`, {
-      wire: WireErrorCode.HeartbeatTimeout,
-    });
+    const err = new ProtocolError(
+      ErrorCode.HeartbeatTimeout,
+      `no frame from ${this.remoteAddress} for ${silentMs} ms (timeout ${this.timeoutMs} ms)`,
+      {
+        wire: WireErrorCode.HeartbeatTimeout,
+      },
+    );
     this.destroy(err);
   }
 
