@@ -21,7 +21,8 @@ function codeOf(err: unknown): number | null {
 /** A callback call as a promise. */
 function call<T>(fn: (done: (err: unknown, value: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) =>
-    fn((err, value) => (err ? reject(err instanceof Error ? err : new Error(messageOf(err))) : resolve(value))),
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- rejects with the client's Exception as is: callers read its `code` (NO_NODE, NODE_EXISTS)
+    fn((err, value) => (err ? reject(err) : resolve(value))),
   );
 }
 
