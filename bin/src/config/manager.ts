@@ -120,6 +120,9 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
       this.fileWatcher.on('change', () => this.reload(`file ${file}`));
       this.fileWatcher.on('add', () => this.reload(`file ${file}`));
       this.fileWatcher.on('error', (err) => this.log.warn({ err, file }, 'config file watch error'));
+      // Watching starts once the initial scan is done: an edit made before that would be missed.
+      const watcher = this.fileWatcher;
+      await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     }
   }
 
