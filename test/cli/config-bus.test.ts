@@ -1,34 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../bin/src/config/errors.js';
 import { loadConfig } from '../../bin/src/config/load.js';
+import { TempFiles, configFailure } from '../helpers/temp-files.js';
 
 // The `bus` section (issue 15): defaults, units, env overrides, and errors that name the key.
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const files = new TempFiles('gw-config-bus-');
+afterAll(() => files.remove());
 
-function file(bus: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-bus-'));
-  dirs.push(dir);
-  const path = join(dir, 'gateworker.yaml');
-  writeFileSync(path, `register: {}\ngateway:\n  listen: [{ url: "ws://127.0.0.1:1/" }]\n${bus}`);
-  return path;
-}
+const file = (bus: string): string => files.write(`register: {}\ngateway:\n  listen: [{ url: "ws://127.0.0.1:1/" }]\n${bus}`);
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const failure = configFailure;
 
 describe('bus config', () => {
   it('fills the defaults of the contract', () => {

@@ -1,23 +1,13 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../bin/src/config/errors.js';
 import { applyLive, diffConfig } from '../../bin/src/config/live.js';
 import { loadConfig } from '../../bin/src/config/load.js';
+import { TempFiles } from '../helpers/temp-files.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const files = new TempFiles('gw-layers-');
+afterAll(() => files.remove());
 
-function file(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-layers-'));
-  dirs.push(dir);
-  const path = join(dir, 'gateworker.yaml');
-  writeFileSync(path, text);
-  return path;
-}
+const file = (text: string): string => files.write(text);
 
 const BASE = `register: { listen: 127.0.0.1:1236 }
 gateway:

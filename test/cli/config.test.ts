@@ -1,33 +1,15 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../bin/src/config/errors.js';
 import { loadConfig } from '../../bin/src/config/load.js';
 import { envNameOf } from '../../bin/src/config/overrides.js';
+import { TempFiles, configFailure } from '../helpers/temp-files.js';
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const files = new TempFiles('gw-config-');
+afterAll(() => files.remove());
 
-function file(text: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'gw-config-'));
-  dirs.push(dir);
-  const path = join(dir, 'gateworker.yaml');
-  writeFileSync(path, text);
-  return path;
-}
+const file = (text: string): string => files.write(text);
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const failure = configFailure;
 
 const FULL = `secret: s3cret
 register:

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configFor } from '../../bin/src/cli.js';
-import { ConfigError } from '../../bin/src/config/errors.js';
 import { loadConfig } from '../../bin/src/config/load.js';
+import { configFailure } from '../helpers/temp-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-overrides-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,15 +25,7 @@ worker: { handler: ./app.js }
 );
 writeFileSync(join(dir, 'app.js'), 'export default {};\n');
 
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const failure = configFailure;
 
 describe('listener keys from env and flags', () => {
   it("GATEWORKER_GATEWAY_LISTEN replaces the URLs and keeps each listener's framing and limits by position", () => {

@@ -1,29 +1,15 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../bin/src/config/errors.js';
 import { loadConfig } from '../../bin/src/config/load.js';
+import { TempFiles, configFailure } from '../helpers/temp-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'gw-secret-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const files = new TempFiles('gw-secret-');
+afterAll(() => files.remove());
+const dir = files.dir;
+const file = (name: string, text: string): string => files.write(text, name);
 
-let n = 0;
-function file(name: string, text: string): string {
-  const path = join(dir, `${n++}-${name}`);
-  writeFileSync(path, text);
-  return path;
-}
-
-function failure(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const failure = configFailure;
 
 const OFF_LOOPBACK = 'register:\n  listen: 0.0.0.0:1236\n';
 

@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runDirFor } from '../../bin/src/supervisor/run-dir.js';
 import { connectWs } from '../helpers/clients.js';
 import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { eachLine } from '../helpers/log-follower.js';
 
 /**
  * Issue 9 item 6: the control channel of `gateworker start` is private (run directory 0700 under
@@ -42,18 +43,10 @@ function rawExchange(path: string, lines: (greeting: Record<string, unknown>) =>
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     const got: string[] = [];
-    let buffer = '';
     const timer = setTimeout(() => (socket.destroy(), reject(new Error('no end of the control connection within 5 s'))), 5_000);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        if (got.length === 0) for (const l of lines(JSON.parse(line) as Record<string, unknown>)) socket.write(l + '\n');
-        got.push(line);
-      }
+    eachLine(socket, (line) => {
+      if (got.length === 0) for (const l of lines(JSON.parse(line) as Record<string, unknown>)) socket.write(l + '\n');
+      got.push(line);
     });
     socket.on('end', () => (clearTimeout(timer), resolve(got)));
     socket.on('error', (err) => (clearTimeout(timer), reject(err)));

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CLI, type LogLine } from '../helpers/cluster.js';
+import { CLI } from '../helpers/cluster.js';
+import { LogFollower, type LogLine } from '../helpers/log-follower.js';
 
 /**
  * Role processes started one by one through the CLI (`gateworker register|gateway|worker -c
@@ -14,7 +15,7 @@ export interface RoleProcess {
   readonly name: string;
   readonly child: ChildProcess;
   readonly logs: LogLine[];
-  stderr: string;
+  readonly stderr: string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForLog(match: (l: LogLine) => boolean, timeoutMs?: number, what?: string): Promise<LogLine>;
   /** Requested stop (SIGTERM), resolving with the exit. */
@@ -37,55 +38,19 @@ export class RoleSet {
     const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: join(this.dir, `run-${name}`) };
     for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
     const child = spawn(process.execPath, [CLI, role, '-c', file, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const logs: LogLine[] = [];
-    const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-    let buffer = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          line = { msg: text };
-        }
-        logs.push(line);
-        for (const w of [...waiters]) {
-          if (!w.match(line)) continue;
-          waiters.delete(w);
-          w.resolve(line);
-        }
-      }
-    });
+    const log = new LogFollower(child, name);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal })),
     );
     const proc: RoleProcess = {
       name,
       child,
-      logs,
-      stderr: '',
-      exited,
-      waitForLog: (match, timeoutMs = 20_000, what = 'a log line') => {
-        const seen = logs.find(match);
-        if (seen !== undefined) return Promise.resolve(seen);
-        return new Promise((resolve, reject) => {
-          const waiter = { match, resolve: (l: LogLine) => (clearTimeout(timer), resolve(l)) };
-          const timer = setTimeout(() => {
-            waiters.delete(waiter);
-            reject(new Error(`${name}: ${what} not seen within ${timeoutMs} ms; stderr: ${proc.stderr.slice(-1500)}`));
-          }, timeoutMs);
-          waiters.add(waiter);
-          void exited.then(({ code }) => {
-            if (!waiters.delete(waiter)) return;
-            clearTimeout(timer);
-            reject(new Error(`${name} exited (${code}) before ${what}; stderr: ${proc.stderr.slice(-1500)}`));
-          });
-        });
+      logs: log.lines,
+      get stderr() {
+        return log.stderr;
       },
+      exited,
+      waitForLog: (match, timeoutMs = 20_000, what = 'a log line') => log.waitFor(match, timeoutMs, what),
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');
@@ -100,7 +65,6 @@ export class RoleSet {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       },
     };
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (proc.stderr += c));
     this.procs.push(proc);
     return proc;
   }

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { eachLine } from './log-follower.js';
 
 /**
  * Test clients that queue what they receive, so a test awaits the next message with a timeout
@@ -95,16 +96,7 @@ export interface LineClient {
 export async function connectLine(port: number, host = '127.0.0.1'): Promise<LineClient> {
   const socket = connect({ port, host });
   const inbox = new Inbox<string>();
-  let buffer = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      inbox.push(buffer.slice(0, nl));
-      buffer = buffer.slice(nl + 1);
-    }
-  });
+  eachLine(socket, (line) => inbox.push(line));
   socket.on('error', () => {});
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise<void>((resolve, reject) => {

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { LogFollower, type LogLine } from './log-follower.js';
 
 /**
  * The end-to-end harness: starts a cluster through the `gateworker` CLI exactly as a user would
@@ -14,12 +15,7 @@ import { stringify } from 'yaml';
 
 export const CLI = resolve(import.meta.dirname, '../../bin/gateworker.js');
 
-export interface LogLine {
-  msg?: string;
-  role?: string;
-  level?: number;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 /** Free TCP ports on 127.0.0.1 (listen on 0, read, close). `count` consecutive when `consecutive`. */
 export async function freePorts(count: number, consecutive = false): Promise<number[]> {
@@ -132,56 +128,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached === true,
   });
-  const logs: LogLine[] = [];
-  const rawLines: string[] = [];
-  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  let stderr = '';
-  let buffer = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      rawLines.push(text);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text };
-      }
-      logs.push(line);
-      for (const w of waiters) {
-        if (w.match(line)) {
-          waiters.delete(w);
-          w.resolve(line);
-        }
-      }
-    }
-  });
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => (stderr += chunk));
+  const log = new LogFollower(child, 'gateworker start');
+  const logs = log.lines;
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-
-  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> => {
-    const seen = logs.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((res, rej) => {
-      const waiter = { match, resolve: (l: LogLine) => (clearTimeout(timer), res(l)) };
-      const timer = setTimeout(() => {
-        waiters.delete(waiter);
-        rej(new Error(`log line not seen within ${timeoutMs} ms; stderr: ${stderr.slice(-2000)}`));
-      }, timeoutMs);
-      waiters.add(waiter);
-      void exited.then((code) => {
-        if (!waiters.has(waiter)) return;
-        waiters.delete(waiter);
-        clearTimeout(timer);
-        rej(new Error(`gateworker start exited (${code}) before the log line; stderr: ${stderr.slice(-2000)}`));
-      });
-    });
-  };
+  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs = 20_000): Promise<LogLine> => log.waitFor(match, timeoutMs);
 
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
@@ -235,7 +185,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     secret,
     pid: child.pid as number,
     logs,
-    rawLines,
+    rawLines: log.raw,
     waitForLog,
     cli,
     writeHandler: (source) => writeFileSync(join(dir, 'handler.mjs'), source),

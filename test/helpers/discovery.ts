@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { connectWs, type WsClient } from './clients.js';
-import { CLI, freePorts, type Cluster, type LogLine } from './cluster.js';
+import { CLI, freePorts, type Cluster } from './cluster.js';
+import { LogFollower, type LogLine } from './log-follower.js';
 
 /** Shared pieces of the discovery end-to-end tests (etcd and ZooKeeper). */
 
@@ -60,44 +61,10 @@ export async function startStandaloneGateway(options: {
   const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
   for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
   const proc = spawn(process.execPath, [CLI, 'gateway', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: LogLine[] = [];
-  const waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
-  let buffer = '';
-  proc.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const text = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      let line: LogLine;
-      try {
-        line = JSON.parse(text) as LogLine;
-      } catch {
-        line = { msg: text };
-      }
-      logs.push(line);
-      for (const w of waiters) {
-        if (!w.match(line)) continue;
-        waiters.delete(w);
-        w.resolve(line);
-      }
-    }
-  });
-  let stderr = '';
-  proc.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  const log = new LogFollower(proc, 'standalone gateway');
+  const logs = log.lines;
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> => {
-    const seen = logs.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return new Promise((res, rej) => {
-      const w = { match, resolve: (l: LogLine) => (clearTimeout(timer), res(l)) };
-      const timer = setTimeout(
-        () => (waiters.delete(w), rej(new Error(`standalone gateway: log line not seen within ${timeoutMs} ms; stderr: ${stderr.slice(-1000)}`))),
-        timeoutMs,
-      );
-      waiters.add(w);
-    });
-  };
+  const waitForLog = (match: (l: LogLine) => boolean, timeoutMs: number): Promise<LogLine> => log.waitFor(match, timeoutMs);
   const kill = async (signal: NodeJS.Signals): Promise<void> => {
     if (proc.exitCode !== null || proc.signalCode !== null) return;
     proc.kill(signal);

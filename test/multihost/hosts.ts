@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { eachLine, parseLogLine, type LogLine } from '../helpers/log-follower.js';
 import type { NetHost } from './net.js';
 
 /**
@@ -22,12 +23,7 @@ export const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1'
  */
 export const LINK_DROP = /closing its link|link to gateway lost|gateway given up/i;
 
-export interface LogLine {
-  msg?: string;
-  role?: string;
-  level?: number;
-  [key: string]: unknown;
-}
+export type { LogLine };
 
 /** A log line and when this test process received it (performance.now(), ms). */
 export interface SeenLine {
@@ -54,27 +50,14 @@ export class HostProcess {
     private readonly child: ChildProcess,
   ) {
     this.pid = child.pid!;
-    let buffer = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const text = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        let line: LogLine;
-        try {
-          line = JSON.parse(text) as LogLine;
-        } catch {
-          line = { msg: text };
-        }
-        const seen = { line, at: performance.now() };
-        this.logs.push(seen);
-        for (const w of this.waiters) {
-          if (w.match(line)) {
-            this.waiters.delete(w);
-            w.resolve(seen);
-          }
+    eachLine(child.stdout!, (text) => {
+      const line = parseLogLine(text);
+      const seen = { line, at: performance.now() };
+      this.logs.push(seen);
+      for (const w of this.waiters) {
+        if (w.match(line)) {
+          this.waiters.delete(w);
+          w.resolve(seen);
         }
       }
     });

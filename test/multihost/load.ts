@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { NetHost } from './net.js';
+import { eachLine } from '../helpers/log-follower.js';
 
 /**
  * Drives the load generator (fixtures/load-client.mjs) on the client host and turns its counts
@@ -49,21 +50,14 @@ export class LoadClient {
   private exited = false;
 
   private constructor(private readonly child: ChildProcess) {
-    let buffer = '';
-    child.stdout!.setEncoding('utf8');
-    child.stdout!.on('data', (chunk: string) => {
-      buffer += chunk;
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) >= 0) {
-        const e = JSON.parse(buffer.slice(0, nl)) as Event;
-        buffer = buffer.slice(nl + 1);
-        const i = this.waiters.findIndex((w) => w.ev === e.ev || e.ev === 'error');
-        if (i >= 0) {
-          const [w] = this.waiters.splice(i, 1);
-          if (e.ev === 'error') w!.reject(new Error(`load client: ${String(e.error)}`));
-          else w!.resolve(e);
-        } else this.events.push(e);
-      }
+    eachLine(child.stdout!, (text) => {
+      const e = JSON.parse(text) as Event;
+      const i = this.waiters.findIndex((w) => w.ev === e.ev || e.ev === 'error');
+      if (i >= 0) {
+        const [w] = this.waiters.splice(i, 1);
+        if (e.ev === 'error') w!.reject(new Error(`load client: ${String(e.error)}`));
+        else w!.resolve(e);
+      } else this.events.push(e);
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-4_000)));
