@@ -21,7 +21,7 @@ export async function runRole(
   setTitle(roleTitle(role, index, local.config));
   const logger = createLogger(role, nodeIdOf(local.config), local.config.logLevel, { index });
   // A standalone role holds its own watch of the config centre and file (under `start`, the supervisor does).
-  const manager = sources === null ? null : await ConfigManager.open(sources, logger);
+  const manager = sources === null ? null : await ConfigManager.open(sources, local, logger);
   const loaded = manager?.loaded ?? local;
   const { config } = loaded;
   if (config.logLevel !== local.config.logLevel) setLogLevel(logger, config.logLevel);

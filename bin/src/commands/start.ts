@@ -31,7 +31,7 @@ export async function runStart(
   setTitle(supervisorTitle(local.file));
   const logFile = options.logFile === undefined ? undefined : resolvePath(options.logFile);
   const logger = createLogger('supervisor', nodeIdOf(local.config), supervisorLevel(local.config.logLevel), {}, { file: logFile });
-  const manager = sources === null ? null : await ConfigManager.open(sources, logger);
+  const manager = sources === null ? null : await ConfigManager.open(sources, local, logger);
   const loaded = manager?.loaded ?? local;
   // `reload` and SIGHUP re-read the config from the same sources (the centre's current document included).
   const reread = (): LoadedConfig => (manager !== null ? manager.reread() : sources !== null ? loadConfig(sources) : local);

@@ -1,5 +1,5 @@
 import type { ClusterView } from '@gateworker/discovery';
-import type { ClusterStatus } from '@gateworker/protocol';
+import type { ClusterStatus, GatewayInfo } from '@gateworker/protocol';
 import type { ProcessSnapshot, TreeSnapshot } from '../admin/snapshot.js';
 
 /** How `gateworker status` prints what it found. */
@@ -255,22 +255,31 @@ export function sharedAddresses(gateways: ClusterStatus['gateways']): { address:
   return [...by].filter(([, ids]) => ids.length > 1).map(([address, ids]) => ({ address, gateways: ids }));
 }
 
-export function formatRegisterStatus(status: ClusterStatus): string {
-  const gateways = [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING', 'BUS (received/rejected)'],
-    ...status.gateways.map((g) => [
-      g.gatewayId,
-      g.address,
-      g.nodeId,
-      g.pid,
-      g.stats.clients,
-      g.stats.uids,
-      g.stats.groups,
-      g.stats.workers,
-      g.stats.pending,
-      (g.stats.bus ?? []).map((b) => `${b.bridge}:${b.state} ${b.received}/${rejectedTotal(b.rejected)}`).join(' ') || '-',
-    ]),
+/** The gateways as a directory announces them (register or discovery backend), one row each. */
+function gatewayTable(list: readonly GatewayInfo[], withBus: boolean): (string | number)[][] {
+  const head = ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'];
+  return [
+    withBus ? [...head, 'BUS (received/rejected)'] : head,
+    ...list.map((g) => {
+      const row: (string | number)[] = [
+        g.gatewayId,
+        g.address,
+        g.nodeId,
+        g.pid,
+        g.stats.clients,
+        g.stats.uids,
+        g.stats.groups,
+        g.stats.workers,
+        g.stats.pending,
+      ];
+      if (withBus) row.push((g.stats.bus ?? []).map((b) => `${b.bridge}:${b.state} ${b.received}/${rejectedTotal(b.rejected)}`).join(' ') || '-');
+      return row;
+    }),
   ];
+}
+
+export function formatRegisterStatus(status: ClusterStatus): string {
+  const gateways = gatewayTable(status.gateways, true);
   const workers = [
     ['WORKER', 'STATE', 'PID', 'IN-FLIGHT', 'HANDLED', 'GATEWAYS'],
     ...status.workers.map((w) => [w.workerId, w.state, w.pid, w.inflight, w.handled, w.gateways]),
@@ -292,20 +301,7 @@ export function formatRegisterStatus(status: ClusterStatus): string {
 
 /** The gateways as a discovery backend (etcd / ZooKeeper) lists them, every machine's; it keeps no worker records. */
 export function formatClusterView(view: ClusterView): string {
-  const gateways = [
-    ['GATEWAY', 'ADDRESS', 'NODE', 'PID', 'CLIENTS', 'UIDS', 'GROUPS', 'WORKERS', 'PENDING'],
-    ...view.gateways.map((g) => [
-      g.gatewayId,
-      g.address,
-      g.nodeId,
-      g.pid,
-      g.stats.clients,
-      g.stats.uids,
-      g.stats.groups,
-      g.stats.workers,
-      g.stats.pending,
-    ]),
-  ];
+  const gateways = gatewayTable(view.gateways, false);
   return [
     `cluster ${view.cluster} on ${view.backend} (stats as last published)`,
     '',

@@ -86,10 +86,15 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
    * Loads the configuration from every source. With a centre, its document is read first (a
    * bad document or an unreachable centre does not stop the start: the process runs on the
    * local layers, says so, and applies the centre's document once it can read a good one).
-   * Throws a ConfigError when the local layers are invalid.
+   * `local` is what `loadConfig(sources)` already returned (the caller validated the local layers
+   * before it had a logger); it is not read again.
    */
-  static async open(sources: LoadOptions, log: Logger, startTimeoutMs = DEFAULT_CENTRE_START_TIMEOUT_MS): Promise<ConfigManager> {
-    const local = loadConfig(sources);
+  static async open(
+    sources: LoadOptions,
+    local: LoadedConfig,
+    log: Logger,
+    startTimeoutMs = DEFAULT_CENTRE_START_TIMEOUT_MS,
+  ): Promise<ConfigManager> {
     const centre = createCentre(local.config.config);
     const manager = new ConfigManager(sources, local, centre, log);
     if (centre !== null) await manager.readCentreAtStart(centre, startTimeoutMs);

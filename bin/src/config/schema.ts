@@ -118,24 +118,29 @@ export const busSchema = z
   .refine((b) => b.redis !== undefined || b.amqp !== undefined, { message: 'names no bridge: add redis or amqp' });
 // ---- end bus ----
 
+/** How to reach etcd: shared by the config centre and discovery. */
+const etcdConnection = {
+  endpoints: z
+    .array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}\/?$/, 'expected http://host:port or https://host:port'))
+    .min(1),
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+  tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
+};
+/** How to reach ZooKeeper: shared by the config centre and discovery. */
+const zookeeperServers = z.string().regex(/^[^,\s]+:\d{1,5}(,[^,\s]+:\d{1,5})*$/, 'expected host:port[,host:port...]');
+/** An absolute etcd key or ZooKeeper node path. */
+const absolutePath = (what: string) => z.string().regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, `expected an absolute ${what} like /gateworker`);
+
 /** Where the config centre keeps its one YAML document (at most one backend). */
 export const centreSchema = z
   .object({
     etcd: z
-      .object({
-        endpoints: z.array(z.string().regex(/^https?:\/\/\S+$/, 'expected http(s)://host:port')).min(1),
-        key: z.string().regex(/^\/\S*$/, 'expected a key starting with /'),
-        username: z.string().min(1).optional(),
-        password: z.string().optional(),
-        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
-      })
+      .object({ ...etcdConnection, key: absolutePath('key') })
       .strict()
       .optional(),
     zookeeper: z
-      .object({
-        servers: z.string().regex(/^[^,\s]+(,[^,\s]+)*$/, 'expected host:port[,host:port...]'),
-        path: z.string().regex(/^\/\S*$/, 'expected a node path starting with /'),
-      })
+      .object({ servers: zookeeperServers, path: absolutePath('node path') })
       .strict()
       .optional(),
     /** Watch the local config file too (default: true when a centre is set). */
@@ -152,30 +157,11 @@ export const centreSchema = z
 export const discoverySchema = z
   .object({
     etcd: z
-      .object({
-        endpoints: z
-          .array(z.string().regex(/^https?:\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}\/?$/, 'expected http://host:port or https://host:port'))
-          .min(1),
-        prefix: z
-          .string()
-          .regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute key prefix like /gateworker')
-          .default('/gateworker'),
-        ttl: duration.default(10_000),
-        username: z.string().min(1).optional(),
-        password: z.string().optional(),
-        tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).strict().optional(),
-      })
+      .object({ ...etcdConnection, prefix: absolutePath('key prefix').default('/gateworker'), ttl: duration.default(10_000) })
       .strict()
       .optional(),
     zookeeper: z
-      .object({
-        servers: z.string().regex(/^[^,\s]+:\d{1,5}(,[^,\s]+:\d{1,5})*$/, 'expected host:port[,host:port...]'),
-        path: z
-          .string()
-          .regex(/^\/(?:[^/\s]+(?:\/[^/\s]+)*)?$/, 'expected an absolute path like /gateworker')
-          .default('/gateworker'),
-        sessionTimeout: duration.default(10_000),
-      })
+      .object({ servers: zookeeperServers, path: absolutePath('path').default('/gateworker'), sessionTimeout: duration.default(10_000) })
       .strict()
       .optional(),
   })

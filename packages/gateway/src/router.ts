@@ -80,25 +80,16 @@ export class Router<L extends RoutableLink> {
 
   /** Fewest clients, then fewest unacknowledged events, among links with room (null if none); ties rotate. */
   leastLoaded(usable: readonly L[]): L | null {
-    const n = usable.length;
-    if (n === 0) return null;
-    const start = this.rr++ % n;
-    if (this.rr >= Number.MAX_SAFE_INTEGER) this.rr = 0;
-    let best: L | null = null;
-    for (let i = 0; i < n; i++) {
-      const c = usable[(start + i) % n] as L;
-      if (!c.hasRoom) continue;
-      if (best === null) best = c;
-      else {
-        const dc = (c.clients ?? 0) - (best.clients ?? 0);
-        if (dc < 0 || (dc === 0 && c.unacked < best.unacked)) best = c;
-      }
-    }
-    return best;
+    return this.best(usable, fewerClients);
   }
 
-  /** Fewest unacknowledged events among links with room (null if none); the scan starts one further each time, so ties rotate. */
+  /** Fewest unacknowledged events among links with room (null if none); ties rotate. */
   leastBusy(usable: readonly L[]): L | null {
+    return this.best(usable, fewerUnacked);
+  }
+
+  /** The link with room that `better` prefers; the scan starts one further each time, so ties rotate. */
+  private best(usable: readonly L[], better: (a: L, b: L) => boolean): L | null {
     const n = usable.length;
     if (n === 0) return null;
     const start = this.rr++ % n;
@@ -106,8 +97,17 @@ export class Router<L extends RoutableLink> {
     let best: L | null = null;
     for (let i = 0; i < n; i++) {
       const candidate = usable[(start + i) % n] as L;
-      if (candidate.hasRoom && (best === null || candidate.unacked < best.unacked)) best = candidate;
+      if (candidate.hasRoom && (best === null || better(candidate, best))) best = candidate;
     }
     return best;
   }
+}
+
+function fewerUnacked(a: RoutableLink, b: RoutableLink): boolean {
+  return a.unacked < b.unacked;
+}
+
+function fewerClients(a: RoutableLink, b: RoutableLink): boolean {
+  const dc = (a.clients ?? 0) - (b.clients ?? 0);
+  return dc < 0 || (dc === 0 && a.unacked < b.unacked);
 }
