@@ -10,9 +10,15 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
-/** Calls `each` with every line the stream delivers (node:readline splits them, in order). */
+/**
+ * Calls `each` with every line the stream delivers (node:readline splits them, in order).
+ * readline re-emits the stream's errors on its interface, where nobody would listen: they are the
+ * stream owner's to handle (a socket reset by the peer is an expected end in these tests).
+ */
 export function eachLine(stream: Readable, each: (text: string) => void): void {
-  createInterface({ input: stream, crlfDelay: Infinity }).on('line', each);
+  createInterface({ input: stream, crlfDelay: Infinity })
+    .on('line', each)
+    .on('error', () => {});
 }
 
 export function parseLogLine(text: string): LogLine {
