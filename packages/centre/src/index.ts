@@ -8,3 +8,4 @@ export {
   type ZooKeeperCentreOptions,
 } from './zookeeper.js';
 export { AppConfigWatch, createCentreFrom, type AppConfigChange, type CentreSpec } from './app-config.js';
+export { guardZooKeeperReplies } from './zookeeper-guard.js';

@@ -1,6 +1,7 @@
 import zookeeper, { type Client, type Stat } from 'node-zookeeper-client';
 import type { CentreDocument, CentreWatch, CentreWatchHandlers, ConfigCentre } from './centre.js';
 import { CentreError } from './errors.js';
+import { guardZooKeeperReplies } from './zookeeper-guard.js';
 
 /** ZooKeeper session timeout, in milliseconds. */
 export const DEFAULT_ZOOKEEPER_SESSION_TIMEOUT_MS = 10_000;
@@ -19,34 +20,6 @@ const { Exception } = zookeeper;
 
 function revisionOf(stat: Stat): string {
   return BigInt('0x' + stat.mzxid.toString('hex')).toString();
-}
-
-/** node-zookeeper-client's connection internals (not typed): see guardReplies. */
-interface ConnectionInternals {
-  onSocketData(buffer: Buffer): void;
-  pendingBuffer: Buffer | null;
-  socket?: { destroy(): void };
-}
-
-/**
- * node-zookeeper-client parses replies inside the socket's 'data' handler and throws on one it
- * cannot read (seen: "Unknown code: 4784129" from a server that was restarting), which would end
- * the whole process as an uncaught exception. Here a reply it cannot parse drops that connection
- * instead: the client reconnects (and this centre re-reads), as after any connection loss. Must
- * run before connect(), which binds the handler.
- */
-function guardReplies(client: Client): void {
-  const manager = (client as unknown as { connectionManager?: ConnectionInternals }).connectionManager;
-  if (manager === undefined || typeof manager.onSocketData !== 'function') return;
-  const parse = manager.onSocketData;
-  manager.onSocketData = function guarded(this: ConnectionInternals, buffer: Buffer): void {
-    try {
-      parse.call(this, buffer);
-    } catch {
-      this.pendingBuffer = null;
-      this.socket?.destroy();
-    }
-  };
 }
 
 function isNoNode(err: unknown): boolean {
@@ -157,7 +130,7 @@ export class ZooKeeperCentre implements ConfigCentre {
 
   private newClient(): Client {
     const client = zookeeper.createClient(this.options.servers, { sessionTimeout: this.sessionTimeoutMs, spinDelay: 200, retries: 1 });
-    guardReplies(client);
+    guardZooKeeperReplies(client);
     let lostTimer: NodeJS.Timeout | null = null;
     let replaced = false;
     const replace = (): void => {

@@ -1,3 +1,4 @@
+import { guardZooKeeperReplies } from '@gateworker/centre';
 import type { GatewayInfo } from '@gateworker/protocol';
 import zookeeper, { type Client } from 'node-zookeeper-client';
 import { DiscoveryBackend } from './backend.js';
@@ -86,6 +87,7 @@ export class ZookeeperBackend extends DiscoveryBackend {
   private openSession(): void {
     if (this.closed) return;
     const client = zookeeper.createClient(this.zk.servers, { sessionTimeout: this.zk.sessionTimeoutMs, spinDelay: ZOOKEEPER_SPIN_DELAY_MS });
+    guardZooKeeperReplies(client);
     this.client = client;
     client.on('connected', () => {
       if (this.client !== client) return;
