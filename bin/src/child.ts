@@ -126,7 +126,7 @@ async function main(): Promise<void> {
   if (pending !== null) applyToRole(handle.parts, logger, pending.config, pending.changed);
   // The role's own start line says the same at info; the supervisor prints every summary.
   logger.debug({ generation: spec.generation }, handle.summary);
-  send({ type: 'ready', summary: handle.summary });
+  send({ type: 'ready', summary: handle.summary, bound: handle.bound });
 }
 
 void main();

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { connectWs } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 
@@ -60,8 +59,7 @@ beforeAll(async () => {
   cluster = await startCluster({ gateways: 1, workers: 1, handler: ECHO });
   const ready = cluster.logs.find((l) => l.msg === 'cluster ready') as { children: { role: string; pid: number }[] };
   pids = ready.children;
-  const config = parse(readFileSync(cluster.configFile, 'utf8')) as { gateway: { internal: string } };
-  internalPort = Number(config.gateway.internal.split(':')[1]);
+  internalPort = Number(cluster.internalAddresses[0]?.split(':')[1]);
 }, 60_000);
 
 afterAll(async () => {

@@ -10,14 +10,21 @@ import { LogFollower, type LogLine } from './log-follower.js';
  * The end-to-end harness: starts a cluster through the `gateworker` CLI exactly as a user would
  * (a temp dir with gateworker.yaml and a handler file, `node bin/gateworker.js start -c …`),
  * waits for the supervisor's "cluster ready" log line, and stops it by pid. Every process it
- * starts is tracked and killed in `stop()`.
+ * starts is tracked and killed in `stop()`. Every address is configured with port 0 (register,
+ * client listeners, internal ports) and read back from the `addresses` field of "cluster ready":
+ * no port is reserved and released before the CLI binds it.
  */
 
 export const CLI = resolve(import.meta.dirname, '../../bin/gateworker.js');
 
 export type { LogLine };
 
-/** Free TCP ports on 127.0.0.1 (listen on 0, read, close). `count` consecutive when `consecutive`. */
+/**
+ * Free TCP ports on 127.0.0.1 (listen on 0, read, close). `count` consecutive when `consecutive`.
+ * Racy by nature (another process may take a port before the caller binds it): only for servers
+ * that cannot bind port 0 and report the port back (etcd, ZooKeeper, redis-server, rabbitmq-server)
+ * and for a port a test must know before anything binds it.
+ */
 export async function freePorts(count: number, consecutive = false): Promise<number[]> {
   const grab = () =>
     new Promise<number>((res, rej) => {
@@ -82,6 +89,8 @@ export interface Cluster {
   wsUrl: string;
   tcpPort: number | null;
   registerAddress: string;
+  /** Each gateway process's internal (worker-link) address, by process index. */
+  internalAddresses: string[];
   secret: string;
   pid: number;
   /** Every JSON log line seen so far, from every process (stdout is shared). */
@@ -97,20 +106,24 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** The `addresses` field of "cluster ready": what the processes bound. */
+interface ReadyAddresses {
+  register?: string;
+  gateways: { index: number; listen: string[]; internal?: string }[];
+}
+
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-e2e-'));
   const gateways = options.gateways ?? 1;
-  const [registerPort, wsPort, tcpPort] = await freePorts(3);
-  const internal = (await freePorts(gateways, true))[0] as number;
   const secret = options.secret ?? 'e2e-secret';
-  const listen: Record<string, unknown>[] = [{ url: `ws://127.0.0.1:${wsPort}/` }];
-  if (options.tcp) listen.push({ url: `tcp://127.0.0.1:${tcpPort}`, framing: options.tcp.framing });
+  const listen: Record<string, unknown>[] = [{ url: 'ws://127.0.0.1:0/' }];
+  if (options.tcp) listen.push({ url: 'tcp://127.0.0.1:0', framing: options.tcp.framing });
   const config = {
     ...(options.secretInFile === true ? { secretFile: './secret' } : { secret }),
     logLevel: options.logLevel ?? 'info',
     ...(options.cluster !== undefined && { cluster: options.cluster }),
-    ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: `127.0.0.1:${registerPort}` } }),
-    gateway: { processes: gateways, listen, internal: `127.0.0.1:${internal}`, ...options.gateway },
+    ...(options.discovery !== undefined ? { discovery: options.discovery } : { register: { listen: '127.0.0.1:0' } }),
+    gateway: { processes: gateways, listen, internal: '127.0.0.1:0', ...options.gateway },
     worker: { processes: options.workers ?? 2, handler: './handler.mjs', ...options.worker },
     ...options.sections,
   };
@@ -153,12 +166,14 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     rmSync(dir, { recursive: true, force: true });
   };
 
+  let addresses: ReadyAddresses;
   try {
-    await waitForLog((l) => l.msg === 'cluster ready', 30_000);
+    addresses = (await waitForLog((l) => l.msg === 'cluster ready', 30_000))['addresses'] as ReadyAddresses;
   } catch (err) {
     await stop();
     throw err;
   }
+  const gateway0 = addresses.gateways.find((g) => g.index === 0);
   const cli = (args: string[], timeoutMs = 60_000) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
       const p = spawn(process.execPath, [CLI, ...args, '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -179,9 +194,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     dir,
     configFile,
     env,
-    wsUrl: `ws://127.0.0.1:${wsPort}/`,
-    tcpPort: options.tcp ? (tcpPort as number) : null,
-    registerAddress: `127.0.0.1:${registerPort}`,
+    wsUrl: gateway0?.listen[0] ?? '',
+    tcpPort: options.tcp ? Number(new URL(gateway0?.listen[1] ?? 'tcp://x:0').port) : null,
+    registerAddress: addresses.register ?? '',
+    internalAddresses: addresses.gateways.map((g) => g.internal ?? ''),
     secret,
     pid: child.pid as number,
     logs,

@@ -107,7 +107,7 @@ export async function runStart(
   }
   try {
     const summaries = await supervisor.start();
-    logger.info({ children: supervisor.pids(), summaries }, 'cluster ready');
+    logger.info({ children: supervisor.pids(), summaries, addresses: supervisor.addresses() }, 'cluster ready');
     if (manager !== null) {
       manager.on('change', (change) => {
         setLogLevel(logger, supervisorLevel(change.config.logLevel));

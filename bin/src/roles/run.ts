@@ -1,12 +1,14 @@
 import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
 import { Bus } from '@gateworker/bus';
+import { formatAddress } from '@gateworker/protocol';
 import { Gateway } from '@gateworker/gateway';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Sample } from '../admin/snapshot.js';
 import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
+import type { BoundAddresses } from '../supervisor/bound.js';
 import type { RoleDiscovery } from './discovery.js';
 import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
 import { routeConsole } from './console.js';
@@ -16,6 +18,8 @@ import { enableTypeScriptFor } from './typescript.js';
 export interface RoleHandle {
   /** One line for humans: what is listening where. */
   readonly summary: string;
+  /** What it bound (port 0 resolved), reported to the supervisor with `ready`. */
+  readonly bound: BoundAddresses;
   /** Graceful stop (drain for a worker). */
   close(): Promise<void>;
   /** The role's object, for snapshots (metrics, status, readiness). */
@@ -47,7 +51,12 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
     preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
   });
   const address = await server.start();
-  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
+  return {
+    summary: `register listening on ${address.host}:${address.port}`,
+    bound: { register: formatAddress(address.host, address.port) },
+    close: () => server.close(),
+    parts: { register: server },
+  };
 }
 
 /** `discovery`: how this process publishes and reads the gateway list when the config has `discovery:` (null: registers). */
@@ -83,13 +92,11 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     bus.start();
     gateway.reportBusStats(() => bus.snapshot().bridges);
   }
-  const listening = gateway
-    .listenerAddresses()
-    .map((l) => l.url)
-    .join(', ');
+  const listeners = gateway.listenerAddresses().map((l) => l.url);
   const i = gateway.internalAddress();
   return {
-    summary: `gateway ${gateway.gatewayId} serving ${listening} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    summary: `gateway ${gateway.gatewayId} serving ${listeners.join(', ')} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    bound: { listeners, internal: formatAddress(i.host, i.port) },
     close: async () => {
       await bus?.close();
       gateway.reportBusStats(null);
@@ -165,7 +172,7 @@ export async function runWorker(config: Config, index: number, logger: PinoLogge
         throw err;
       }
     }
-    return { summary: `worker ${index} running ${w.handler}`, close: () => worker.drain(), parts: { worker } };
+    return { summary: `worker ${index} running ${w.handler}`, bound: {}, close: () => worker.drain(), parts: { worker } };
   }
 }
 

@@ -1,5 +1,6 @@
 import type { GatewayInfo } from '@gateworker/protocol';
 import type { Config } from '../config/schema.js';
+import type { BoundAddresses } from './bound.js';
 
 /**
  * Messages between the supervisor and its children over the IPC channel `fork` sets up (a private
@@ -25,7 +26,7 @@ export interface ChildSpec {
  */
 export type ChildMessage =
   | { type: 'hello' }
-  | { type: 'ready'; summary: string }
+  | { type: 'ready'; summary: string; bound: BoundAddresses }
   | { type: 'failed'; error: string; code: string | null }
   | { type: 'signal'; signal: 'SIGTERM' }
   | { type: 'reply'; id: number; result: unknown }

@@ -1,15 +1,22 @@
 import cluster from 'node:cluster';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { BoundAddresses } from './bound.js';
 import { childEnv, type ChildMessage, type ChildRequest, type ChildSpec, type SupervisorMessage } from './ipc.js';
 
 const CHILD_ENTRY = fileURLToPath(new URL('../child.js', import.meta.url));
 
+/** What a child reports when it is ready. */
+export interface Ready {
+  summary: string;
+  bound: BoundAddresses;
+}
+
 /** A supervised child process and the promise of its readiness. */
 export interface Spawned {
   readonly process: ChildProcess;
-  /** Resolves with the child's summary line once it reports ready; rejects if it fails, exits first, or times out. */
-  readonly ready: Promise<string>;
+  /** Resolves with the child's summary line and bound addresses once it reports ready; rejects if it fails, exits first, or times out. */
+  readonly ready: Promise<Ready>;
   /** Resolves with the exit code (or signal name) when the process has exited. */
   readonly exited: Promise<number | string>;
   send(message: SupervisorMessage): void;
@@ -48,14 +55,14 @@ export function spawnChild(spec: ChildSpec, readyTimeoutMs: number): Spawned {
     proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   const signalListeners: ((signal: string) => void)[] = [];
-  const ready = new Promise<string>((resolve, reject) => {
+  const ready = new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${spec.role} ${spec.index} did not report ready within ${readyTimeoutMs} ms`)), readyTimeoutMs);
     const onMessage = (m: ChildMessage) => {
       if (m.type === 'hello') {
         send({ type: 'spec', spec });
       } else if (m.type === 'ready') {
         clearTimeout(timer);
-        resolve(m.summary);
+        resolve({ summary: m.summary, bound: m.bound });
       } else if (m.type === 'failed') {
         clearTimeout(timer);
         reject(Object.assign(new Error(m.error), { code: m.code }));

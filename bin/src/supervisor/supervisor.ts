@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
+import { pin, withPinned, type BoundAddresses, type PinnedAddresses } from './bound.js';
 import { DiscoveryRelay } from './discovery-relay.js';
 import { appliedConfig, unappliableChanges } from './config-diff.js';
 import type { ChildMessage, ChildRequest, ChildSpec } from './ipc.js';
@@ -34,6 +35,8 @@ class Slot {
   /** The current process reported ready. */
   ready = false;
   startedAt = 0;
+  /** What the current process reported it bound (port 0 resolved). */
+  bound: BoundAddresses = {};
   restartTimer: NodeJS.Timeout | null = null;
   constructor(
     readonly role: Role,
@@ -77,6 +80,8 @@ export class Supervisor {
   private config: Config;
   /** Rolling reloads by result, for metrics. */
   readonly reloads = { ok: 0, failed: 0 };
+  /** Port-0 addresses as first bound, given to every later child (see bound.ts). */
+  private readonly pinned: PinnedAddresses = {};
 
   constructor(
     config: Config,
@@ -117,11 +122,21 @@ export class Supervisor {
   async liveChange(config: Config, changed: readonly string[]): Promise<void> {
     const rolls = changed.some((k) => coveredBy(k, LIVE_KEYS.supervisor));
     this.config = rolls ? { ...config, ...(this.config.worker !== undefined && { worker: this.config.worker }) } : config;
-    for (const slot of this.slots) slot.current?.send({ type: 'config', config: this.config, changed: [...changed] });
+    const given = withPinned(this.config, this.pinned);
+    for (const slot of this.slots) slot.current?.send({ type: 'config', config: given, changed: [...changed] });
     if (!rolls) return;
     const result = await this.applyConfig(config);
     if (result.ok) this.logger.info({ changed }, `live change rolled the workers: ${result.message}`);
     else this.logger.error({ changed }, `live change could not roll the workers: ${result.message}`);
+  }
+
+  /** What the processes bound (port 0 resolved): the register's address, each gateway's listener URLs and internal address. */
+  addresses(): { register?: string; gateways: { index: number; listen: string[]; internal: string | undefined }[] } {
+    const register = this.slots.find((s) => s.role === 'register')?.bound.register;
+    const gateways = this.slots
+      .filter((s) => s.role === 'gateway')
+      .map((s) => ({ index: s.index, listen: s.bound.listeners ?? [], internal: s.bound.internal }));
+    return { ...(register !== undefined && { register }), gateways };
   }
 
   pids(): { role: Role; index: number; pid: number | undefined }[] {
@@ -152,7 +167,13 @@ export class Supervisor {
   }
 
   private spec(slot: Slot): ChildSpec {
-    return { role: slot.role, index: slot.index, generation: slot.generation, config: this.config, logFile: this.options.logFile };
+    return {
+      role: slot.role,
+      index: slot.index,
+      generation: slot.generation,
+      config: withPinned(this.config, this.pinned),
+      logFile: this.options.logFile,
+    };
   }
 
   /** Fills a slot with a fresh process and waits until it is ready. */
@@ -168,7 +189,15 @@ export class Supervisor {
       },
       () => {},
     );
-    return spawned.ready;
+    const ready = await spawned.ready;
+    if (slot.current === spawned) this.boundBy(slot, ready.bound);
+    return ready.summary;
+  }
+
+  /** Records what a slot's process bound, and pins the port-0 addresses it resolved first. */
+  private boundBy(slot: Slot, bound: BoundAddresses): void {
+    slot.bound = bound;
+    pin(this.config, this.pinned, bound);
   }
 
   /** Starts a process for the slot and, with discovery, relays the gateway list and records for it. */
@@ -277,7 +306,7 @@ export class Supervisor {
       slot.generation++;
       const fresh = this.spawn(slot);
       try {
-        await fresh.ready;
+        this.boundBy(slot, (await fresh.ready).bound);
       } catch (err) {
         fresh.send({ type: 'stop' });
         fresh.process.kill('SIGTERM');

@@ -36,7 +36,9 @@ export class InternalServer {
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => reject(err);
       this.server.once('error', onError);
-      this.server.listen(this.port, this.host, () => {
+      // exclusive: under `gateworker start` gateway processes are cluster workers, which would
+      // share one socket for the same address; each process owns its internal port (port 0 too).
+      this.server.listen({ port: this.port, host: this.host, exclusive: true }, () => {
         this.server.off('error', onError);
         this.server.on('error', this.onServerError);
         resolve();
