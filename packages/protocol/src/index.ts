@@ -1,5 +1,6 @@
 /** @gateworker/protocol: bytes in, values out. No sockets here; see `@gateworker/protocol/node`. */
-export { Op, opName, isOp } from './opcodes.js';
+export { Op, opName, isOp, OpRoute, isSentBy } from './opcodes.js';
+export type { Role, Route, RoutedOp } from './opcodes.js';
 export { PROTOCOL_VERSION } from './version.js';
 export { ErrorCode, WireErrorCode, ProtocolError, isProtocolError } from './errors.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_PREFIX_BYTES } from './frame.js';

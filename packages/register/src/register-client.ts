@@ -8,6 +8,7 @@ import {
   type GatewayStats,
   type Message,
   type MessageOf,
+  type RoutedOp,
   type WorkerInfo,
 } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
@@ -35,8 +36,8 @@ export interface RegisterClientEvents {
   'register-down': [address: string, error: Error | null];
 }
 
-/** Messages a register sends to its clients. Anything else closes the link. */
-type InboundOp = typeof Op.GatewayList | typeof Op.GatewayUp | typeof Op.GatewayDown | typeof Op.StatusReply | typeof Op.Error;
+/** Messages a register sends to its clients (declared by `OpRoute` in @gateworker/protocol). Anything else closes the link. */
+type InboundOp = RoutedOp<'register', 'gateway' | 'worker' | 'client'>;
 type HandlerTable = { [O in InboundOp]: (connection: RegisterConnection, message: MessageOf<O>) => void };
 
 interface ReadyWaiter {

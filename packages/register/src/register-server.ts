@@ -3,6 +3,7 @@ import {
   encodeMessage,
   ErrorCode,
   Op,
+  isSentBy,
   opName,
   ProtocolError,
   WireErrorCode,
@@ -10,6 +11,7 @@ import {
   type Message,
   type MessageOf,
   type PeerRole,
+  type RoutedOp,
 } from '@gateworker/protocol';
 import { acceptLink, formatHostPort, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
@@ -25,16 +27,13 @@ interface Peer {
   readonly remote: string;
 }
 
-/** Messages a peer may send after the handshake. Anything else closes its link. */
-type InboundOp = typeof Op.Announce | typeof Op.GatewayStats | typeof Op.Subscribe | typeof Op.WorkerStats | typeof Op.StatusQuery | typeof Op.Error;
+/**
+ * Messages a peer may send after the handshake, and which roles may send each, as `OpRoute` in
+ * @gateworker/protocol declares them. Anything else closes its link.
+ */
+type InboundOp = RoutedOp<'gateway' | 'worker' | 'client', 'register'>;
 
-interface InboundHandler<O extends InboundOp> {
-  /** Roles allowed to send this message; any other role is refused with an Error frame. */
-  roles: readonly PeerRole[];
-  handle: (peer: Peer, message: MessageOf<O>) => void;
-}
-
-type HandlerTable = { [O in InboundOp]: InboundHandler<O> };
+type HandlerTable = { [O in InboundOp]: (peer: Peer, message: MessageOf<O>) => void };
 
 /** At most one "too many in the handshake" line per this many milliseconds. */
 const PREAUTH_LOG_INTERVAL_MS = 10_000;
@@ -81,12 +80,12 @@ export class RegisterServer {
     this.log = this.options.logger;
     this.preAuth = new PreAuthLimiter(this.options.preAuth);
     this.handlers = {
-      [Op.Announce]: { roles: ['gateway'], handle: (peer, m) => this.onAnnounce(peer, m) },
-      [Op.GatewayStats]: { roles: ['gateway'], handle: (peer, m) => this.onGatewayStats(peer, m) },
-      [Op.Subscribe]: { roles: ['worker', 'client'], handle: (peer, m) => this.onSubscribe(peer, m) },
-      [Op.WorkerStats]: { roles: ['worker'], handle: (peer, m) => this.onWorkerStats(peer, m) },
-      [Op.StatusQuery]: { roles: ['gateway', 'worker', 'client'], handle: (peer, m) => this.onStatusQuery(peer, m) },
-      [Op.Error]: { roles: ['gateway', 'worker', 'client'], handle: (peer, m) => this.onPeerError(peer, m) },
+      [Op.Announce]: (peer, m) => this.onAnnounce(peer, m),
+      [Op.GatewayStats]: (peer, m) => this.onGatewayStats(peer, m),
+      [Op.Subscribe]: (peer, m) => this.onSubscribe(peer, m),
+      [Op.WorkerStats]: (peer, m) => this.onWorkerStats(peer, m),
+      [Op.StatusQuery]: (peer, m) => this.onStatusQuery(peer, m),
+      [Op.Error]: (peer, m) => this.onPeerError(peer, m),
     };
   }
 
@@ -229,7 +228,7 @@ export class RegisterServer {
   }
 
   private dispatch(peer: Peer, message: Message): void {
-    const handler = (this.handlers as Partial<Record<number, InboundHandler<InboundOp>>>)[message.op];
+    const handler = (this.handlers as Partial<Record<number, (peer: Peer, message: Message) => void>>)[message.op];
     if (handler === undefined) {
       this.refuse(
         peer,
@@ -237,14 +236,14 @@ export class RegisterServer {
       );
       return;
     }
-    if (!handler.roles.includes(peer.role)) {
+    if (!isSentBy(message.op, peer.role)) {
       this.refuse(
         peer,
         new ProtocolError(ErrorCode.RoleRefused, `a ${peer.role} may not send ${opName(message.op)}`, { wire: WireErrorCode.RoleRefused }),
       );
       return;
     }
-    (handler.handle as (peer: Peer, message: Message) => void)(peer, message);
+    handler(peer, message);
   }
 
   /** Tells the peer why (Error frame) and closes its link; its state goes when the link closes. */
