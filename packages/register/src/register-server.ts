@@ -2,6 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import {
   encodeMessage,
   ErrorCode,
+  formatAddress,
   Op,
   isSentBy,
   opName,
@@ -13,7 +14,7 @@ import {
   type PeerRole,
   type RoutedOp,
 } from '@gateworker/protocol';
-import { acceptLink, formatHostPort, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
+import { acceptLink, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
 import { resolveRegisterServerOptions, type RegisterServerOptions, type ResolvedRegisterServerOptions } from './options.js';
 import { Registry } from './registry.js';
@@ -144,7 +145,7 @@ export class RegisterServer {
       this.state = 'new';
       this.starting = null;
       const reason = describeError(err as Error);
-      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatHostPort(host, port)}: ${reason}`, { cause: err });
+      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatAddress(host, port)}: ${reason}`, { cause: err });
     }
     server.on('error', (err) => this.log.error({ err }, 'register listener error'));
     const bound = server.address() as AddressInfo;
@@ -152,7 +153,7 @@ export class RegisterServer {
     if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
     this.state = 'listening';
     this.startedAt = performance.now();
-    this.log.info({ address: formatHostPort(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
+    this.log.info({ address: formatAddress(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
     return this.boundAddress;
   }
 
@@ -174,7 +175,7 @@ export class RegisterServer {
       return;
     }
     const address = socket.remoteAddress ?? '?';
-    const remote = formatHostPort(address, socket.remotePort ?? 0);
+    const remote = formatAddress(address, socket.remotePort ?? 0);
     if (!this.preAuth.admit(address)) {
       socket.destroy();
       this.refusedPreAuth(remote);
