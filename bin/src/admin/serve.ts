@@ -11,7 +11,7 @@ export async function serveAdmin(config: Config, backend: AdminBackend, logger: 
   const server = new AdminServer({ host, port, token: config.admin.token ?? null, backend, logger });
   let bound: { host: string; port: number };
   try {
-    bound = await server.listen();
+    bound = await server.start();
   } catch (err) {
     throw new Error(`admin.listen ${config.admin.listen}: ${(err as Error).message}`, { cause: err });
   }

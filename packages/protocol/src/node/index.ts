@@ -16,3 +16,6 @@ export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { PreAuthLimiter, DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS } from './preauth.js';
 export type { PreAuthLimits } from './preauth.js';
+export { Lifecycle, withTimeout } from './lifecycle.js';
+export { listen, boundAddress } from './listen.js';
+export type { BoundAddress } from './listen.js';
