@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { Lifecycle } from '@gateworker/protocol/node';
 import { DEFAULT_DRAIN_TIMEOUT_MS } from '@gateworker/worker';
 import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
@@ -71,6 +72,8 @@ export interface ReloadResult {
 export class Supervisor {
   private readonly slots: Slot[] = [];
   private stopping = false;
+  /** close() (stop()) idempotent: every call returns the same promise (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle();
   private reloading: Promise<ReloadResult> | null = null;
   /** With `discovery:`: the machine's one etcd / ZooKeeper session, relayed to the children. */
   readonly discovery: DiscoveryRelay | null;
@@ -335,8 +338,17 @@ export class Supervisor {
     clearTimeout(timer);
   }
 
-  /** Graceful stop of everything, in order; idempotent. */
-  async stop(): Promise<void> {
+  /** Graceful stop of everything, in order; idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.stopAll());
+  }
+
+  /** close()'s older name. */
+  stop(): Promise<void> {
+    return this.close();
+  }
+
+  private async stopAll(): Promise<void> {
     this.stopping = true;
     for (const slot of this.slots) {
       if (slot.restartTimer !== null) clearTimeout(slot.restartTimer);
@@ -352,7 +364,7 @@ export class Supervisor {
     await this.discovery?.close();
   }
 
-  /** Kills every child at once (second signal). */
+  /** Kills every child at once (second signal); a close() in progress carries on and sees them exit. */
   kill(): void {
     for (const slot of this.slots) slot.current?.process.kill('SIGKILL');
   }

@@ -120,6 +120,16 @@ describe('Lifecycle', () => {
     expect(closes).toBe(1);
   });
 
+  it('the shutdown already sees `stopping` in its first, synchronous steps', async () => {
+    const life = new Lifecycle();
+    let seen: boolean | null = null;
+    await life.close(() => {
+      seen = life.stopping;
+      return Promise.resolve();
+    });
+    expect(seen).toBe(true);
+  });
+
   it('a destroy() from inside the shutdown steps is a no-op past the first report', async () => {
     let closes = 0;
     const life = new Lifecycle(() => closes++);

@@ -17,6 +17,8 @@
  */
 export class Lifecycle {
   private closing: Promise<void> | null = null;
+  /** close() was called (set before its shutdown runs, so the shutdown's first steps see `stopping`). */
+  private closeCalled = false;
   private ended = false;
   /** Settles a close() in progress when destroy() overtakes it. */
   private overtake: (() => void) | null = null;
@@ -25,7 +27,7 @@ export class Lifecycle {
 
   /** close() or destroy() was called: the object takes no new work. */
   get stopping(): boolean {
-    return this.closing !== null || this.ended;
+    return this.closeCalled || this.ended;
   }
 
   /** The object is closed (close() finished, or destroy() ran). */
@@ -42,6 +44,7 @@ export class Lifecycle {
   close(shutdown: () => Promise<void>): Promise<void> {
     if (this.closing !== null) return this.closing;
     if (this.ended) return (this.closing = Promise.resolve());
+    this.closeCalled = true;
     const overtaken = new Promise<void>((resolve) => (this.overtake = resolve));
     let steps: Promise<void>;
     try {
