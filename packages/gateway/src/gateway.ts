@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   clientIdFor,
   ErrorCode,
+  formatAddress,
   isStreamOp,
   newGatewayId,
   Op,
@@ -15,7 +16,7 @@ import {
   type Message,
   type PeerRole,
 } from '@gateworker/protocol';
-import { formatHostPort, Lifecycle, withTimeout, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
+import { Lifecycle, withTimeout, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
@@ -113,7 +114,7 @@ function isHeartbeatTimeout(err: Error | null): boolean {
 }
 
 function boundUrl(options: ResolvedListenerOptions, port: number): string {
-  return `${options.kind}://${formatHostPort(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
+  return `${options.kind}://${formatAddress(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
 }
 
 /**
@@ -493,7 +494,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private announcedAddress(): string {
     const { host, port } = this.options.advertise;
-    return formatHostPort(host, port ?? this.internal.address().port);
+    return formatAddress(host, port ?? this.internal.address().port);
   }
 
   private startRegister(): void {

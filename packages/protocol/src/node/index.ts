@@ -8,7 +8,9 @@ export {
   LINK_CHECK_GRANULARITY_MS,
 } from './link.js';
 export type { LinkOptions, MessageHandler, CloseHandler } from './link.js';
-export { acceptLink, connectLink, parseHostPort, formatHostPort } from './handshake.js';
+export { acceptLink, connectLink } from './handshake.js';
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old names
+export { parseHostPort, formatHostPort } from './deprecated.js';
 export type { AcceptOptions, AcceptedLink, ConnectOptions, ConnectedLink } from './handshake.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
