@@ -56,6 +56,28 @@ describe('etcd discovery', () => {
     await down;
   });
 
+  it('close() twice returns one promise and emits close once; destroy() during close() does not emit it again', async () => {
+    const a = backend('lifecycle');
+    const b = backend('lifecycle');
+    await Promise.all([a.ready(5_000), b.ready(5_000)]);
+    let closesA = 0;
+    let closesB = 0;
+    a.on('close', () => closesA++);
+    b.on('close', () => closesB++);
+    const first = a.close();
+    expect(a.close()).toBe(first);
+    await first;
+    a.destroy();
+    expect(closesA).toBe(1);
+    const closing = b.close();
+    b.destroy();
+    expect(closesB).toBe(1);
+    await closing;
+    await b.close();
+    expect(closesB).toBe(1);
+    await expect(b.ready(100)).resolves.toBeUndefined(); // the list was read: ready() stays resolved
+  });
+
   it('a session that dies without withdrawing: its records vanish within the TTL', async () => {
     const a = backend('crash', 2_000);
     const b = backend('crash');

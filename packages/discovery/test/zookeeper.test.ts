@@ -55,6 +55,28 @@ describe('ZooKeeper discovery', () => {
     await eventually(() => !b.gateways().has(g.gatewayId), 5_000, 'withdrawal');
   });
 
+  it('close() twice returns one promise and emits close once; destroy() during close() does not emit it again', async () => {
+    const a = backend('lifecycle');
+    const b = backend('lifecycle');
+    await Promise.all([a.ready(10_000), b.ready(10_000)]);
+    let closesA = 0;
+    let closesB = 0;
+    a.on('close', () => closesA++);
+    b.on('close', () => closesB++);
+    const first = a.close();
+    expect(a.close()).toBe(first);
+    await first;
+    a.destroy();
+    expect(closesA).toBe(1);
+    const closing = b.close();
+    b.destroy();
+    expect(closesB).toBe(1);
+    await closing;
+    await b.close();
+    expect(closesB).toBe(1);
+    await expect(b.ready(100)).resolves.toBeUndefined(); // the list was read: ready() stays resolved
+  });
+
   it('a closed session takes its records with it; clusters stay apart', async () => {
     const a = backend('alpha');
     const x = backend('beta');

@@ -228,5 +228,14 @@ describe('command handlers', () => {
     expect(() => run({ op: Op.DrainAck })).toThrow(/does not accept DrainAck/);
     const clientLink = new WorkerLink(8, {} as Link, 'client', 'c');
     expect(() => handleInbound({ op: Op.Ack, seq: 1 }, clientLink, ctx)).toThrow(/Ack from a client link/);
+    expect(() => handleInbound({ op: Op.WorkerReady, workerId: 'w', pid: 1 }, clientLink, ctx)).toThrow(/only worker send it/);
+  });
+
+  it('takes an Error frame from a worker or client as its reason for closing: closes the link, no counter-error', () => {
+    const { ctx } = setup();
+    const close = vi.fn(() => Promise.resolve());
+    const from = new WorkerLink(9, { close } as unknown as Link, 'client', 'c');
+    handleInbound({ op: Op.Error, code: 6, message: 'wrong secret' }, from, ctx);
+    expect(close).toHaveBeenCalledOnce();
   });
 });

@@ -26,6 +26,8 @@ export const ErrorCode = {
   InvalidAddress: 'GW_ERR_INVALID_ADDRESS',
   ClusterMismatch: 'GW_ERR_CLUSTER_MISMATCH',
   WrongGateway: 'GW_ERR_WRONG_GATEWAY',
+  /** Session bytes that are not msgpack of a plain object (`decodeSession`). Shared by the gateway and the worker. */
+  InvalidSession: 'GW_ERR_INVALID_SESSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -1,5 +1,6 @@
 /** @gateworker/protocol: bytes in, values out. No sockets here; see `@gateworker/protocol/node`. */
-export { Op, opName, isOp } from './opcodes.js';
+export { Op, opName, isOp, OpRoute, isSentBy } from './opcodes.js';
+export type { Role, Route, RoutedOp } from './opcodes.js';
 export { PROTOCOL_VERSION } from './version.js';
 export { ErrorCode, WireErrorCode, ProtocolError, isProtocolError } from './errors.js';
 export { FrameDecoder, DEFAULT_MAX_FRAME_BYTES, FRAME_PREFIX_BYTES } from './frame.js';
@@ -42,4 +43,15 @@ export type { ParsedClientId } from './client-id.js';
 export { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
 export { parseAddress, formatAddress, isUnspecifiedHost, isLoopbackHost, AddressError } from './address.js';
 export type { HostPort, ParseAddressOptions } from './address.js';
+export { secretPolicyProblem, MIN_SECRET_CHARS_OFF_LOOPBACK } from './secret-policy.js';
 export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN } from './validate.js';
+export {
+  decodeSession,
+  encodeSession,
+  mergeSessionPatch,
+  mergeSessionBytes,
+  isPlainObject,
+  isEmptySessionBytes,
+  EMPTY_SESSION_BYTES,
+} from './session.js';
+export type { SessionObject } from './session.js';

@@ -66,6 +66,103 @@ export const Op = {
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
+/** The roles a process plays on internal links: accepting sides (register, gateway) and connecting sides (gateway, worker, client). */
+export type Role = 'register' | 'gateway' | 'worker' | 'client';
+
+/**
+ * Who sends an opcode to whom. `link: true` marks the messages the link layer consumes itself
+ * (handshake, heartbeat): they never reach a receiver table.
+ */
+export interface Route {
+  readonly from: readonly Role[];
+  readonly to: readonly Role[];
+  readonly link?: true;
+}
+
+const ANY = ['register', 'gateway', 'worker', 'client'] as const;
+const ACCEPTING = ['register', 'gateway'] as const;
+const CONNECTING = ['gateway', 'worker', 'client'] as const;
+const SENDERS = ['worker', 'client'] as const;
+
+/**
+ * The direction of every opcode, declared once: receiver tables are typed from it (`RoutedOp`),
+ * so a missing handler is a compile error, and `docs/protocol.md` is checked against it
+ * (packages/protocol/test/docs-ops.test.ts). A new opcode without a route does not compile.
+ * "client" is a GatewayClient: it sends commands and queries, and never receives client events.
+ */
+export const OpRoute = {
+  [Op.Hello]: { from: ACCEPTING, to: CONNECTING, link: true },
+  [Op.Auth]: { from: CONNECTING, to: ACCEPTING, link: true },
+  [Op.AuthOk]: { from: ACCEPTING, to: CONNECTING, link: true },
+  [Op.Error]: { from: ANY, to: ANY },
+  [Op.Ping]: { from: ANY, to: ANY, link: true },
+  [Op.Pong]: { from: ANY, to: ANY, link: true },
+
+  [Op.Announce]: { from: ['gateway'], to: ['register'] },
+  [Op.GatewayStats]: { from: ['gateway'], to: ['register'] },
+  [Op.Subscribe]: { from: SENDERS, to: ['register'] },
+  [Op.GatewayList]: { from: ['register'], to: SENDERS },
+  [Op.GatewayUp]: { from: ['register'], to: SENDERS },
+  [Op.GatewayDown]: { from: ['register'], to: SENDERS },
+  [Op.WorkerStats]: { from: ['worker'], to: ['register'] },
+  [Op.StatusQuery]: { from: CONNECTING, to: ['register'] },
+  [Op.StatusReply]: { from: ['register'], to: CONNECTING },
+
+  [Op.ClientConnect]: { from: ['gateway'], to: ['worker'] },
+  [Op.ClientMessage]: { from: ['gateway'], to: ['worker'] },
+  [Op.ClientClose]: { from: ['gateway'], to: ['worker'] },
+  [Op.ClientPoison]: { from: ['gateway'], to: ['worker'] },
+
+  [Op.SendToClient]: { from: SENDERS, to: ['gateway'] },
+  [Op.SendToClients]: { from: SENDERS, to: ['gateway'] },
+  [Op.SendToAll]: { from: SENDERS, to: ['gateway'] },
+  [Op.SendToUids]: { from: SENDERS, to: ['gateway'] },
+  [Op.SendToGroups]: { from: SENDERS, to: ['gateway'] },
+
+  [Op.BindUid]: { from: SENDERS, to: ['gateway'] },
+  [Op.UnbindUid]: { from: SENDERS, to: ['gateway'] },
+  [Op.JoinGroup]: { from: SENDERS, to: ['gateway'] },
+  [Op.LeaveGroup]: { from: SENDERS, to: ['gateway'] },
+  [Op.Ungroup]: { from: SENDERS, to: ['gateway'] },
+  [Op.CloseClient]: { from: SENDERS, to: ['gateway'] },
+  [Op.SetSession]: { from: SENDERS, to: ['gateway'] },
+  [Op.UpdateSession]: { from: SENDERS, to: ['gateway'] },
+  [Op.Query]: { from: SENDERS, to: ['gateway'] },
+  [Op.QueryReply]: { from: ['gateway'], to: SENDERS },
+
+  [Op.Ack]: { from: ['worker'], to: ['gateway'] },
+  [Op.WorkerReady]: { from: ['worker'], to: ['gateway'] },
+  [Op.Drain]: { from: ['worker'], to: ['gateway'] },
+  [Op.DrainAck]: { from: ['gateway'], to: ['worker'] },
+  [Op.AckRanges]: { from: ['worker'], to: ['gateway'] },
+
+  [Op.StreamResume]: { from: SENDERS, to: ['gateway'] },
+  [Op.StreamAck]: { from: ['gateway'], to: SENDERS },
+} as const satisfies { readonly [O in Op]: Route };
+
+type Routes = typeof OpRoute;
+/** True when the role list names at least one role of `R`. */
+type Names<List extends readonly Role[], R extends Role> = [Extract<List[number], R>] extends [never] ? false : true;
+
+/**
+ * The opcodes a role of `From` sends to a role of `To` once the link is up (handshake and
+ * heartbeat excluded). Receiver tables are `{ [O in RoutedOp<From, To>]: handler of MessageOf<O> }`.
+ */
+export type RoutedOp<From extends Role, To extends Role> = {
+  [O in Op]: Routes[O] extends { readonly link: true }
+    ? never
+    : Names<Routes[O]['from'], From> extends true
+      ? Names<Routes[O]['to'], To> extends true
+        ? O
+        : never
+      : never;
+}[Op];
+
+/** Whether `role` may send `op` (a receiver refuses anything else). */
+export function isSentBy(op: Op, role: Role): boolean {
+  return (OpRoute[op].from as readonly Role[]).includes(role);
+}
+
 const names = new Map<number, string>(Object.entries(Op).map(([name, op]) => [op, name]));
 
 /** Human name of an opcode, for logs and errors. */

@@ -1,5 +1,14 @@
 import { encodeAckRanges, ErrorCode, FRAME_PREFIX_BYTES, isStreamOp, Op, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
-import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg, Message, QueryReplyMsg } from '@gateworker/protocol';
+import type {
+  ClientCloseMsg,
+  ClientConnectMsg,
+  ClientMessageMsg,
+  ClientPoisonMsg,
+  Message,
+  MessageOf,
+  QueryReplyMsg,
+  RoutedOp,
+} from '@gateworker/protocol';
 import type { Link, Logger } from '@gateworker/protocol/node';
 import { AckTracker } from './ack-tracker.js';
 import type { CommandStream } from './command-stream.js';
@@ -12,10 +21,12 @@ export interface LinkSessionHooks {
   onQueryReply(session: LinkSession, reply: QueryReplyMsg): void;
 }
 
-/** Messages a gateway may send us after the handshake, handled through a table keyed by opcode. */
-type Incoming = ClientEvent | QueryReplyMsg | Extract<Message, { op: typeof Op.DrainAck | typeof Op.Error | typeof Op.StreamAck }>;
-type IncomingOp = Incoming['op'];
-type Receivers = { [O in IncomingOp]: (session: LinkSession, message: Extract<Incoming, { op: O }>) => void };
+/**
+ * Messages a gateway may send a worker or GatewayClient after the handshake (declared by `OpRoute`
+ * in @gateworker/protocol), handled through a table keyed by opcode: a missing one does not compile.
+ */
+type IncomingOp = RoutedOp<'gateway', 'worker' | 'client'>;
+type Receivers = { [O in IncomingOp]: (session: LinkSession, message: MessageOf<O>) => void };
 
 const receivers: Receivers = {
   [Op.ClientConnect]: (s, m) => s.receiveEvent(m),

@@ -4,7 +4,7 @@ import type { Message } from '@gateworker/protocol';
 import { BusinessWorker } from '../src/business-worker.js';
 import { StaticGatewayDirectory } from '../src/directory.js';
 import type { Handler } from '../src/handler.js';
-import { decodeSession } from '../src/session.js';
+import { decodeSession } from '@gateworker/protocol';
 import { captureLogger, deferred } from './fakes.js';
 import { ackCovers, FakeGateway, SECRET } from './fake-gateway.js';
 import { eventually } from '../../../test/helpers/wait.js';

@@ -1,33 +1,19 @@
 import { ErrorCode, Op, ProtocolError, WireErrorCode } from '@gateworker/protocol';
-import type { WorkerLink } from '../worker-link.js';
 import type { CommandHandler } from './context.js';
 
-/** Flow control is for worker links only; a GatewayClient sending it breaks the protocol. */
-function requireWorker(from: WorkerLink, what: string): void {
-  if (from.role !== 'worker') {
-    throw new ProtocolError(ErrorCode.Unexpected, `${what} from a ${from.role} link (only workers receive client events)`, {
-      wire: WireErrorCode.Unexpected,
-    });
-  }
-}
-
 export const ack: CommandHandler<typeof Op.Ack> = (m, from, ctx) => {
-  requireWorker(from, 'Ack');
   ctx.ack(from, m.seq);
 };
 
 export const ackRanges: CommandHandler<typeof Op.AckRanges> = (m, from, ctx) => {
-  requireWorker(from, 'AckRanges');
   ctx.ackRanges(from, m.ranges);
 };
 
 export const workerReady: CommandHandler<typeof Op.WorkerReady> = (m, from, ctx) => {
-  requireWorker(from, 'WorkerReady');
   ctx.workerReady(from, m.workerId, m.pid);
 };
 
 export const drain: CommandHandler<typeof Op.Drain> = (_m, from, ctx) => {
-  requireWorker(from, 'Drain');
   ctx.drain(from);
 };
 
@@ -36,4 +22,10 @@ export const streamResume: CommandHandler<typeof Op.StreamResume> = (m, from, ct
     throw new ProtocolError(ErrorCode.Unexpected, 'StreamResume twice on one link', { wire: WireErrorCode.Unexpected });
   }
   ctx.streamResume(from, m.sender, m.first);
+};
+
+/** The worker or GatewayClient reports why it is closing the link: logged; its close follows. */
+export const peerError: CommandHandler<typeof Op.Error> = (m, from, ctx) => {
+  ctx.log.warn({ link: from.id, peerRole: from.role, wireCode: m.code }, `${from.role} reported an error: ${m.message}`);
+  void from.link.close();
 };

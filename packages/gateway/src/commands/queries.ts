@@ -1,7 +1,6 @@
-import { clientIdFor, Op, QueryKind } from '@gateworker/protocol';
+import { clientIdFor, decodeSession, Op, QueryKind, type SessionObject } from '@gateworker/protocol';
 import type { Client } from '../client.js';
 import { GatewayError, GatewayErrorCode } from '../errors.js';
-import { decodeSession, type PlainObject } from '../session.js';
 import type { CommandContext, CommandHandler } from './context.js';
 
 /**
@@ -52,7 +51,7 @@ function uidsArg(args: unknown, kind: string): string[] {
   return v;
 }
 
-function sessionOf(client: Client, ctx: CommandContext): PlainObject {
+function sessionOf(client: Client, ctx: CommandContext): SessionObject {
   try {
     return decodeSession(client.session);
   } catch (err) {
@@ -61,8 +60,8 @@ function sessionOf(client: Client, ctx: CommandContext): PlainObject {
   }
 }
 
-function sessionsOf(clients: Iterable<Client> | undefined, ctx: CommandContext): Record<string, PlainObject> {
-  const out: Record<string, PlainObject> = {};
+function sessionsOf(clients: Iterable<Client> | undefined, ctx: CommandContext): Record<string, SessionObject> {
+  const out: Record<string, SessionObject> = {};
   if (clients !== undefined) for (const c of clients) out[clientIdFor(ctx.gatewayId, c.num)] = sessionOf(c, ctx);
   return out;
 }
