@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   local.attach(handle);
+  setTitle(roleTitle(spec.role, spec.index, spec.config, handle.bound));
   // A change that arrived while the role was starting applies now.
   const pending = early as { config: ChildSpec['config']; changed: string[] } | null; // set by the message handler meanwhile
   if (pending !== null) applyToRole(handle.parts, logger, pending.config, pending.changed);

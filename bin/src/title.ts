@@ -1,13 +1,16 @@
 import { basename } from 'node:path';
 import type { Config } from './config/schema.js';
+import type { BoundAddresses } from './supervisor/bound.js';
 
 /**
  * What `ps` and `top` show for each process: `gateworker <role> <index> <what it serves>`, so an
- * operator tells the gateway from the workers without reading pids from the logs.
+ * operator tells the gateway from the workers without reading pids from the logs. Set from the
+ * config at start, and again from what the role bound once it runs (port 0 resolved).
  */
-export function roleTitle(role: 'register' | 'gateway' | 'worker', index: number, config: Config): string {
-  if (role === 'register') return `gateworker register ${config.register?.listen ?? ''}`.trimEnd();
-  if (role === 'gateway') return `gateworker gateway ${index} ${(config.gateway?.listen ?? []).map((l) => l.url).join(',')}`.trimEnd();
+export function roleTitle(role: 'register' | 'gateway' | 'worker', index: number, config: Config, bound: BoundAddresses = {}): string {
+  if (role === 'register') return `gateworker register ${bound.register ?? config.register?.listen ?? ''}`.trimEnd();
+  if (role === 'gateway')
+    return `gateworker gateway ${index} ${(bound.listeners ?? (config.gateway?.listen ?? []).map((l) => l.url)).join(',')}`.trimEnd();
   return `gateworker worker ${index} ${config.worker === undefined ? '' : basename(config.worker.handler)}`.trimEnd();
 }
 

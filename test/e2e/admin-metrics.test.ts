@@ -54,7 +54,7 @@ describe('admin endpoint under `gateworker start`', () => {
     const EXTRA = 2; // 'count' and 'after', each answered once
 
     const series = await scrape(base);
-    const gw = { role: 'gateway', index: '0', listener: cluster.wsUrl };
+    const gw = { role: 'gateway', index: '0', listener: cluster.listeners[0]! };
     expect(sum(series, 'gateworker_connections_total', gw)).toBe(CLIENTS);
     expect(sum(series, 'gateworker_clients', gw)).toBe(CLIENTS);
     expect(sum(series, 'gateworker_client_messages_received_total', gw)).toBe(CLIENTS * MESSAGES + BOOMS + EXTRA);

@@ -95,7 +95,7 @@ describe('the live topology page, in a real headless browser', () => {
     const cells = await row.first().locator('td').allTextContents();
     expect(cells[0]).toMatch(new RegExp(`^${gatewayId}`));
     expect(cells[1]).toBe(gatewayId);
-    expect(cells[2]).toBe(cluster.wsUrl);
+    expect(cells[2]).toBe(cluster.listeners[0]);
     expect(cells[4]).toBe('alice');
     expect(cells[5]).toBe('room-1');
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseExposition, sum } from '../helpers/admin.js';
-import { CLI, freePorts } from '../helpers/cluster.js';
+import { CLI } from '../helpers/cluster.js';
 
 let proc: ChildProcess | null = null;
 let dir: string | null = null;
@@ -43,8 +43,7 @@ function run(args: string[]): Promise<{ admin: string } | { code: number | null;
 
 describe('admin endpoint of a single-role process', () => {
   it('a register serves its own /metrics and /readyz; with a token every request needs it', async () => {
-    const [port] = await freePorts(1);
-    const r = await run(['register', '--listen', `127.0.0.1:${port}`, '--set', 'admin.listen=127.0.0.1:0', '--set', 'admin.token=s3cret-token']);
+    const r = await run(['register', '--listen', '127.0.0.1:0', '--set', 'admin.listen=127.0.0.1:0', '--set', 'admin.token=s3cret-token']);
     if (!('admin' in r)) throw new Error(`register exited (${r.code}): ${r.stderr}`);
     expect((await fetch(new URL('metrics', r.admin))).status).toBe(401);
     expect((await fetch(new URL('metrics', r.admin), { headers: { Authorization: 'Bearer wrong-token!' } })).status).toBe(401);
@@ -60,8 +59,7 @@ describe('admin endpoint of a single-role process', () => {
   });
 
   it('admin.listen off loopback without a token: exit 2 naming admin.token', async () => {
-    const [port] = await freePorts(1);
-    const r = await run(['register', '--listen', `127.0.0.1:${port}`, '--set', 'admin.listen=0.0.0.0:0']);
+    const r = await run(['register', '--listen', '127.0.0.1:0', '--set', 'admin.listen=0.0.0.0:0']);
     expect('code' in r && r.code).toBe(2);
     expect('stderr' in r && r.stderr).toContain('admin.token');
   });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, freePorts } from '../helpers/cluster.js';
+import { CLI } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
 
 /** `gateworker start -d`: detached, logging to a file that SIGUSR2 reopens; status, reload, logs and stop work against it. */
@@ -48,12 +48,11 @@ const alive = (pid: number) => {
 
 describe('daemon mode', () => {
   it('start -d returns once ready; the cluster serves; logs, status, reload, SIGUSR2 reopen and stop work', async () => {
-    const [register, ws, internal] = await freePorts(3);
     writeFileSync(join(dir, 'app.mjs'), 'export default { onMessage(c, m) { c.send(m); } };\n');
     const config = join(dir, 'gateworker.yaml');
     writeFileSync(
       config,
-      `register: { listen: 127.0.0.1:${register} }\ngateway:\n  listen: [{ url: ws://127.0.0.1:${ws}/ }]\n  internal: 127.0.0.1:${internal}\nworker: { processes: 1, handler: ./app.mjs }\n`,
+      'register: { listen: 127.0.0.1:0 }\ngateway:\n  listen: [{ url: ws://127.0.0.1:0/ }]\n  internal: 127.0.0.1:0\nworker: { processes: 1, handler: ./app.mjs }\n',
     );
     const logFile = join(dir, 'run', 'gateworker.log');
 
@@ -66,7 +65,12 @@ describe('daemon mode', () => {
     for (const m of readFileSync(logFile, 'utf8').matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));
     expect(alive(supervisor)).toBe(true);
 
-    const client = await connectWs(`ws://127.0.0.1:${ws}/`);
+    // Every address on port 0: the bound ones are in the "cluster ready" line of the log file.
+    const ready = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .map((l) => (l.includes('"msg":"cluster ready"') ? (JSON.parse(l) as { addresses: { gateways: { listen: string[] }[] } }) : null))
+      .find((l) => l !== null);
+    const client = await connectWs(ready?.addresses.gateways[0]?.listen[0] ?? '');
     client.send('hello');
     expect(await client.next()).toBe('hello');
     await client.close();

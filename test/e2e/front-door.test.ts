@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI, freePorts } from '../helpers/cluster.js';
+import { CLI } from '../helpers/cluster.js';
 import { createNetns } from '../helpers/netns.js';
 
 /**
@@ -35,12 +35,11 @@ describe('the front door: `npx gateworker start` with no config', () => {
     for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
     let url = 'ws://127.0.0.1:7272/';
     if (netns === null) {
-      const [register, ws, internal] = await freePorts(3);
-      url = `ws://127.0.0.1:${ws}/`;
+      // No network namespace: every address on port 0; the banner names the bound URL.
       Object.assign(env, {
-        GATEWORKER_REGISTER_LISTEN: `127.0.0.1:${register}`,
-        GATEWORKER_GATEWAY_LISTEN: url,
-        GATEWORKER_GATEWAY_INTERNAL: `127.0.0.1:${internal}`,
+        GATEWORKER_REGISTER_LISTEN: '127.0.0.1:0',
+        GATEWORKER_GATEWAY_LISTEN: 'ws://127.0.0.1:0/',
+        GATEWORKER_GATEWAY_INTERNAL: '127.0.0.1:0',
       });
     }
     const wrap = (argv: string[]) => netns?.wrap(argv) ?? argv;
@@ -60,6 +59,10 @@ describe('the front door: `npx gateworker start` with no config', () => {
         });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`gateworker start exited (${code}):\n${out}`))));
       });
+      if (netns === null) {
+        url = /an echo handler behind (\S+)/.exec(out)?.[1] ?? '';
+        expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:[1-9]\d*\/$/);
+      }
       expect(out).toContain(`an echo handler behind ${url}`);
       const client = run(wrap([process.execPath, '-e', ECHO_CLIENT, url]), env, dir);
       let echoed = '';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { iterator, parse, type ObjectNode } from '@humanwhocodes/momoa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, freePorts, startCluster, type Cluster } from '../helpers/cluster.js';
+import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
 import { OPS_HANDLER, RpcClient } from '../helpers/rpc.js';
 
 /** Keys that appear more than once in one object of a JSON text (JSON.parse keeps only the last). */
@@ -89,14 +89,14 @@ describe('logs', () => {
 
   it('on a terminal the default cluster starts and stops in at most 25 lines, one per event, prefixed by role, no WARN', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-tty-'));
-    const [register, ws, internal] = await freePorts(3);
-    // The built-in default (no config file) on free ports.
+    // The built-in default (no config file), every address on port 0; the banner names the bound URL.
+    const BANNER_URL = /an echo handler behind (ws:\/\/127\.0\.0\.1:[1-9]\d*\/)/;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       GATEWORKER_RUN_DIR: dir,
-      GATEWORKER_REGISTER_LISTEN: `127.0.0.1:${register}`,
-      GATEWORKER_GATEWAY_LISTEN: `ws://127.0.0.1:${ws}/`,
-      GATEWORKER_GATEWAY_INTERNAL: `127.0.0.1:${internal}`,
+      GATEWORKER_REGISTER_LISTEN: '127.0.0.1:0',
+      GATEWORKER_GATEWAY_LISTEN: 'ws://127.0.0.1:0/',
+      GATEWORKER_GATEWAY_INTERNAL: '127.0.0.1:0',
     };
     // `script` gives the command a pseudo-terminal, as a person's shell does.
     const p = spawn('script', ['-qfec', `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} start`, '/dev/null'], {
@@ -111,14 +111,14 @@ describe('logs', () => {
         const timer = setTimeout(() => reject(new Error(`no "cluster ready" within 30 s:\n${out}`)), 30_000);
         p.stdout.setEncoding('utf8').on('data', (c: string) => {
           out += c;
-          if (out.includes('cluster ready')) {
+          if (out.includes('cluster ready') && BANNER_URL.test(out)) {
             clearTimeout(timer);
             resolve();
           }
         });
         void exited.then((code) => (clearTimeout(timer), reject(new Error(`exited (${code}):\n${out}`))));
       });
-      const client = await connectWs(`ws://127.0.0.1:${ws}/`);
+      const client = await connectWs(BANNER_URL.exec(out)?.[1] ?? '');
       client.send('hi');
       expect(await client.next()).toBe('hi');
       await client.close();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids } from '../helpers/admin.js';
 import { connectWs, type WsClient } from '../helpers/clients.js';
-import { CLI, freePorts, startCluster, type Cluster } from '../helpers/cluster.js';
+import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
 
 const ECHO = `export default { onMessage(client, message) { client.send(message); } };`;
@@ -99,9 +99,8 @@ describe('gateworker status', () => {
   it('with nothing running: "no cluster running for <config>", exit 1, without waiting', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-status-'));
     try {
-      const [port] = await freePorts(1);
       const file = join(dir, 'gateworker.yaml');
-      writeFileSync(file, `register: { listen: 127.0.0.1:${port} }\n`);
+      writeFileSync(file, 'register: { listen: 127.0.0.1:0 }\n'); // nothing binds it: no cluster runs
       const started = Date.now();
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const p = spawn(process.execPath, [CLI, 'status', '-c', file], {

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs, type WsClient } from '../helpers/clients.js';
-import { freePorts, type LogLine } from '../helpers/cluster.js';
+import type { LogLine } from '../helpers/cluster.js';
 import { TcpProxy } from './proxy.js';
 import { RoleSet, type RoleProcess } from './roles.js';
 
@@ -62,25 +62,26 @@ interface Topology {
 /** register + gateway (announced at the proxy's address) + worker, all separate processes. */
 async function topology(handler = HANDLER): Promise<Topology> {
   const set = (roles = new RoleSet());
-  const [registerPort, wsPort, internalPort] = await freePorts(3);
-  const proxy = await TcpProxy.start({ host: '127.0.0.1', port: internalPort as number });
+  // Every address on port 0, read back from the start lines. The proxy is pointed at the
+  // gateway's internal port once it is bound (nothing dials the proxy before the worker starts).
+  const proxy = await TcpProxy.start({ host: '127.0.0.1', port: 0 });
   proxies.push(proxy);
   set.writeFile('handler.mjs', handler);
-  const registerAddress = `127.0.0.1:${registerPort}`;
-  const register = set.start('register', 'register', { secret: SECRET, links: LINKS, logLevel: LOG_LEVEL, register: { listen: registerAddress } });
-  await register.waitForLog(msgIs('register listening'), 20_000, 'register listening');
+  const register = set.start('register', 'register', { secret: SECRET, links: LINKS, logLevel: LOG_LEVEL, register: { listen: '127.0.0.1:0' } });
+  const registerAddress = String((await register.waitForLog(msgIs('register listening'), 20_000, 'register listening'))['address']);
   const gateway = set.start('gateway', 'gateway', {
     secret: SECRET,
     links: LINKS,
     logLevel: LOG_LEVEL,
     gateway: {
-      listen: [{ url: `ws://127.0.0.1:${wsPort}/` }],
-      internal: `127.0.0.1:${internalPort}`,
+      listen: [{ url: 'ws://127.0.0.1:0/' }],
+      internal: '127.0.0.1:0',
       advertise: proxy.address,
       registers: [registerAddress],
     },
   });
   const started = await gateway.waitForLog(msgIs('gateway started'), 20_000, 'gateway started');
+  proxy.retarget(started['internal'] as { host: string; port: number });
   const worker = set.start('worker', 'worker', {
     secret: SECRET,
     links: LINKS,
@@ -88,7 +89,15 @@ async function topology(handler = HANDLER): Promise<Topology> {
     worker: { handler: './handler.mjs', registers: [registerAddress] },
   });
   await worker.waitForLog(msgIs('worker ready'), 20_000, 'worker ready');
-  return { roles: set, register, gateway, worker, proxy, wsUrl: `ws://127.0.0.1:${wsPort}/`, gatewayId: String(started['gatewayId']) };
+  return {
+    roles: set,
+    register,
+    gateway,
+    worker,
+    proxy,
+    wsUrl: (started['listeners'] as string[])[0] ?? '',
+    gatewayId: String(started['gatewayId']),
+  };
 }
 
 async function client(url: string): Promise<WsClient> {
@@ -151,16 +160,16 @@ describe('faults: worker ⇄ gateway link', () => {
   it('a worker that reaches another gateway at a dialled address refuses the link, logging both ids', async () => {
     const t = await topology();
     // A second gateway; the proxy (where the first is announced) now leads to it.
-    const [wsPort2, internal2] = await freePorts(2);
     const registerAddress = String((await t.register.waitForLog(msgIs('register listening')))['address']);
     const other = t.roles.start('gateway2', 'gateway', {
       secret: SECRET,
       links: LINKS,
       logLevel: LOG_LEVEL,
-      gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort2}/` }], internal: `127.0.0.1:${internal2}`, registers: [registerAddress] },
+      gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    const otherId = String((await other.waitForLog(msgIs('gateway started'))).gatewayId);
-    t.proxy.retarget({ host: '127.0.0.1', port: internal2 as number });
+    const otherStarted = await other.waitForLog(msgIs('gateway started'));
+    const otherId = String(otherStarted.gatewayId);
+    t.proxy.retarget(otherStarted['internal'] as { host: string; port: number });
     t.proxy.setMode('reset');
     t.proxy.setMode('pass');
     const refused = await t.worker.waitForLog(

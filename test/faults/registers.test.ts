@@ -32,17 +32,16 @@ function startRegister(set: RoleSet, name: string, address: string, secret = SEC
 describe('faults: registers', () => {
   it('a register SIGKILLed under load and restarted: 0 lost replies, 0 link closes, nobody exits', async () => {
     const set = (roles = new RoleSet());
-    const [registerPort, wsPort, internalPort] = await freePorts(3);
-    const registerAddress = `127.0.0.1:${registerPort}`;
     set.writeFile('echo.mjs', ECHO);
-    const register = startRegister(set, 'register', registerAddress);
-    await register.waitForLog(msgIs('register listening'));
+    // Port 0 everywhere, read back; the restarted register binds the first one's port again.
+    const register = startRegister(set, 'register', '127.0.0.1:0');
+    const registerAddress = String((await register.waitForLog(msgIs('register listening')))['address']);
     const gateway = set.start('gateway', 'gateway', {
       secret: SECRET,
       links: LINKS,
-      gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}`, registers: [registerAddress] },
+      gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    await gateway.waitForLog(msgIs('gateway started'));
+    const wsUrl = ((await gateway.waitForLog(msgIs('gateway started')))['listeners'] as string[])[0] ?? '';
     const workers = [0, 1].map((i) =>
       set.start(`worker${i}`, 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } }),
     );
@@ -51,7 +50,7 @@ describe('faults: registers', () => {
     // 20 clients, each sending a numbered message every 20 ms and counting echoes.
     const load = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
-        const ws = await connectWs(`ws://127.0.0.1:${wsPort}/`);
+        const ws = await connectWs(wsUrl);
         clients.push(ws);
         const state = { sent: 0, echoed: [] as number[] };
         ws.ws.on('message', (data: Buffer) => state.echoed.push(Number(String(data).split(':')[1])));
@@ -94,7 +93,8 @@ describe('faults: registers', () => {
 
   it('a worker started before any register keeps trying, then serves once one appears', async () => {
     const set = (roles = new RoleSet());
-    const [registerPort, wsPort, internalPort] = await freePorts(3);
+    // The worker must know the register's address before the register exists: the one reserved port.
+    const [registerPort] = await freePorts(1);
     const registerAddress = `127.0.0.1:${registerPort}`;
     set.writeFile('echo.mjs', ECHO);
     const worker = set.start('worker', 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } });
@@ -104,11 +104,11 @@ describe('faults: registers', () => {
     const gateway = set.start('gateway', 'gateway', {
       secret: SECRET,
       links: LINKS,
-      gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}`, registers: [registerAddress] },
+      gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    await gateway.waitForLog(msgIs('gateway started'));
+    const wsUrl = ((await gateway.waitForLog(msgIs('gateway started')))['listeners'] as string[])[0] ?? '';
     await worker.waitForLog(msgIs('worker ready'), 30_000, 'worker ready');
-    const ws = await connectWs(`ws://127.0.0.1:${wsPort}/`);
+    const ws = await connectWs(wsUrl);
     clients.push(ws);
     ws.send('hello');
     expect(await ws.next(10_000)).toBe('hello');
@@ -117,11 +117,9 @@ describe('faults: registers', () => {
 
   it('a worker whose secret the registers refuse exits 1 at once, naming the authentication error', async () => {
     const set = (roles = new RoleSet());
-    const [registerPort] = await freePorts(1);
-    const registerAddress = `127.0.0.1:${registerPort}`;
     set.writeFile('echo.mjs', ECHO);
-    const register = startRegister(set, 'register', registerAddress);
-    await register.waitForLog(msgIs('register listening'));
+    const register = startRegister(set, 'register', '127.0.0.1:0');
+    const registerAddress = String((await register.waitForLog(msgIs('register listening')))['address']);
     const worker = set.start('worker', 'worker', {
       secret: 'another-secret-0123456789',
       links: LINKS,

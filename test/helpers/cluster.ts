@@ -86,8 +86,11 @@ export interface Cluster {
   dir: string;
   configFile: string;
   env: NodeJS.ProcessEnv;
+  /** The ws listener's URL as bound (port 0 resolved): where clients connect. */
   wsUrl: string;
   tcpPort: number | null;
+  /** The client listeners' URLs as configured (port 0): how metrics labels, the topology page and a handler's `info.listener` name them. */
+  listeners: string[];
   registerAddress: string;
   /** Each gateway process's internal (worker-link) address, by process index. */
   internalAddresses: string[];
@@ -196,6 +199,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     env,
     wsUrl: gateway0?.listen[0] ?? '',
     tcpPort: options.tcp ? Number(new URL(gateway0?.listen[1] ?? 'tcp://x:0').port) : null,
+    listeners: listen.map((l) => l['url'] as string),
     registerAddress: addresses.register ?? '',
     internalAddresses: addresses.gateways.map((g) => g.internal ?? ''),
     secret,

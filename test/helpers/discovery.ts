@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { connectWs, type WsClient } from './clients.js';
-import { CLI, freePorts, type Cluster } from './cluster.js';
+import { CLI, type Cluster } from './cluster.js';
+import { eventually } from './wait.js';
 import { LogFollower, type LogLine } from './log-follower.js';
 
 /** Shared pieces of the discovery end-to-end tests (etcd and ZooKeeper). */
@@ -46,7 +47,6 @@ export async function startStandaloneGateway(options: {
   discovery: Record<string, unknown>;
 }): Promise<StandaloneGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-standalone-'));
-  const [wsPort, internalPort] = (await freePorts(2)) as [number, number];
   const configFile = join(dir, 'gateway.yaml');
   writeFileSync(
     configFile,
@@ -55,7 +55,7 @@ export async function startStandaloneGateway(options: {
       cluster: options.cluster,
       nodeId: 'standalone',
       discovery: options.discovery,
-      gateway: { listen: [{ url: `ws://127.0.0.1:${wsPort}/` }], internal: `127.0.0.1:${internalPort}` },
+      gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0' },
     }),
   );
   const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
@@ -70,16 +70,25 @@ export async function startStandaloneGateway(options: {
     proc.kill(signal);
     await exited;
   };
+  const cleanup = async (): Promise<void> => {
+    await kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // Port 0: the bound URL is in the gateway's "gateway started" line.
+  let wsUrl: string;
+  try {
+    wsUrl = ((await waitForLog((l) => l.msg === 'gateway started', 30_000))['listeners'] as string[])[0] ?? '';
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
   return {
     proc,
-    wsUrl: `ws://127.0.0.1:${wsPort}/`,
+    wsUrl,
     logs,
     waitForLog,
     kill,
-    cleanup: async () => {
-      await kill('SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    },
+    cleanup,
   };
 }
 
@@ -90,13 +99,17 @@ export async function statusUntil(
   timeoutMs: number,
 ): Promise<number> {
   const started = Date.now();
-  for (;;) {
-    const r = await cluster.cli(['status', '--json'], 10_000);
-    if (r.code === 0 && check(JSON.parse(r.stdout) as { gateways: { gatewayId: string }[] })) return Date.now() - started;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`status did not get there within ${timeoutMs} ms (last: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)})`);
-    await new Promise((r2) => setTimeout(r2, 200));
-  }
+  await eventually(
+    async () => {
+      const r = await cluster.cli(['status', '--json'], 10_000);
+      if (r.code === 0 && check(JSON.parse(r.stdout) as { gateways: { gatewayId: string }[] })) return true;
+      throw new Error(`status: ${r.stdout.slice(0, 500)} ${r.stderr.slice(0, 500)}`); // the last one is in the timeout's message
+    },
+    timeoutMs,
+    'the status view',
+    200,
+  );
+  return Date.now() - started;
 }
 
 /**

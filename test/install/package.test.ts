@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { freePorts } from '../helpers/cluster.js';
 import { PACKAGE_NAMES, REPO, installedCopies, installOffline, packAll } from '../helpers/install.js';
 
 /**
@@ -128,15 +127,15 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
   }, 180_000); // a cold tsc run over the installed packages: slow on a loaded machine
 
   it('`npx gateworker start -c app.yaml` runs app.ts as is: echo over ws, one runtime (instanceof holds), `npx gateworker stop`', async () => {
-    const [registerPort, wsPort, internalPort] = await freePorts(3);
+    // Every address on port 0: the bound ones are in the "cluster ready" line.
     writeFileSync(
       join(app, 'app.yaml'),
       [
         'secret: install-test',
-        `register: { listen: 127.0.0.1:${registerPort} }`,
+        'register: { listen: 127.0.0.1:0 }',
         'gateway:',
-        `  listen: [{ url: ws://127.0.0.1:${wsPort}/ }]`,
-        `  internal: 127.0.0.1:${internalPort}`,
+        '  listen: [{ url: ws://127.0.0.1:0/ }]',
+        '  internal: 127.0.0.1:0',
         'worker: { processes: 1, handler: ./app.ts }',
         '',
       ].join('\n'),
@@ -154,7 +153,7 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
     let stdout = '';
     let stderr = '';
     started.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const ready = new Promise<void>((resolve, reject) => {
+    const ready = new Promise<{ addresses: { gateways: { listen: string[] }[] } }>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no "cluster ready" within 60 s; stdout: ${stdout.slice(-3000)} stderr: ${stderr.slice(-3000)}`)),
         60_000,
@@ -162,16 +161,17 @@ describe('npm install gateworker (packed tarballs, offline)', () => {
       started!.stdout!.setEncoding('utf8').on('data', (c: string) => {
         stdout += c;
         for (const m of stdout.matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));
-        if (stdout.includes('"msg":"cluster ready"')) {
+        const line = /^(\{.*"msg":"cluster ready".*\})\n/m.exec(stdout)?.[1]; // a whole line
+        if (line !== undefined) {
           clearTimeout(timer);
-          resolve();
+          resolve(JSON.parse(line) as { addresses: { gateways: { listen: string[] }[] } });
         }
       });
       void exited.then((code) => (clearTimeout(timer), reject(new Error(`gateworker start exited (${code}); stderr: ${stderr.slice(-3000)}`))));
     });
-    await ready;
+    const { addresses } = await ready;
 
-    const ws = await connectWs(`ws://127.0.0.1:${wsPort}/`);
+    const ws = await connectWs(addresses.gateways[0]?.listen[0] ?? '');
     ws.send('hello');
     expect(await ws.next(10_000)).toBe('echo:hello');
     ws.send('stored');

@@ -60,6 +60,7 @@ export async function runRole(
     throw err;
   }
   localProcess.attach(handle);
+  setTitle(roleTitle(role, index, local.config, handle.bound));
   logger.debug(handle.summary);
   if (manager !== null) {
     const running = handle;

@@ -123,11 +123,12 @@ export async function runStart(
     process.exitCode = 1;
     return;
   }
-  const ws = config.gateway?.listen.find((l) => l.url.startsWith('ws'));
+  // The bound URL (port 0 resolved), as gateway 0 reported it.
+  const ws = supervisor.addresses().gateways[0]?.listen.find((url) => url.startsWith('ws'));
   if (loaded.file === null && ws !== undefined) {
     process.stdout.write(
-      `gateworker is running the built-in default: an echo handler behind ${ws.url}\n` +
-        `  try it:   node -e "const ws=new (require('ws'))('${ws.url}');ws.on('open',()=>ws.send('hello'));ws.on('message',m=>{console.log(String(m));ws.close()})"\n` +
+      `gateworker is running the built-in default: an echo handler behind ${ws}\n` +
+        `  try it:   node -e "const ws=new (require('ws'))('${ws}');ws.on('open',()=>ws.send('hello'));ws.on('message',m=>{console.log(String(m));ws.close()})"\n` +
         `  status:   npx gateworker status\n  reload:   npx gateworker reload\n  stop:     Ctrl-C or npx gateworker stop\n`,
     );
   }
