@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { Lifecycle, listen, type BoundAddress } from '@gateworker/protocol/node';
 import type { AdminBackend } from './backend.js';
 
 /** How often the topology page gets a fresh tree over SSE, in ms. */
@@ -31,7 +33,7 @@ export interface AdminServerOptions {
  * topology page (static files from bin/admin-ui, updates over server-sent events from `/events`,
  * lookups through `/api/lookup`). Plain node:http: a handful of routes needs no framework.
  */
-export class AdminServer {
+export class AdminServer extends EventEmitter<{ close: [] }> {
   private readonly server: Server;
   private readonly assets = new Map<string, { body: Buffer; type: string }>();
   private readonly streams = new Set<ServerResponse>();
@@ -39,8 +41,11 @@ export class AdminServer {
   private pushing = false;
   private stopping = false;
   private readonly token: Buffer | null;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
 
   constructor(private readonly options: AdminServerOptions) {
+    super();
     this.token = options.token === null ? null : Buffer.from(options.token);
     for (const [path, a] of Object.entries(ASSETS)) this.assets.set(path, { body: readFileSync(new URL(a.file, UI_DIR)), type: a.type });
     this.server = createServer((req, res) => void this.route(req, res));
@@ -48,33 +53,42 @@ export class AdminServer {
   }
 
   /** Binds (port 0: any free port) and resolves with the bound address. */
-  listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
-        this.server.on('error', (err) => this.options.logger.error({ err }, 'admin endpoint error'));
-        const a = this.server.address();
-        resolve(typeof a === 'object' && a !== null ? { host: a.address, port: a.port } : { host: this.options.host, port: this.options.port });
+  start(): Promise<BoundAddress> {
+    return listen(this.server, this.options.host, this.options.port, (err) => this.options.logger.error({ err }, 'admin endpoint error'));
+  }
+
+  /** /healthz turns 503 (the process is stopping); everything else keeps answering. */
+  drain(): Promise<void> {
+    this.stopping = true;
+    return Promise.resolve();
+  }
+
+  /** Ends the event streams, then closes the server and its connections. Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => {
+      this.endStreams();
+      return new Promise((resolve) => {
+        this.server.close(() => resolve());
+        this.server.closeAllConnections();
       });
     });
   }
 
-  /** /healthz turns 503 (the process is stopping); everything else keeps answering. */
-  drain(): void {
-    this.stopping = true;
+  /** Immediate: the same without waiting for the server's close. Safe during close(); 'close' is emitted once either way. */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      this.endStreams();
+      this.server.close();
+      this.server.closeAllConnections();
+    });
   }
 
-  close(): Promise<void> {
+  private endStreams(): void {
     this.stopping = true;
     if (this.streamTimer !== null) clearInterval(this.streamTimer);
     this.streamTimer = null;
     for (const res of this.streams) res.end();
     this.streams.clear();
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
   }
 
   private authorized(req: IncomingMessage, url: URL): boolean {

@@ -37,7 +37,7 @@ export async function runRole(
     stopping = true;
     clearInterval(keepAlive);
     logger.info({ signal }, 'stopping');
-    admin?.drain();
+    void admin?.drain();
     void manager?.close();
     void (handle?.close() ?? Promise.resolve()).then(
       () => process.exit(0),
@@ -53,7 +53,7 @@ export async function runRole(
     else handle = await runWorker(config, index, logger, standaloneDiscovery(config, logger));
   } catch (err) {
     clearInterval(keepAlive);
-    admin?.drain();
+    void admin?.drain();
     void manager?.close();
     const code = (err as { code?: unknown }).code;
     logger.fatal({ err, ...(typeof code === 'string' && { code }) }, `cannot run the ${role}: ${(err as Error).message}`);

@@ -54,7 +54,7 @@ export async function runStart(
   const stop = (why: string): Promise<void> => {
     stopping ??= (async () => {
       logger.info({ why }, 'stopping the cluster');
-      admin?.drain();
+      void admin?.drain();
       await manager?.close();
       await supervisor.stop();
       control?.close();

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CentreDocument, CentreState, CentreWatch, ConfigCentre } from '@gateworker/centre';
 import { watch as watchFile, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
+import { Lifecycle } from '@gateworker/protocol/node';
 import { createCentre } from './centre.js';
 import { ConfigError } from './errors.js';
 import { applyLive, diffConfig } from './live.js';
@@ -46,6 +47,8 @@ export interface ConfigManagerStatus {
 interface ManagerEvents {
   change: [change: ConfigChange];
   refused: [refusal: ConfigRefusal];
+  /** Once, when close() finished or destroy() ran. */
+  close: [];
 }
 
 /**
@@ -68,7 +71,12 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
   private appliedCount = 0;
   private refusedCount = 0;
   private lastRefusal: ConfigRefusal | null = null;
-  private closed = false;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
+  /** close() or destroy() was called: changes are no longer applied. */
+  private get closed(): boolean {
+    return this.lifecycle.stopping;
+  }
 
   private constructor(
     private readonly sources: LoadOptions,
@@ -116,11 +124,16 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
         change: (doc) => this.onCentreDocument(doc),
         state: (state, err) => this.onCentreState(state, err),
       });
+      // Closed while the watch was being set up: close() did not see it.
+      if (this.closed) {
+        await this.centreWatch.close();
+        return;
+      }
       this.centreState = 'connected';
     }
     const file = this.running.file;
     const watchLocal = this.running.config.config?.watch ?? this.centre !== null;
-    if (file !== null && watchLocal) {
+    if (file !== null && watchLocal && !this.closed) {
       this.fileWatcher = watchFile(file, { ignoreInitial: true, atomic: true });
       this.fileWatcher.on('change', () => this.reload(`file ${file}`));
       this.fileWatcher.on('add', () => this.reload(`file ${file}`));
@@ -149,11 +162,22 @@ export class ConfigManager extends EventEmitter<ManagerEvents> {
     };
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    await this.fileWatcher?.close();
-    await this.centreWatch?.close();
-    await this.centre?.close();
+  /** Stops watching the file and the centre. Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(async () => {
+      await this.fileWatcher?.close();
+      await this.centreWatch?.close();
+      await this.centre?.close();
+    });
+  }
+
+  /** The same without waiting for the watchers to finish closing. Safe during close(), which then resolves. */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      void this.fileWatcher?.close().catch(() => {});
+      void this.centreWatch?.close().catch(() => {});
+      void this.centre?.close().catch(() => {});
+    });
   }
 
   private async readCentreAtStart(centre: ConfigCentre, timeoutMs: number): Promise<void> {

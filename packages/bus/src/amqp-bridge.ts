@@ -1,5 +1,5 @@
 import type { MembershipChange } from '@gateworker/gateway';
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { connect, type Channel, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { BindingSync } from './bindings.js';
 import { Intake } from './intake.js';
@@ -27,7 +27,12 @@ export class AmqpBridge {
   private model: RecoveringChannelModel | null = null;
   /** The channel of the current connection. */
   private channel: Channel | null = null;
-  private closing = false;
+  /** close() idempotent, destroy() safe during it (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle();
+  /** close() or destroy() was called: no recovery, a connection that completes now is closed. */
+  private get closing(): boolean {
+    return this.lifecycle.stopping;
+  }
 
   constructor(
     private readonly o: ResolvedBusOptions,
@@ -126,18 +131,33 @@ export class AmqpBridge {
     return s;
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
+  /** Closes the connection (its exclusive queue goes with it). Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(async () => {
+      const model = this.detach();
+      if (model !== null) await model.close().catch(() => {});
+    });
+  }
+
+  /**
+   * Starts closing the connection without waiting for the broker's answer (amqplib has no
+   * immediate close). Safe during close(), which then resolves.
+   */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      void this.detach()
+        ?.close()
+        .catch(() => {});
+    });
+  }
+
+  /** Stops following membership and hands back the connection to close. */
+  private detach(): RecoveringChannelModel | null {
     this.counters.state = 'closed';
     this.o.target.off('membership-change', this.onMembership);
     this.bindings?.detach();
     const model = this.model;
     this.model = null;
-    if (model !== null) await model.close().catch(() => {});
-  }
-
-  destroy(): void {
-    void this.close();
+    return model;
   }
 }

@@ -1,4 +1,5 @@
-import type { Logger } from '@gateworker/protocol/node';
+import { EventEmitter } from 'node:events';
+import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { AmqpBridge } from './amqp-bridge.js';
 import { BusError, BusErrorCode } from './errors.js';
 import { resolveBusOptions, type BusOptions, type ResolvedBusOptions } from './options.js';
@@ -21,15 +22,19 @@ interface Bridge {
  * The bus of one gateway process: the configured bridges (Redis pub/sub, AMQP), each subscribing
  * on its own and pushing to this gateway's clients. start() does not wait for any broker: a
  * broker that is down is retried with backoff in the background and never holds up the gateway.
+ * close() unsubscribes and disconnects (idempotent), destroy() drops the connections at once;
+ * either way `'close'` is emitted once.
  */
-export class Bus {
+export class Bus extends EventEmitter<{ close: [] }> {
   private readonly options: ResolvedBusOptions;
   private readonly log: Logger;
   private readonly bridges: Bridge[] = [];
   private started = false;
-  private closing: Promise<void> | null = null;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
 
   constructor(options: BusOptions) {
+    super();
     this.options = resolveBusOptions(options);
     this.log = this.options.logger.child({ component: 'bus' });
     const resolved = { ...this.options, logger: this.log };
@@ -52,13 +57,17 @@ export class Bus {
     return this.snapshot();
   }
 
-  /** Unsubscribes and disconnects; idempotent. */
+  /** Unsubscribes and disconnects; idempotent: every call returns the same promise. */
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.bridges.map((b) => b.close())).then(() => undefined);
-    return this.closing;
+    return this.lifecycle.close(async () => {
+      await Promise.all(this.bridges.map((b) => b.close()));
+    });
   }
 
+  /** Drops every broker connection now. Safe during close(), which then resolves. */
   destroy(): void {
-    for (const b of this.bridges) b.destroy();
+    this.lifecycle.destroy(() => {
+      for (const b of this.bridges) b.destroy();
+    });
   }
 }

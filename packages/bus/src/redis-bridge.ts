@@ -1,4 +1,4 @@
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, withTimeout, type Logger } from '@gateworker/protocol/node';
 import { Redis } from 'ioredis';
 import { Intake } from './intake.js';
 import { backoffDelayMs, type ResolvedBusOptions } from './options.js';
@@ -20,7 +20,12 @@ export class RedisBridge {
   private readonly log: Logger;
   private readonly errors: TimedLog;
   private redis: Redis | null = null;
-  private closing = false;
+  /** close() idempotent, destroy() safe during it (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle();
+  /** close() or destroy() was called: no reconnect, no new subscription. */
+  private get closing(): boolean {
+    return this.lifecycle.stopping;
+  }
 
   constructor(
     private readonly o: ResolvedBusOptions,
@@ -84,26 +89,25 @@ export class RedisBridge {
     return snapshotOf('redis', this.counters, this.redisOptions.channel);
   }
 
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const wasReady = this.counters.state === 'ready';
-    this.counters.state = 'closed';
-    const redis = this.redis;
-    if (redis === null) return;
-    // QUIT would wait in the offline queue for a server that is down: only a live connection gets one.
-    if (wasReady) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([redis.quit().catch(() => undefined), new Promise((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS)))]);
-      clearTimeout(timer);
-    }
-    redis.disconnect();
+  /** Unsubscribes with QUIT (bounded by CLOSE_TIMEOUT_MS) and disconnects. Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(async () => {
+      const wasReady = this.counters.state === 'ready';
+      this.counters.state = 'closed';
+      const redis = this.redis;
+      if (redis === null) return;
+      // QUIT would wait in the offline queue for a server that is down: only a live connection gets one.
+      if (wasReady) await withTimeout(redis.quit(), CLOSE_TIMEOUT_MS);
+      redis.disconnect();
+    });
   }
 
+  /** Disconnects now. Safe during close(), which then resolves. */
   destroy(): void {
-    this.closing = true;
-    this.counters.state = 'closed';
-    this.redis?.disconnect();
+    this.lifecycle.destroy(() => {
+      this.counters.state = 'closed';
+      this.redis?.disconnect();
+    });
   }
 }
 

@@ -52,6 +52,8 @@ export class AppConfigWatch {
   private snapshot: Readonly<Record<string, unknown>> = deepFreeze({});
   private watch: CentreWatch | null = null;
   private started: Promise<void> | null = null;
+  /** close() is idempotent: every call returns this promise. */
+  private closing: Promise<void> | null = null;
 
   constructor(
     private readonly centre: ConfigCentre,
@@ -78,10 +80,14 @@ export class AppConfigWatch {
     return this.started;
   }
 
-  async close(): Promise<void> {
-    await this.started?.catch(() => {});
-    await this.watch?.close();
-    await this.centre.close();
+  /** Stops watching and closes the centre's client (after a start in progress). Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.started?.catch(() => {});
+      await this.watch?.close();
+      await this.centre.close();
+    })();
+    return this.closing;
   }
 
   private take(doc: CentreDocument): void {

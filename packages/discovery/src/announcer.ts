@@ -1,4 +1,5 @@
 import type { GatewayInfo, GatewayStats } from '@gateworker/protocol';
+import { Lifecycle } from '@gateworker/protocol/node';
 
 /** Where an announcer's records go: a backend this process holds, or the supervisor over IPC. */
 export interface RecordSink {
@@ -20,7 +21,8 @@ export class DiscoveryAnnouncer {
   private info: GatewayInfo | null = null;
   private latest: GatewayStats | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  /** close() idempotent: every call returns the same promise (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle();
 
   constructor(
     private readonly sink: RecordSink,
@@ -29,7 +31,7 @@ export class DiscoveryAnnouncer {
   ) {}
 
   announce(info: GatewayInfo): void {
-    if (this.closed) return;
+    if (this.lifecycle.stopping) return;
     this.info = info;
     this.sink.publish(info);
     this.timer ??= setInterval(() => this.flush(), this.intervalMs);
@@ -40,13 +42,13 @@ export class DiscoveryAnnouncer {
     this.latest = stats;
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-    if (this.info !== null) this.sink.unpublish(this.info.gatewayId);
-    await this.onClose();
+  close(): Promise<void> {
+    return this.lifecycle.close(() => {
+      if (this.timer !== null) clearInterval(this.timer);
+      this.timer = null;
+      if (this.info !== null) this.sink.unpublish(this.info.gatewayId);
+      return this.onClose();
+    });
   }
 
   private flush(): void {

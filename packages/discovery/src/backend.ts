@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayInfo } from '@gateworker/protocol';
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { GatewayView, type ViewChange } from '@gateworker/register';
 import { DiscoveryError } from './errors.js';
 import { DEFAULT_RETRY_MAX_MS, DEFAULT_RETRY_MIN_MS, describeBackend, type ResolvedDiscoveryOptions } from './options.js';
@@ -15,6 +15,8 @@ export interface DiscoveryBackendEvents {
   connected: [];
   /** Contact with the backend is lost; the last view is kept (discovery is advisory). */
   disconnected: [reason: string];
+  /** Once, when close() finished or destroy() ran (every listener is removed after it). */
+  close: [];
 }
 
 /** Which source the single-source GatewayView merges; a backend has exactly one. */
@@ -36,7 +38,11 @@ export abstract class DiscoveryBackend extends EventEmitter<DiscoveryBackendEven
   private listed = false;
   private readonly listWaiters = new Set<() => void>();
   protected isConnected = false;
-  protected closed = false;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => {
+    this.emitSafely('close');
+    this.removeAllListeners();
+  });
   private retryDelayMs = DEFAULT_RETRY_MIN_MS;
 
   constructor(options: ResolvedDiscoveryOptions) {
@@ -47,10 +53,28 @@ export abstract class DiscoveryBackend extends EventEmitter<DiscoveryBackendEven
 
   /** Connects and starts watching; never throws (failures are retried and logged). */
   abstract start(): void;
-  /** Ends the session: own records disappear now (lease revoked / session closed). Idempotent. */
-  abstract close(): Promise<void>;
-  /** Drops the session without withdrawing anything: own records expire with the TTL, as after a crash. */
-  abstract destroy(): void;
+  /** close()'s steps: end the session so own records disappear now (lease revoked / session closed). */
+  protected abstract endSession(): Promise<void>;
+  /** destroy()'s steps: drop the session without withdrawing anything. */
+  protected abstract dropSession(): void;
+
+  /** close() or destroy() was called: no new work (writes, reconnects, re-reads). */
+  protected get closed(): boolean {
+    return this.lifecycle.stopping;
+  }
+
+  /** Ends the session: own records disappear now. Idempotent: every call returns the same promise. */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.endSession());
+  }
+
+  /**
+   * Drops the session without withdrawing anything: own records expire with the TTL, as after a
+   * crash. Safe during close(), which then resolves; 'close' is emitted once either way.
+   */
+  destroy(): void {
+    this.lifecycle.destroy(() => this.dropSession());
+  }
   /** Writes (or re-writes) one own record. Failures are retried on reconnect. */
   protected abstract write(info: GatewayInfo): void;
   /** Removes one own record. */

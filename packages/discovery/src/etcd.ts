@@ -1,4 +1,5 @@
 import type { GatewayInfo } from '@gateworker/protocol';
+import { withTimeout } from '@gateworker/protocol/node';
 import type { Etcd3, IOptions, Lease, Watcher } from 'etcd3';
 import { DiscoveryBackend } from './backend.js';
 import { DEFAULT_ETCD_DIAL_TIMEOUT_MS, type ResolvedDiscoveryOptions } from './options.js';
@@ -71,9 +72,7 @@ export class EtcdBackend extends DiscoveryBackend {
     if (this.own.size > 0) this.renewLease();
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  protected async endSession(): Promise<void> {
     this.isConnected = false;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
@@ -84,17 +83,14 @@ export class EtcdBackend extends DiscoveryBackend {
     this.lease = null;
     if (lease !== null) {
       // Revoking deletes our keys at once; if etcd is away they expire with the lease.
-      await Promise.race([lease.revoke().catch(() => {}), new Promise((r) => setTimeout(r, REVOKE_TIMEOUT_MS).unref())]);
+      await withTimeout(lease.revoke(), REVOKE_TIMEOUT_MS);
       lease.release();
     }
     this.client?.close();
     this.client = null;
-    this.removeAllListeners();
   }
 
-  destroy(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected dropSession(): void {
     this.isConnected = false;
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     if (this.leaseTimer !== null) clearTimeout(this.leaseTimer);
@@ -104,7 +100,6 @@ export class EtcdBackend extends DiscoveryBackend {
     this.lease = null;
     this.client?.close();
     this.client = null;
-    this.removeAllListeners();
   }
 
   // ---- the watched list ----

@@ -62,15 +62,13 @@ export class ZookeeperBackend extends DiscoveryBackend {
     this.openSession();
   }
 
-  close(): Promise<void> {
-    this.destroy();
+  /** Closing the client ends the session at once (our ephemeral records go now): close() and destroy() are the same. */
+  protected endSession(): Promise<void> {
+    this.dropSession();
     return Promise.resolve();
   }
 
-  /** Closing the client ends the session at once (our ephemeral records go now). */
-  destroy(): void {
-    if (this.closed) return;
-    this.closed = true;
+  protected dropSession(): void {
     this.isConnected = false;
     if (this.sessionTimer !== null) clearTimeout(this.sessionTimer);
     if (this.syncTimer !== null) clearTimeout(this.syncTimer);
@@ -81,7 +79,6 @@ export class ZookeeperBackend extends DiscoveryBackend {
       client.removeAllListeners();
       client.close();
     }
-    this.removeAllListeners();
   }
 
   private openSession(): void {

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   clientIdFor,
   ErrorCode,
+  formatAddress,
   isStreamOp,
   newGatewayId,
   Op,
@@ -15,7 +16,7 @@ import {
   type Message,
   type PeerRole,
 } from '@gateworker/protocol';
-import { formatHostPort, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
+import { Lifecycle, withTimeout, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
@@ -101,17 +102,7 @@ export interface GatewayEvents {
 }
 
 type Listener = WsListener | TcpListener;
-type State = 'new' | 'starting' | 'started' | 'closing' | 'closed';
-
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
+type State = 'new' | 'starting' | 'started' | 'draining' | 'closing' | 'closed';
 
 /**
  * A link lost to our heartbeat timeout (a network cut, a frozen process) is not a worker death:
@@ -123,7 +114,7 @@ function isHeartbeatTimeout(err: Error | null): boolean {
 }
 
 function boundUrl(options: ResolvedListenerOptions, port: number): string {
-  return `${options.kind}://${formatHostPort(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
+  return `${options.kind}://${formatAddress(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
 }
 
 /**
@@ -157,7 +148,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   private nextClientNumber = 1;
   private nextLinkId = 1;
   private state: State = 'new';
-  private closing: Promise<void> | null = null;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
   /** close(): resolved when the last client is gone. */
   private onAllClientsGone: (() => void) | null = null;
   /** close(): links are being closed for good; their unacknowledged events go nowhere. */
@@ -211,7 +203,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         link.streaming = true;
         this.streams.resume(link, sender, first);
       },
-      drain: (link) => this.drain(link),
+      drain: (link) => this.workerDraining(link),
     };
     this.table.membership = (kind, key, present) => {
       if (this.listenerCount('membership-change') > 0) this.emit('membership-change', { kind, key, present });
@@ -420,29 +412,39 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
   }
 
-  /** Graceful and idempotent; see the package README for the steps. */
-  close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+  /**
+   * Stops taking new work: the client listeners and the internal port stop accepting (their ports
+   * are released); connected clients and links carry on. Idempotent; close() starts with it.
+   */
+  drain(): Promise<void> {
+    if (this.state !== 'started') return Promise.resolve();
+    this.state = 'draining';
+    this.log.info({ clients: this.table.size }, 'gateway draining: no new clients or links');
+    this.stopAccepting();
+    return Promise.resolve();
   }
 
-  /** Immediate: drops every socket and link. */
+  /** Graceful and idempotent (every call returns the same promise); see the package README for the steps. */
+  close(): Promise<void> {
+    return this.lifecycle.close(() => this.shutdown());
+  }
+
+  /** Immediate: drops every socket and link. Safe during close(), which then resolves; 'close' is emitted once either way. */
   destroy(): void {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.stopTimers();
-    this.internal.destroy();
-    for (const l of this.clientListeners) l.destroy();
-    for (const client of this.table.values()) this.abortClient(client);
-    for (const w of this.pool.all()) w.link.destroy();
-    this.pending.clear();
-    if (this.register !== null) void this.register.close();
-    void this.closeAnnouncers();
-    this.emit('close');
+    this.lifecycle.destroy(() => {
+      this.state = 'closed';
+      this.stopTimers();
+      this.internal.destroy();
+      for (const l of this.clientListeners) l.destroy();
+      for (const client of this.table.values()) this.abortClient(client);
+      for (const w of this.pool.all()) w.link.destroy();
+      this.pending.clear();
+      this.register?.destroy();
+      void this.closeAnnouncers();
+    });
   }
 
   private async shutdown(): Promise<void> {
-    if (this.state === 'closed') return;
     if (this.state === 'new') {
       this.state = 'closed';
       return;
@@ -450,8 +452,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.state = 'closing';
     this.log.info({ clients: this.table.size }, 'gateway closing');
     this.stopTimers();
-    this.internal.stopAccepting();
-    for (const l of this.clientListeners) l.stopAccepting();
+    this.stopAccepting();
     // Clients go away first; their ClientClose events reach a worker if one is up.
     if (this.table.size > 0) {
       const gone = new Promise<void>((resolve) => (this.onAllClientsGone = resolve));
@@ -462,6 +463,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
     }
     await withTimeout(this.dispatcher.whenIdle(), DEFAULT_CLOSE_EVENTS_TIMEOUT_MS);
+    // destroy() overtook this close: it dropped everything already.
+    if (this.lifecycle.closed) return;
     const dropped = this.pending.clear();
     if (dropped > 0) this.log.warn({ dropped }, 'gateway closed with client events no worker took');
     // No event follows: tell each worker (a draining one already has its DrainAck), then close links.
@@ -474,7 +477,11 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const l of this.clientListeners) l.destroy();
     this.state = 'closed';
     this.log.info({}, 'gateway closed');
-    this.emit('close');
+  }
+
+  private stopAccepting(): void {
+    this.internal.stopAccepting();
+    for (const l of this.clientListeners) l.stopAccepting();
   }
 
   private stopTimers(): void {
@@ -487,7 +494,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private announcedAddress(): string {
     const { host, port } = this.options.advertise;
-    return formatHostPort(host, port ?? this.internal.address().port);
+    return formatAddress(host, port ?? this.internal.address().port);
   }
 
   private startRegister(): void {
@@ -644,7 +651,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.emit('worker-ready', { linkId: w.id, workerId, nodeId: w.peerNodeId });
   }
 
-  private drain(w: WorkerLink): void {
+  private workerDraining(w: WorkerLink): void {
     if (!w.draining) {
       w.draining = true;
       this.pool.refresh();

@@ -1,5 +1,13 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { acceptLink, PreAuthLimiter, type AcceptedLink, type AcceptOptions, type PreAuthLimits } from '@gateworker/protocol/node';
+import { createServer, type Server, type Socket } from 'node:net';
+import {
+  acceptLink,
+  boundAddress,
+  listen,
+  PreAuthLimiter,
+  type AcceptedLink,
+  type AcceptOptions,
+  type PreAuthLimits,
+} from '@gateworker/protocol/node';
 
 /**
  * The internal port: accepts worker and GatewayClient links, each authenticated by the protocol
@@ -32,21 +40,12 @@ export class InternalServer {
     return this.handshaking.size;
   }
 
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => reject(err);
-      this.server.once('error', onError);
-      this.server.listen(this.port, this.host, () => {
-        this.server.off('error', onError);
-        this.server.on('error', this.onServerError);
-        resolve();
-      });
-    });
+  async listen(): Promise<void> {
+    await listen(this.server, this.host, this.port, this.onServerError);
   }
 
   address(): { host: string; port: number } {
-    const a = this.server.address() as AddressInfo | null;
-    return { host: a?.address ?? this.host, port: a?.port ?? this.port };
+    return boundAddress(this.server, this.host, this.port);
   }
 
   stopAccepting(): void {

@@ -28,6 +28,8 @@ export const ErrorCode = {
   WrongGateway: 'GW_ERR_WRONG_GATEWAY',
   /** A query whose arguments do not fit its kind: the gateway answers it with this error (the link stays up). */
   InvalidQuery: 'GW_ERR_INVALID_QUERY',
+  /** Session bytes that are not msgpack of a plain object (`decodeSession`). Shared by the gateway and the worker. */
+  InvalidSession: 'GW_ERR_INVALID_SESSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -44,4 +44,15 @@ export type { ParsedClientId } from './client-id.js';
 export { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
 export { parseAddress, formatAddress, isUnspecifiedHost, isLoopbackHost, AddressError } from './address.js';
 export type { HostPort, ParseAddressOptions } from './address.js';
+export { secretPolicyProblem, MIN_SECRET_CHARS_OFF_LOOPBACK } from './secret-policy.js';
 export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN } from './validate.js';
+export {
+  decodeSession,
+  encodeSession,
+  mergeSessionPatch,
+  mergeSessionBytes,
+  isPlainObject,
+  isEmptySessionBytes,
+  EMPTY_SESSION_BYTES,
+} from './session.js';
+export type { SessionObject } from './session.js';

@@ -1,11 +1,10 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
-import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS } from '@gateworker/protocol';
+import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS, parseAddress, secretPolicyProblem } from '@gateworker/protocol';
 import {
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
   DEFAULT_MAX_PREAUTH_CONNECTIONS,
   DEFAULT_MAX_PREAUTH_PER_ADDRESS,
-  parseHostPort,
   silentLogger,
   type Logger,
 } from '@gateworker/protocol/node';
@@ -25,8 +24,13 @@ export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 200;
 /** Default cap of the exponential reconnect delay, in milliseconds (jittered). */
 export const DEFAULT_RECONNECT_MAX_DELAY_MS = 5_000;
-/** Default wait of `RegisterClient.ready()`, in milliseconds. */
-export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+/**
+ * Default wait for a register's first answer (accepted us and, for workers and clients, sent its
+ * gateway list), in milliseconds: `RegisterClient.ready()`, and the register part of a worker's
+ * start(). Not the worker's `readyTimeoutMs` (DEFAULT_READY_TIMEOUT_MS of @gateworker/worker),
+ * which also waits for a link to every listed gateway.
+ */
+export const DEFAULT_REGISTER_READY_TIMEOUT_MS = 10_000;
 /** Default wait of `RegisterClient.status()` for the registers' answers, in milliseconds. */
 export const DEFAULT_STATUS_TIMEOUT_MS = 3_000;
 
@@ -113,10 +117,6 @@ export interface ResolvedRegisterClientOptions {
 
 const ROLES: readonly PeerRole[] = ['gateway', 'worker', 'client'];
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 function check(ok: boolean, key: string, what: string): void {
   if (!ok) throw RegisterError.invalidOptions(key, what);
 }
@@ -164,7 +164,8 @@ export function resolveRegisterServerOptions(options: RegisterServerOptions): Re
   check(typeof host === 'string' && host.length > 0, 'listen.host', 'must be a host name or address');
   check(Number.isInteger(port) && port >= 0 && port <= 65535, 'listen.port', `must be a port number 0–65535, got ${port}`);
   check(typeof options.secret === 'string', 'secret', 'must be a string');
-  check(options.secret !== '' || isLoopback(host), 'secret', `an empty secret is allowed only on loopback, not on ${host}`);
+  const weak = secretPolicyProblem(options.secret, host);
+  check(weak === null, 'secret', `${weak} because listen.host (${host}) is not a loopback address`);
   const maxConnections = options.maxConnections ?? DEFAULT_REGISTER_MAX_CONNECTIONS;
   check(Number.isInteger(maxConnections) && maxConnections > 0, 'maxConnections', 'must be a positive integer');
   return {
@@ -189,15 +190,17 @@ export function resolveRegisterClientOptions(options: RegisterClientOptions): Re
   check(Array.isArray(options.registers) && options.registers.length > 0, 'registers', 'must list at least one "host:port"');
   const registers = options.registers.map((address, i): RegisterAddress => {
     try {
-      return { address, ...parseHostPort(address) };
+      return { address, ...parseAddress(address) };
     } catch (err) {
       throw RegisterError.invalidOptions(`registers[${i}]`, (err as Error).message);
     }
   });
   check(new Set(registers.map((r) => `${r.host}:${r.port}`)).size === registers.length, 'registers', 'lists the same register twice');
   check(typeof options.secret === 'string', 'secret', 'must be a string');
-  const remote = registers.find((r) => !isLoopback(r.host));
-  check(options.secret !== '' || remote === undefined, 'secret', `an empty secret is allowed only on loopback, not for ${remote?.address}`);
+  for (const r of registers) {
+    const weak = secretPolicyProblem(options.secret, r.host);
+    check(weak === null, 'secret', `${weak} because the register ${r.address} is not a loopback address`);
+  }
   check(ROLES.includes(options.role), 'role', `must be one of ${ROLES.join(', ')}`);
   check(options.role !== 'gateway' || options.gateway !== undefined, 'gateway', 'is required for role gateway');
   check(options.role !== 'worker' || options.worker !== undefined, 'worker', 'is required for role worker');

@@ -11,11 +11,11 @@ import {
   type RoutedOp,
   type WorkerInfo,
 } from '@gateworker/protocol';
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode, summarizeRegisterErrors } from './errors.js';
 import { GatewayView, mergeStatus, type MergedClusterStatus, type ViewChange } from './merge.js';
 import {
-  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_REGISTER_READY_TIMEOUT_MS,
   DEFAULT_STATUS_TIMEOUT_MS,
   resolveRegisterClientOptions,
   type RegisterClientOptions,
@@ -34,6 +34,8 @@ export interface RegisterClientEvents {
   'gateway-update': [info: GatewayInfo];
   'register-up': [address: string];
   'register-down': [address: string, error: Error | null];
+  /** Once, when close() finished or destroy() ran. */
+  close: [];
 }
 
 /** Messages a register sends to its clients (declared by `OpRoute` in @gateworker/protocol). Anything else closes the link. */
@@ -85,7 +87,8 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
   private readonly pendingStatus = new Map<number, PendingStatus>();
   private nextRequestId = 1;
   private state: 'new' | 'started' | 'closed' = 'new';
-  private closing: Promise<void> | null = null;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
 
   constructor(options: RegisterClientOptions) {
     super();
@@ -137,7 +140,7 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
    * list. Rejects after `timeoutMs` with a RegisterError (GW_ERR_REGISTER_NOT_READY) naming every
    * register and its last error; `registerErrors` holds them.
    */
-  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+  ready(timeoutMs: number = DEFAULT_REGISTER_READY_TIMEOUT_MS): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
     if (this.isReady()) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -210,19 +213,28 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
     });
   }
 
-  /** Closes every register link and stops reconnecting; pending calls reject. Idempotent. */
+  /** Closes every register link and stops reconnecting; pending calls reject. Idempotent: every call returns the same promise. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.lifecycle.close(async () => {
+      this.stop();
+      await Promise.all(this.connections.map((c) => c.close()));
+    });
   }
 
-  private async shutdown(): Promise<void> {
+  /** Immediate: drops every register link without flushing; pending calls reject. Safe during close(); 'close' is emitted once. */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      this.stop();
+      for (const c of this.connections) c.destroy();
+    });
+  }
+
+  private stop(): void {
     this.state = 'closed';
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
     for (const waiter of [...this.readyWaiters]) waiter.reject(this.closedError());
     for (const pending of [...this.pendingStatus.values()]) pending.finish(this.closedError());
-    await Promise.all(this.connections.map((c) => c.close()));
   }
 
   /** How many of the listed registers are connected now (for readiness and status). */

@@ -95,6 +95,18 @@ export class RegisterConnection {
     if (link !== null) await link.close();
   }
 
+  /** Stops retrying and drops the link now, without flushing. An attempt in progress closes its link when it completes. */
+  destroy(): void {
+    this.closed = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    const link = this.link;
+    this.link = null;
+    link?.destroy();
+  }
+
   private async connect(): Promise<void> {
     const { secret, role, nodeId, handshakeTimeoutMs, link: timing, cluster } = this.options;
     let link: Link;

@@ -1,7 +1,9 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
 import {
   encodeMessage,
   ErrorCode,
+  formatAddress,
   Op,
   isSentBy,
   opName,
@@ -13,7 +15,16 @@ import {
   type PeerRole,
   type RoutedOp,
 } from '@gateworker/protocol';
-import { acceptLink, formatHostPort, PreAuthLimiter, type AcceptedLink, type Link, type Logger } from '@gateworker/protocol/node';
+import {
+  acceptLink,
+  Lifecycle,
+  listen,
+  PreAuthLimiter,
+  type AcceptedLink,
+  type BoundAddress,
+  type Link,
+  type Logger,
+} from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode } from './errors.js';
 import { resolveRegisterServerOptions, type RegisterServerOptions, type ResolvedRegisterServerOptions } from './options.js';
 import { Registry } from './registry.js';
@@ -53,7 +64,7 @@ export interface RegisterSnapshot {
   links: number;
 }
 
-export class RegisterServer {
+export class RegisterServer extends EventEmitter<{ close: [] }> {
   private readonly options: ResolvedRegisterServerOptions;
   private readonly log: Logger;
   private readonly registry = new Registry<Peer>();
@@ -70,12 +81,14 @@ export class RegisterServer {
   private server: Server | null = null;
   private state: State = 'new';
   private starting: Promise<{ host: string; port: number }> | null = null;
-  private closing: Promise<void> | null = null;
+  /** close() idempotent, destroy() safe during it, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
   private boundAddress: { host: string; port: number } | null = null;
   /** When the server started listening (for uptime in status). */
   private startedAt = performance.now();
 
   constructor(options: RegisterServerOptions) {
+    super();
     this.options = resolveRegisterServerOptions(options);
     this.log = this.options.logger;
     this.preAuth = new PreAuthLimiter(this.options.preAuth);
@@ -97,7 +110,7 @@ export class RegisterServer {
   /** Binds the listen address (port 0: any free port) and resolves with the bound address. */
   start(): Promise<{ host: string; port: number }> {
     if (this.state === 'closed') return Promise.reject(new RegisterError(RegisterErrorCode.Closed, 'the register server is closed'));
-    this.starting ??= this.listen();
+    this.starting ??= this.bind();
     return this.starting;
   }
 
@@ -119,40 +132,46 @@ export class RegisterServer {
     };
   }
 
-  /** Stops accepting, closes every link (flushing what is queued). Idempotent. */
+  /** Stops accepting, closes every link (flushing what is queued). Idempotent: every call returns the same promise. */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.lifecycle.close(() => this.shutdown());
   }
 
-  private async listen(): Promise<{ host: string; port: number }> {
+  /** Immediate: drops every link and connection without flushing. Safe during close(); 'close' is emitted once either way. */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      const listening = this.state === 'listening';
+      this.state = 'closed';
+      // While binding, bind() closes the server once bound (closing it now would leave start() waiting forever).
+      if (listening) this.server?.close();
+      for (const socket of this.handshaking) socket.destroy();
+      for (const peer of this.peers) peer.link.destroy();
+      this.boundAddress = null;
+    });
+  }
+
+  private async bind(): Promise<{ host: string; port: number }> {
     const { host, port, maxConnections } = this.options;
     this.state = 'starting';
     const server = createServer((socket) => this.onConnection(socket));
     server.maxConnections = maxConnections;
     this.server = server;
+    let bound: BoundAddress;
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      bound = await listen(server, host, port, (err) => this.log.error({ err }, 'register listener error'));
     } catch (err) {
       this.server = null;
       this.state = 'new';
       this.starting = null;
       const reason = describeError(err as Error);
-      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatHostPort(host, port)}: ${reason}`, { cause: err });
+      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatAddress(host, port)}: ${reason}`, { cause: err });
     }
-    server.on('error', (err) => this.log.error({ err }, 'register listener error'));
-    const bound = server.address() as AddressInfo;
-    this.boundAddress = { host: bound.address, port: bound.port };
+    this.boundAddress = bound;
+    if (this.lifecycle.closed) server.close(); // destroyed while binding
     if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
     this.state = 'listening';
     this.startedAt = performance.now();
-    this.log.info({ address: formatHostPort(bound.address, bound.port), nodeId: this.options.nodeId }, 'register listening');
+    this.log.info({ address: formatAddress(bound.host, bound.port), nodeId: this.options.nodeId }, 'register listening');
     return this.boundAddress;
   }
 
@@ -174,7 +193,7 @@ export class RegisterServer {
       return;
     }
     const address = socket.remoteAddress ?? '?';
-    const remote = formatHostPort(address, socket.remotePort ?? 0);
+    const remote = formatAddress(address, socket.remotePort ?? 0);
     if (!this.preAuth.admit(address)) {
       socket.destroy();
       this.refusedPreAuth(remote);

@@ -52,9 +52,11 @@ describe('resolveRegisterClientOptions', () => {
     invalid(() => resolveRegisterClientOptions(client({ reconnect: { initialDelayMs: 500, maxDelayMs: 100 } })), 'reconnect.maxDelayMs');
   });
 
-  it('allows an empty secret on loopback only', () => {
+  it('applies the one secret policy (secretPolicyProblem) to every register', () => {
     expect(resolveRegisterClientOptions(client({ secret: '' })).secret).toBe('');
-    invalid(() => resolveRegisterClientOptions(client({ secret: '', registers: ['10.0.0.1:1236'] })), 'secret');
+    invalid(() => resolveRegisterClientOptions(client({ secret: '', registers: ['127.0.0.1:1236', '10.0.0.1:1236'] })), 'secret');
+    invalid(() => resolveRegisterClientOptions(client({ secret: 'short', registers: ['10.0.0.1:1236'] })), 'secret');
+    expect(resolveRegisterClientOptions(client({ secret: 'x'.repeat(16), registers: ['10.0.0.1:1236'] })).registers).toHaveLength(1);
   });
 
   it('keeps the gateway info for role gateway', () => {
@@ -68,6 +70,7 @@ describe('resolveRegisterServerOptions', () => {
     const base = { listen: { host: '127.0.0.1', port: 0 }, secret: '', nodeId: 'r' };
     expect(resolveRegisterServerOptions(base).port).toBe(0);
     invalid(() => resolveRegisterServerOptions({ ...base, listen: { host: '0.0.0.0', port: 1236 } }), 'secret');
+    invalid(() => resolveRegisterServerOptions({ ...base, secret: 'short', listen: { host: '0.0.0.0', port: 1236 } }), 'secret');
     invalid(() => resolveRegisterServerOptions({ ...base, listen: { host: '127.0.0.1', port: 70000 } }), 'listen.port');
     invalid(() => resolveRegisterServerOptions({ ...base, link: { timeoutMs: 0 } }), 'link.timeoutMs');
   });

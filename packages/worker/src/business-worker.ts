@@ -1,6 +1,7 @@
+import { EventEmitter } from 'node:events';
 import { Op } from '@gateworker/protocol';
 import type { WorkerInfo } from '@gateworker/protocol';
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, withTimeout, type Logger } from '@gateworker/protocol/node';
 import type { ClientEnv } from './client.js';
 import { ClusterApiImpl } from './cluster-api.js';
 import type { ClusterApi } from './cluster-api-types.js';
@@ -10,14 +11,9 @@ import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import type { AppConfig, Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
-import {
-  DEFAULT_REGISTER_TIMEOUT_MS,
-  linkOptionsOf,
-  resolveWorkerOptions,
-  type BusinessWorkerOptions,
-  type ResolvedWorkerOptions,
-} from './options.js';
+import { linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { createDirectory } from './register-directory.js';
 import { snapshotCallbacks, type CallbackName, type CallbackSnapshot, type HistogramSnapshot } from './stats.js';
 
@@ -55,9 +51,10 @@ export interface WorkerSnapshot {
  * `drain()` is the rolling-reload exit of internals.md: Drain to every gateway, wait for each
  * DrainAck and for every event received to be finished and acknowledged, run onWorkerStop,
  * close the links. Nothing is lost or handled twice: whatever is not acknowledged when a link
- * dies is re-sent by its gateway.
+ * dies is re-sent by its gateway. `close()` is drain(); `destroy()` drops every link at once.
+ * Emits `'close'` once, when drain/close finished or destroy ran.
  */
-export class BusinessWorker {
+export class BusinessWorker extends EventEmitter<{ close: [] }> {
   readonly options: ResolvedWorkerOptions;
   /** The cluster API, as `worker.gateway` in onWorkerStart/onWorkerStop. */
   readonly gateway: ClusterApi;
@@ -72,7 +69,8 @@ export class BusinessWorker {
   /** onWorkerStart is done: links send WorkerReady as soon as they connect. */
   private activated = false;
   private starting: Promise<void> | null = null;
-  private draining: Promise<void> | null = null;
+  /** drain()/close() idempotent, destroy() safe during them, one 'close' event (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle(() => this.emit('close'));
   private statsTimer: NodeJS.Timeout | null = null;
   /** The `app` snapshot handlers read as `worker.config` (deep-frozen; replaced whole by reconfigure). */
   private appConfig: Readonly<AppConfig>;
@@ -80,6 +78,7 @@ export class BusinessWorker {
   private configChanges: Promise<void> = Promise.resolve();
 
   constructor(options: BusinessWorkerOptions) {
+    super();
     this.options = resolveWorkerOptions(options);
     const o = this.options;
     this.logger = o.logger.child({ workerId: o.workerId });
@@ -196,7 +195,7 @@ export class BusinessWorker {
     this.directory.start();
     this.links.start();
     // No register answering (wrong secret, wrong address) fails fast, with the register client's reasons.
-    await this.directory.ready(Math.min(remaining(), DEFAULT_REGISTER_TIMEOUT_MS));
+    await this.directory.ready(Math.min(remaining(), DEFAULT_REGISTER_READY_TIMEOUT_MS));
     this.checkOpen();
     this.links.sync();
     // Give onWorkerStart usable links (queries, sends), but do not fail here: the READY wait below names what is missing.
@@ -206,7 +205,8 @@ export class BusinessWorker {
       await this.handler.onWorkerStart?.(this.context);
     } catch (err) {
       this.logger.error({ err }, 'onWorkerStart failed');
-      await this.shutdown(false);
+      // A drain already under way does the shutdown; else this is the worker's close.
+      if (!this.lifecycle.stopping) await this.lifecycle.close(() => this.shutdown(false));
       throw new WorkerError(WorkerErrorCode.WorkerStart, `onWorkerStart failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     this.checkOpen();
@@ -222,11 +222,9 @@ export class BusinessWorker {
     if (this.currentState === 'draining' || this.currentState === 'closed') throw new ClosedError('the worker');
   }
 
-  /** Graceful exit for a rolling reload; idempotent. */
+  /** Graceful exit for a rolling reload; idempotent (every call returns the same promise). */
   drain(): Promise<void> {
-    if (this.currentState === 'closed') return this.draining ?? Promise.resolve();
-    this.draining ??= this.runDrain();
-    return this.draining;
+    return this.lifecycle.close(() => this.runDrain());
   }
 
   /** The `app` snapshot handlers see as `worker.config`. */
@@ -267,14 +265,18 @@ export class BusinessWorker {
     return this.dispatcher.runningClientId;
   }
 
-  /** Closes every link at once; unacknowledged events are re-sent by the gateways to other workers. */
+  /**
+   * Closes every link at once; unacknowledged events are re-sent by the gateways to other workers.
+   * Safe during drain()/close(), which then resolve (onWorkerStop is not run).
+   */
   destroy(): void {
-    if (this.currentState === 'closed') return;
-    this.setState('closed');
-    this.stopStats();
-    this.links.destroy();
-    this.queries.abortAll();
-    void this.directory.close().catch(() => {});
+    this.lifecycle.destroy(() => {
+      this.setState('closed');
+      this.stopStats();
+      this.links.destroy();
+      this.queries.abortAll();
+      void this.directory.close().catch(() => {});
+    });
   }
 
   private async runDrain(): Promise<void> {
@@ -287,6 +289,7 @@ export class BusinessWorker {
     this.logger.info({ gateways: sessions.length, inflight: this.dispatcher.inflight }, 'draining');
     const drained = Promise.all(sessions.map((s) => s.drain())).then(() => this.dispatcher.whenIdle());
     const inTime = await withTimeout(drained, this.options.drainTimeoutMs);
+    if (this.lifecycle.closed) return; // destroy() overtook the drain
     if (!inTime) {
       const waiting = sessions.filter((s) => s.alive && !(s.drainAcked && s.acks.settled)).map((s) => `${s.gatewayId}@${s.address}`);
       this.logger.warn(
@@ -299,6 +302,7 @@ export class BusinessWorker {
         this.starting.catch(() => {}),
         this.options.drainTimeoutMs,
       );
+    if (this.lifecycle.closed) return;
     await this.shutdown(wasActivated || this.activated);
     this.logger.info({ ms: Math.round(performance.now() - started), handled: this.dispatcher.handled }, 'worker closed');
   }
@@ -363,23 +367,6 @@ export class BusinessWorker {
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.statsTimer = null;
   }
-}
-
-/** Resolves true when `promise` settles within `ms`, false otherwise. */
-function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-    );
-  });
 }
 
 function deepFreeze<T>(value: T): T {

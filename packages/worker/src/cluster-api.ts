@@ -1,11 +1,14 @@
 import {
   clientIdFor,
+  decodeSession,
   encodeMessage,
   encodeSendToAll,
   encodeSendToClient,
   encodeSendToClients,
   encodeSendToGroups,
   encodeSendToUids,
+  encodeSession,
+  isPlainObject,
   Op,
   packValue,
   parseClientId,
@@ -32,7 +35,6 @@ import type { GatewayLinks, GatewayPeer } from './gateway-links.js';
 import type { CommandStream } from './command-stream.js';
 import { keyOf, toPayload } from './payload.js';
 import type { Answer, QueryManager, QueryTarget } from './query.js';
-import { decodeSession, encodeSession, isPlainObject } from './session.js';
 
 /** What the cluster API runs on; a BusinessWorker and a GatewayClient each provide one. */
 export interface ClusterTransport {

@@ -1,19 +1,14 @@
 import { ErrorCode, opName, ProtocolError, WireErrorCode } from '@gateworker/protocol';
-import type { Logger } from '@gateworker/protocol/node';
+import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { ClusterApiImpl } from './cluster-api.js';
 import type { Session } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import {
-  DEFAULT_REGISTER_TIMEOUT_MS,
-  linkOptionsOf,
-  resolveClientOptions,
-  type GatewayClientOptions,
-  type ResolvedClientOptions,
-} from './options.js';
+import { linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
 import { QueryManager } from './query.js';
 import type { AppConfigChange, AppConfigWatch } from '@gateworker/centre';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { createDirectory } from './register-directory.js';
 
 /**
@@ -38,7 +33,8 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
   private readiness: Promise<void> | null;
   /** A register answered once (the register client keeps its view from then on). */
   private listKnown: boolean;
-  private closing: Promise<void> | null;
+  /** close() idempotent, destroy() safe during it (see Lifecycle). */
+  private readonly lifecycle = new Lifecycle();
   /** With the `config` option: the centre document's `app` section, watched (loaded on start: etcd and ZooKeeper clients only load when used). */
   private appConfig: AppConfigWatch | null = null;
   private appConfigStarting: Promise<void> | null = null;
@@ -88,7 +84,6 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     this.isReady = false;
     this.readiness = null;
     this.listKnown = false;
-    this.closing = null;
   }
 
   /**
@@ -109,17 +104,30 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     this.startOnce();
     const deadline = performance.now() + timeoutMs;
     await this.startConfig();
-    await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
+    await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_READY_TIMEOUT_MS));
     this.listKnown = true;
     this.links.sync();
     await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - performance.now()), 'GatewayClient');
     this.isReady = true;
   }
 
-  /** Closes every link and the register client; pending queries end (their gateways count as missing). Idempotent. */
+  /**
+   * Closes every link (flushing what is queued) and the register client; pending queries end
+   * (their gateways count as missing). Idempotent: every call returns the same promise.
+   */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.lifecycle.close(() => this.shutdown());
+  }
+
+  /** Immediate: drops every link without flushing. Safe during close(), which then resolves. */
+  destroy(): void {
+    this.lifecycle.destroy(() => {
+      this.state = 'closed';
+      this.queries.abortAll();
+      this.links.destroy();
+      void this.appConfig?.close().catch(() => {});
+      void this.directory.close().catch(() => {});
+    });
   }
 
   private async shutdown(): Promise<void> {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
-import { connectLink, parseHostPort } from '@gateworker/protocol/node';
+import { ErrorCode, parseAddress, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
+import { connectLink } from '@gateworker/protocol/node';
 import type { Link, LinkOptions, Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from './directory.js';
 import { CommandCounters, CommandStream, DropLog, type CommandBufferBounds } from './command-stream.js';
@@ -291,7 +291,7 @@ export class GatewayLinks {
     if (this.peers.get(peer.gatewayId) !== peer) return;
     let target: { host: string; port: number };
     try {
-      target = parseHostPort(peer.address);
+      target = parseAddress(peer.address);
     } catch (err) {
       this.options.logger.error({ gateway: peer.label, err }, 'gateway address is not host:port; not connecting');
       return;

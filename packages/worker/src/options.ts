@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import type { DiscoveryOptions } from '@gateworker/discovery';
 import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
@@ -13,10 +14,14 @@ import { handlerShapeProblem, type Handler } from './handler.js';
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 /** Default bound on a drain (finish in-flight events, flush acks) before closing anyway, in milliseconds. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-/** Default bound on start(): register answer plus a ready link to every listed gateway, in milliseconds. */
+/**
+ * Default bound on start() / ready() (`readyTimeoutMs`): the directory's first answer plus a ready
+ * link to every listed gateway, in milliseconds. The first part alone is bounded by
+ * DEFAULT_REGISTER_READY_TIMEOUT_MS of @gateworker/register.
+ */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
-/** Bound on the wait for the first answer of a register (part of start() / ready()), in milliseconds. */
-export const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+/** @deprecated The same constant as DEFAULT_REGISTER_READY_TIMEOUT_MS of @gateworker/register (10 s); use that. */
+export const DEFAULT_REGISTER_TIMEOUT_MS = DEFAULT_REGISTER_READY_TIMEOUT_MS;
 /** First reconnect delay after a link to a listed gateway drops, in milliseconds (doubles per attempt). */
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */

@@ -1,6 +1,15 @@
-import { clientIdFor, Op, ProtocolError, QueryKind, readQueryArgs, type QueryArgs, type QueryResult } from '@gateworker/protocol';
+import {
+  clientIdFor,
+  decodeSession,
+  Op,
+  ProtocolError,
+  QueryKind,
+  readQueryArgs,
+  type QueryArgs,
+  type QueryResult,
+  type SessionObject,
+} from '@gateworker/protocol';
 import type { Client } from '../client.js';
-import { decodeSession, type PlainObject } from '../session.js';
 import type { CommandContext, CommandHandler } from './context.js';
 
 /**
@@ -14,7 +23,7 @@ import type { CommandContext, CommandHandler } from './context.js';
 
 type QueryHandler<K extends QueryKind> = (args: QueryArgs<K>, ctx: CommandContext) => QueryResult<K>;
 
-function sessionOf(client: Client, ctx: CommandContext): PlainObject {
+function sessionOf(client: Client, ctx: CommandContext): SessionObject {
   try {
     return decodeSession(client.session);
   } catch (err) {
@@ -23,8 +32,8 @@ function sessionOf(client: Client, ctx: CommandContext): PlainObject {
   }
 }
 
-function sessionsOf(clients: Iterable<Client> | undefined, ctx: CommandContext): Record<string, PlainObject> {
-  const out: Record<string, PlainObject> = {};
+function sessionsOf(clients: Iterable<Client> | undefined, ctx: CommandContext): Record<string, SessionObject> {
+  const out: Record<string, SessionObject> = {};
   if (clients !== undefined) for (const c of clients) out[clientIdFor(ctx.gatewayId, c.num)] = sessionOf(c, ctx);
   return out;
 }

@@ -1,4 +1,3 @@
-import type { Server } from 'node:net';
 import type { ConnectInfo } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type { Client, ClientSocket, ClientTransport } from '../client.js';
@@ -73,25 +72,4 @@ export class ConnectionLimits {
     if (n <= 0) this.perIp.delete(ip);
     else this.perIp.set(ip, n);
   }
-}
-
-/**
- * Binds a listener's server: rejects with the bind error (port in use…), and once bound logs any
- * later server error instead of crashing the process.
- */
-export function listenOn(server: Server, host: string, port: number, log: Logger, url: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      server.on('error', (err) => log.error({ err, listener: url }, 'listener error'));
-      resolve();
-    });
-  });
-}
-
-/** The address a listener's server is bound to (the configured one before it is). */
-export function boundAddress(server: Server, host: string, port: number): { host: string; port: number } {
-  const a = server.address();
-  return typeof a === 'object' && a !== null ? { host: a.address, port: a.port } : { host, port };
 }

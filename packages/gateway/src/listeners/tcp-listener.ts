@@ -5,7 +5,8 @@ import { isGatewayError } from '../errors.js';
 import type { ResolvedListenerOptions } from '../options.js';
 import { encodeLengthPrefixed, encodeLine, encodeRaw, pushLengthPrefixed, pushLine, pushRaw } from './framing.js';
 import { ListenerCounters, listenerSnapshot, type ListenerSnapshot } from '../counters.js';
-import { boundAddress, ConnectionLimits, listenOn, SHUTTING_DOWN, type ListenerHost } from './host.js';
+import { ConnectionLimits, SHUTTING_DOWN, type ListenerHost } from './host.js';
+import { boundAddress, listen } from '@gateworker/protocol/node';
 
 /** The client record hangs off its socket under this key, so event handlers are shared functions. */
 const kClient = Symbol('gateworker.client');
@@ -58,8 +59,8 @@ export class TcpListener implements ClientTransport {
     return listenerSnapshot(this.url, this.limits.count, this.counters);
   }
 
-  listen(): Promise<void> {
-    return listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
+  async listen(): Promise<void> {
+    await listen(this.server, this.options.host, this.options.port, (err) => this.host.log.error({ err, listener: this.url }, 'listener error'));
   }
 
   address(): { host: string; port: number } {

@@ -7,7 +7,8 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { Framing, type Client, type ClientTransport, type CloseReason } from '../client.js';
 import type { ResolvedListenerOptions } from '../options.js';
 import { ListenerCounters, listenerSnapshot, type ListenerSnapshot } from '../counters.js';
-import { boundAddress, ConnectionLimits, listenOn, SHUTTING_DOWN, type ListenerHost } from './host.js';
+import { ConnectionLimits, SHUTTING_DOWN, type ListenerHost } from './host.js';
+import { boundAddress, listen } from '@gateworker/protocol/node';
 
 /** ws's frame builder (not in @types/ws): returns [header, payload] for one unmasked frame. */
 interface SenderStatic {
@@ -154,7 +155,7 @@ export class WsListener implements ClientTransport {
   }
 
   async listen(): Promise<void> {
-    await listenOn(this.server, this.options.host, this.options.port, this.host.log, this.url);
+    await listen(this.server, this.options.host, this.options.port, (err) => this.host.log.error({ err, listener: this.url }, 'listener error'));
     const period = Math.max(10, Math.min(1000, Math.floor(this.options.handshakeTimeoutMs / 2)));
     this.handshakeTimer = setInterval(() => this.sweepHandshakes(performance.now()), period);
     this.handshakeTimer.unref();

@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import { formatAddress, parseAddress } from '../address.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../frame.js';
 import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_MAX_FRAME_BYTES, verifyAuth, verifyAuthOk } from '../handshake.js';
@@ -153,11 +152,3 @@ function checkGatewayId(hello: HelloMsg, options: ConnectOptions): void {
     { wire: WireErrorCode.WrongGateway },
   );
 }
-
-/** Splits `host:port` / `[ipv6]:port`; throws an AddressError (a RangeError) when it is not one. See parseAddress. */
-export function parseHostPort(address: string): { host: string; port: number } {
-  return parseAddress(address);
-}
-
-/** `host:port`, IPv6 hosts in brackets. */
-export const formatHostPort = formatAddress;
