@@ -229,15 +229,6 @@ export function expectProtocolError(fn: () => unknown, code: ErrorCode): Protoco
   return caught as ProtocolError;
 }
 
-/** Rejects with a named timeout if `promise` does not settle within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /** Concatenation helper for readability. */
 export function concat(frames: readonly Buffer[]): Buffer {
   return Buffer.concat(frames);

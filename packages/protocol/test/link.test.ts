@@ -1,3 +1,4 @@
+import { within } from '../../../test/helpers/wait.js';
 /**
  * Links and the handshake over real loopback sockets. Error paths use a scripted fake peer (a raw
  * socket that reads and writes frames by hand). Every wait is an event with a timeout.
@@ -9,7 +10,6 @@ import { answerHello, decodeMessage, encodeMessage, ErrorCode, FrameDecoder, Op,
 import type { HelloMsg, Message } from '@gateworker/protocol';
 import { acceptLink, connectLink, DEFAULT_LINK_OPTIONS, Link } from '@gateworker/protocol/node';
 import type { AcceptOptions, AcceptedLink, ResolvedLinkOptions } from '@gateworker/protocol/node';
-import { within } from './helpers.js';
 
 const SECRET = 's3cret';
 const WAIT_MS = 5_000;

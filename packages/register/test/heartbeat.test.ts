@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, Op, resolveLinkOptions } from '@gateworker/protocol';
 import { connectLink, type Link } from '@gateworker/protocol/node';
-import { FAST_LINK, gatewayInfo, Harness, nextEvent, SECRET, workerInfo } from './helpers.js';
+import { FAST_LINK, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { nextEvent } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -29,7 +30,7 @@ describe('heartbeat', () => {
 
     const fake = await silentPeer(address, 'gateway');
     const g = gatewayInfo('gw00000000hb');
-    const up = nextEvent(worker, 'gateway-up');
+    const up = nextEvent(worker, 'gateway-up', () => true, 3_000);
     fake.send({ op: Op.Announce, gateway: g });
     await up;
 

@@ -8,7 +8,7 @@ import { InvalidClientIdError, QueryFailedError, QueryTimeoutError } from '../sr
 import type { GatewayLinks } from '../src/gateway-links.js';
 import type { LinkSession } from '../src/link-session.js';
 import { QueryManager } from '../src/query.js';
-import { until } from './fakes.js';
+import { eventually } from '../../../test/helpers/wait.js';
 
 const GA = '00000000000a';
 const GB = '00000000000b';
@@ -187,7 +187,7 @@ describe('query timeouts and partial results', () => {
   it('counts a gateway whose link closes as missing without waiting for the timeout', async () => {
     const { api, peers, queries } = cluster({ [GA]: () => 'silent' });
     const pending = api.getAllClientCount({ timeoutMs: 60_000, partial: true });
-    await until(() => queries.size === 1, 1000, 'the query to go out');
+    await eventually(() => queries.size === 1, 1000, 'the query to go out', 0);
     queries.sessionClosed(peers.get(GA)?.session as LinkSession);
     expect(await pending).toEqual({ partial: true, missing: [`${GA}@127.0.0.1:a`], result: 0 });
   });
