@@ -15,7 +15,7 @@ import type {
   WorkerInfo,
   WorkerState,
 } from './messages.js';
-import { QueryKind } from './messages.js';
+import { QueryKind } from './queries.js';
 import { Op, opName } from './opcodes.js';
 import { FieldReader, MAX_CLIENT_NUMBER, MAX_CLUSTER_NAME_LENGTH, MAX_UID_LENGTH } from './validate.js';
 
@@ -665,7 +665,13 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     if (!QUERY_KINDS.has(kind)) throw ProtocolError.invalid('Query', `unknown query kind ${kind}`);
     return { id: r.int('id'), kind: kind as QueryKind, args: r.raw('args') ?? null };
   }),
-  [Op.QueryReply]: control(Op.QueryReply, (r) => ({ id: r.int('id'), result: r.raw('result') ?? null, error: r.nullableStr('error') })),
+  [Op.QueryReply]: control(Op.QueryReply, (r) => ({
+    id: r.int('id'),
+    result: r.raw('result') ?? null,
+    error: r.nullableStr('error'),
+    // Absent from gateways older than the field, and from answers that are not errors.
+    ...(r.raw('code') !== undefined && r.raw('code') !== null && { code: r.int('code') }),
+  })),
 
   [Op.Ack]: {
     encode: (m) => encodeAck(m.seq),

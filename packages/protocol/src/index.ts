@@ -26,7 +26,8 @@ export {
   encodeAckRanges,
   MAX_ACK_RANGES,
 } from './codec.js';
-export { QueryKind } from './messages.js';
+export { QueryKind, queryKindName, readQueryArgs } from './queries.js';
+export type { QuerySpec, QueryArgs, QueryResult } from './queries.js';
 export type * from './messages.js';
 export {
   createHello,
