@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { adminUrlOf, childPids, scrape, sum } from '../helpers/admin.js';
-import { connectWs, eventually, type WsClient } from '../helpers/clients.js';
+import { connectWs, type WsClient } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/wait.js';
 
 /** Echoes every message; throws on "boom" (after echoing nothing), so handler errors are countable. */
 const HANDLER = `
@@ -92,6 +93,7 @@ describe('admin endpoint under `gateworker start`', () => {
         return sum(s, 'gateworker_handler_duration_seconds_count', { callback: 'onClose' }) === CLIENTS ? s : null;
       },
       10_000,
+      'every onClose in the handler histogram',
       100,
     );
     expect(sum(after, 'gateworker_clients', gw)).toBe(0);
@@ -128,6 +130,7 @@ describe('admin endpoint under `gateworker start`', () => {
         return res.status === 200 ? res : null;
       },
       10_000,
+      'readyz 200 again',
       100,
     );
     expect(await back.json()).toMatchObject({ ready: true });

@@ -1,10 +1,10 @@
 import { parseBusMessage, routingKeysFor } from '@gateworker/bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busClients, collectUntilFence, statusBus, type BusClients } from '../helpers/bus.js';
-import { eventually } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { amqpPublisher, startRabbit, type AmqpPublisher, type RabbitServer } from '../helpers/rabbit.js';
 import { gatewayOf, OPS_HANDLER, type RpcClient } from '../helpers/rpc.js';
+import { eventually } from '../helpers/wait.js';
 
 // A real rabbitmq-server (one for the file: it starts slowly) and, per mode, a cluster of two
 // gateway processes started through the CLI with `bus.amqp`. An AMQP publish reaches exactly the
@@ -83,6 +83,7 @@ function modeSuite(mode: 'fanout' | 'routing') {
         return b.length === 2 && b.every((x) => x.state === 'ready');
       },
       30_000,
+      'both bridges ready',
       250,
     );
     c = await busClients(cluster);
@@ -101,6 +102,7 @@ function modeSuite(mode: 'fanout' | 'routing') {
             return (await client.nextPush(500).catch(() => null)) === 'probe';
           },
           15_000,
+          'a probe through the bridge',
           0,
         );
       }
@@ -115,6 +117,7 @@ function modeSuite(mode: 'fanout' | 'routing') {
             return (await client.nextPush(500).catch(() => null)) === 'probe';
           },
           15_000,
+          'a probe through the bridge',
           0,
         );
       }
@@ -204,6 +207,7 @@ function modeSuite(mode: 'fanout' | 'routing') {
           return (await c.d.nextPush(500).catch(() => null)) === 'late';
         },
         15_000,
+        'a late uid probe through the bridge',
         0,
       );
       await c.d.call('client.unbindUid');
@@ -227,7 +231,12 @@ function modeSuite(mode: 'fanout' | 'routing') {
       await pub.close();
       await rabbit.start();
       // A RabbitMQ node takes seconds (tens on a loaded machine) to start.
-      await eventually(async () => (await statusBus(cluster)).every((b) => b.state === 'ready' && b.connects === 2), 150_000, 250);
+      await eventually(
+        async () => (await statusBus(cluster)).every((b) => b.state === 'ready' && b.connects === 2),
+        150_000,
+        'both bridges reconnected',
+        250,
+      );
       pub = await amqpPublisher(rabbit.url);
       // Bindings made from the clients' membership at reconnect: every target reached, once.
       expectOnly(await deliveries({ op: 'sendToUid', uids: ['u1', 'u2'], data: 'back' }), [

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminUrlOf, scrape, sum } from '../helpers/admin.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { eventually } from '../helpers/clients.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 import { busClients, collectUntilFence, statusBus, type BusClients } from '../helpers/bus.js';
 import type { RpcClient } from '../helpers/rpc.js';
+import { eventually } from '../helpers/wait.js';
 
 // A real redis-server and a cluster of two gateway processes started through the CLI with
 // `bus.redis`: `redis-cli PUBLISH` reaches exactly the addressed clients, exactly once.

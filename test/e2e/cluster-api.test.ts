@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
-import { eventually } from '../helpers/clients.js';
 import { gatewayOf, OPS_HANDLER, RpcClient } from '../helpers/rpc.js';
+import { eventually } from '../helpers/wait.js';
 
 // Two gateways, two workers, started through the CLI; every call of the cluster API, with uid and
 // group operations spanning both gateways.

@@ -3,8 +3,9 @@ import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { connectWs, eventually } from '../helpers/clients.js';
+import { connectWs } from '../helpers/clients.js';
 import { CLI, freePorts } from '../helpers/cluster.js';
+import { eventually } from '../helpers/wait.js';
 
 /** `gateworker start -d`: detached, logging to a file that SIGUSR2 reopens; status, reload, logs and stop work against it. */
 

@@ -1,8 +1,8 @@
 import { EtcdCentre, type AppConfigChange } from '@gateworker/centre';
 import { GatewayClient } from '@gateworker/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Inbox } from '../helpers/clients.js';
 import { startEtcd, type EtcdServer } from '../helpers/etcd.js';
+import { Inbox } from '../helpers/inbox.js';
 
 let etcd: EtcdServer;
 beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectWs, eventually } from '../helpers/clients.js';
+import { connectWs } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { SteadyClient } from '../helpers/load.js';
+import { eventually } from '../helpers/wait.js';
 
 // Issue 9, item 4: one client's onMessage never resolves; a reload drains the worker, whose drain
 // times out. Acknowledgements are per event, so only the hung event is redelivered: the other
@@ -39,7 +40,7 @@ describe('a hung handler during a reload', () => {
         .filter((l) => l.role === 'worker')
         .reduce((n, l) => n + l.unacked, 0);
     };
-    await eventually(async () => (await held()) === 1, 15_000, 200);
+    await eventually(async () => (await held()) === 1, 15_000, 'one held request', 200);
     const text = (await cluster.cli(['status'])).stdout;
     expect(text).toMatch(/^LINK\s+ID\s+WORKER\s+STATE\s+UNACKED/m);
     const steady = await Promise.all(Array.from({ length: 20 }, (_, i) => SteadyClient.open(cluster.wsUrl, `c${i}`)));

@@ -3,9 +3,9 @@ import { ZooKeeperCentre } from '@gateworker/centre';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import WebSocket from 'ws';
-import { Inbox } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { startZooKeeper, type ZooKeeperServer } from '../helpers/zookeeper-server.js';
+import { Inbox } from '../helpers/inbox.js';
 
 /**
  * The other two live sources (the etcd one is test/e2e/live-config.test.ts, under load): a

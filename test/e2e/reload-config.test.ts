@@ -2,8 +2,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { connectWs, eventually } from '../helpers/clients.js';
+import { connectWs } from '../helpers/clients.js';
 import { freePorts, startCluster, type Cluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/wait.js';
 
 /** `gateworker reload` re-reads the config: worker.processes scales, a new worker.handler is used, the rest is named. */
 

@@ -1,8 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectWs, eventually } from '../helpers/clients.js';
+import { connectWs } from '../helpers/clients.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/wait.js';
 
 /**
  * Issue 11 item 3: SIGTERM to the whole process group (systemd KillMode=control-group, `timeout`,

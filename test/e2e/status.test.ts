@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { childPids } from '../helpers/admin.js';
-import { connectWs, eventually, type WsClient } from '../helpers/clients.js';
+import { connectWs, type WsClient } from '../helpers/clients.js';
 import { CLI, freePorts, startCluster, type Cluster } from '../helpers/cluster.js';
+import { eventually } from '../helpers/wait.js';
 
 const ECHO = `export default { onMessage(client, message) { client.send(message); } };`;
 
@@ -76,6 +77,7 @@ describe('gateworker status', () => {
         return w !== undefined && w.process.restarts === 1 && w.process.pid !== victim ? j : null;
       },
       20_000,
+      'the killed worker restarted',
       200,
     );
     expect(after.totals.processes).toBe(5);
@@ -87,7 +89,7 @@ describe('gateworker status', () => {
     let out = '';
     p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
     try {
-      await eventually(() => ((out.match(/^cluster /gm) ?? []).length >= 2 ? true : null), 10_000, 50);
+      await eventually(() => ((out.match(/^cluster /gm) ?? []).length >= 2 ? true : null), 10_000, 'two status refreshes', 50);
     } finally {
       p.kill('SIGINT');
     }

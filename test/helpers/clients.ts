@@ -1,48 +1,12 @@
 import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { Inbox } from './inbox.js';
 import { eachLine } from './log-follower.js';
 
 /**
  * Test clients that queue what they receive, so a test awaits the next message with a timeout
  * instead of sleeping.
  */
-
-/** Items received, handed to the next waiter or queued; `next` waits with a timeout. */
-export class Inbox<T> {
-  private readonly items: T[] = [];
-  private readonly waiting: ((item: T) => void)[] = [];
-
-  push(item: T): void {
-    const w = this.waiting.shift();
-    if (w !== undefined) w(item);
-    else this.items.push(item);
-  }
-
-  next(timeoutMs: number, what: string): Promise<T> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve(item);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiting.indexOf(deliver);
-        if (i >= 0) this.waiting.splice(i, 1);
-        reject(new Error(`no ${what} within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const deliver = (it: T) => {
-        clearTimeout(timer);
-        resolve(it);
-      };
-      this.waiting.push(deliver);
-    });
-  }
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  drain(): T[] {
-    return this.items.splice(0);
-  }
-}
 
 export interface WsClient {
   ws: WebSocket;
@@ -113,21 +77,4 @@ export async function connectLine(port: number, host = '127.0.0.1'): Promise<Lin
       await closed;
     },
   };
-}
-
-/** Polls `fn` until it returns a truthy value or the time is up (for state visible only by query). */
-export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 5_000, intervalMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms (last: ${String(last)})`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }

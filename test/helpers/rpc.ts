@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { connectWs, Inbox, type WsClient } from './clients.js';
+import { connectWs, type WsClient } from './clients.js';
+import { Inbox } from './inbox.js';
+import { within } from './wait.js';
 
 /** Source of test/fixtures/ops-handler.mjs: exposes the cluster API to test clients. */
 export const OPS_HANDLER = readFileSync(resolve(import.meta.dirname, '../fixtures/ops-handler.mjs'), 'utf8');
@@ -48,17 +50,9 @@ export class RpcClient {
   /** Raw reply (ok or not). */
   request(op: string, ...args: unknown[]): Promise<Reply> {
     const tag = ++this.tag;
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting.delete(tag);
-        reject(new Error(`no reply to ${op} within 10 s`));
-      }, 10_000);
-      this.waiting.set(tag, (r) => {
-        clearTimeout(timer);
-        resolvePromise(r);
-      });
-      this.ws.send(JSON.stringify({ tag, op, args }));
-    });
+    const reply = new Promise<Reply>((resolvePromise) => this.waiting.set(tag, resolvePromise));
+    this.ws.send(JSON.stringify({ tag, op, args }));
+    return within(reply, 10_000, `a reply to ${op}`).finally(() => this.waiting.delete(tag));
   }
 
   /** Result of a successful call; throws with the handler's error otherwise. */

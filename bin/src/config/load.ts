@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { handlerFileProblem } from './handler-file.js';
 import { applyOverride, envOverrides, type Override } from './overrides.js';
-import { configSchema, type Config } from './schema.js';
+import { configSchema, DEFAULT_GATEWAY_INTERNAL, DEFAULT_REGISTER_LISTEN, type Config } from './schema.js';
 import { checkSecretStrength, readSecretFile } from './secret.js';
 
 /**
@@ -25,8 +25,8 @@ export interface LoadedConfig {
 
 /** The built-in default: a register, one gateway with ws on 127.0.0.1:7272, two echo workers. */
 export const DEFAULT_CONFIG = {
-  register: { listen: '127.0.0.1:1236' },
-  gateway: { listen: [{ url: 'ws://127.0.0.1:7272/' }], internal: '127.0.0.1:2900' },
+  register: { listen: DEFAULT_REGISTER_LISTEN },
+  gateway: { listen: [{ url: 'ws://127.0.0.1:7272/' }], internal: DEFAULT_GATEWAY_INTERNAL },
   worker: { processes: 2, handler: fileURLToPath(new URL('../../echo-handler.js', import.meta.url)) },
 };
 

@@ -1,14 +1,53 @@
 import { z } from 'zod';
+import {
+  AMQP_MODES,
+  DEFAULT_AMQP_EXCHANGE,
+  DEFAULT_MAX_MESSAGE_BYTES as DEFAULT_BUS_MAX_MESSAGE_BYTES,
+  DEFAULT_REDIS_CHANNEL,
+} from '@gateworker/bus';
+import { DEFAULT_ETCD_PREFIX, DEFAULT_ETCD_TTL_MS, DEFAULT_ZOOKEEPER_PATH, DEFAULT_ZOOKEEPER_SESSION_TIMEOUT_MS } from '@gateworker/discovery';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_HEARTBEAT_TIMEOUT_MS,
+  DEFAULT_LINK_WINDOW_BYTES,
+  DEFAULT_LINK_WINDOW_EVENTS,
+  DEFAULT_MAX_DELIVERIES,
+  DEFAULT_PENDING_EVENTS_MAX,
+  DEFAULT_PENDING_EVENTS_MAX_BYTES,
+  DEFAULT_SEND_BUFFER_MAX_BYTES,
+  MAX_DELIVERIES_LIMIT,
+  PENDING_EVENTS_POLICIES,
+  POISON_POLICIES,
+  ROUTING_POLICIES,
+  SEND_BUFFER_POLICIES,
+  TCP_FRAMINGS,
+} from '@gateworker/gateway';
 import { CLUSTER_NAME_PATTERN, isLoopbackHost, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
+import {
+  DEFAULT_LINK_PING_INTERVAL_MS,
+  DEFAULT_LINK_TIMEOUT_MS,
+  DEFAULT_MAX_PREAUTH_CONNECTIONS,
+  DEFAULT_MAX_PREAUTH_PER_ADDRESS,
+} from '@gateworker/protocol/node';
+import {
+  DEFAULT_COMMAND_BUFFER_MAX_AGE_MS,
+  DEFAULT_COMMAND_BUFFER_MAX_BYTES,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_QUERY_TIMEOUT_MS,
+} from '@gateworker/worker';
 import { parseDurationMs, parseSizeBytes } from './units.js';
 
 /**
  * The configuration file's schema (and that of env and flag overrides, which are merged into the
- * same tree first). Unknown keys are errors. Durations and sizes accept units.
+ * same tree first). Unknown keys are errors. Durations and sizes accept units. Defaults, limits
+ * and allowed values are the packages' own (imported), so the CLI and the API cannot drift apart;
+ * only what the packages do not take (addresses the CLI binds by default, process counts) is set here.
  */
 
-/** Hosts that never leave the machine. */
-export const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/;
+/** Where a register listens, a gateway's internal port and the admin port bind when the config names none. */
+export const DEFAULT_REGISTER_LISTEN = '127.0.0.1:1236';
+export const DEFAULT_GATEWAY_INTERNAL = '127.0.0.1:2900';
+export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9464';
 
 export const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
@@ -49,7 +88,7 @@ export const hostMaybePort = z.string().superRefine((v, ctx) => {
 
 /** Heartbeat of the internal links (register, gateway and worker links): ping period and dead-link silence. */
 const linkHeartbeat = z
-  .object({ interval: duration.default(5_000), timeout: duration.default(15_000) })
+  .object({ interval: duration.default(DEFAULT_LINK_PING_INTERVAL_MS), timeout: duration.default(DEFAULT_LINK_TIMEOUT_MS) })
   .strict()
   .prefault({})
   .superRefine((h, ctx) => {
@@ -68,7 +107,7 @@ export const listenerSchema = z
         /^(ws|wss|tcp):\/\/(\[[0-9a-fA-F:.]+\]|[^:/\s]+):\d{1,5}(\/\S*)?$/,
         'expected ws://host:port/path, wss://host:port/path or tcp://host:port',
       ),
-    framing: z.enum(['line', 'length', 'raw']).optional(),
+    framing: z.enum(TCP_FRAMINGS).optional(),
     cert: z.string().optional(),
     key: z.string().optional(),
     maxConnections: positiveInt.optional(),
@@ -89,7 +128,10 @@ export const listenerSchema = z
 
 /** Connections still in the handshake that a register or a gateway's internal port accepts (0 = no limit). */
 const preAuthSchema = z
-  .object({ max: z.number().int().nonnegative().default(1024), maxPerAddress: z.number().int().nonnegative().default(64) })
+  .object({
+    max: z.number().int().nonnegative().default(DEFAULT_MAX_PREAUTH_CONNECTIONS),
+    maxPerAddress: z.number().int().nonnegative().default(DEFAULT_MAX_PREAUTH_PER_ADDRESS),
+  })
   .strict()
   .prefault({});
 
@@ -99,20 +141,20 @@ export const busSchema = z
     redis: z
       .object({
         url: z.string().regex(/^rediss?:\/\/\S+$/, 'expected redis://[user:password@]host:port[/db] or rediss://…'),
-        channel: z.string().min(1).default('gateworker:push'),
+        channel: z.string().min(1).default(DEFAULT_REDIS_CHANNEL),
       })
       .strict()
       .optional(),
     amqp: z
       .object({
         url: z.string().regex(/^amqps?:\/\/\S+$/, 'expected amqp://user:password@host:port[/vhost] or amqps://…'),
-        exchange: z.string().min(1).max(255).default('gateworker.push'),
-        mode: z.enum(['fanout', 'routing']).default('fanout'),
+        exchange: z.string().min(1).max(255).default(DEFAULT_AMQP_EXCHANGE),
+        mode: z.enum(AMQP_MODES).default(AMQP_MODES[0]),
       })
       .strict()
       .optional(),
     /** Largest bus message accepted (the JSON text); larger ones are ignored and counted. */
-    maxMessageSize: size.default(1024 * 1024),
+    maxMessageSize: size.default(DEFAULT_BUS_MAX_MESSAGE_BYTES),
   })
   .strict()
   .refine((b) => b.redis !== undefined || b.amqp !== undefined, { message: 'names no bridge: add redis or amqp' });
@@ -157,11 +199,15 @@ export const centreSchema = z
 export const discoverySchema = z
   .object({
     etcd: z
-      .object({ ...etcdConnection, prefix: absolutePath('key prefix').default('/gateworker'), ttl: duration.default(10_000) })
+      .object({ ...etcdConnection, prefix: absolutePath('key prefix').default(DEFAULT_ETCD_PREFIX), ttl: duration.default(DEFAULT_ETCD_TTL_MS) })
       .strict()
       .optional(),
     zookeeper: z
-      .object({ servers: zookeeperServers, path: absolutePath('path').default('/gateworker'), sessionTimeout: duration.default(10_000) })
+      .object({
+        servers: zookeeperServers,
+        path: absolutePath('path').default(DEFAULT_ZOOKEEPER_PATH),
+        sessionTimeout: duration.default(DEFAULT_ZOOKEEPER_SESSION_TIMEOUT_MS),
+      })
       .strict()
       .optional(),
   })
@@ -194,31 +240,35 @@ export const configSchema = z
     /** Free-form settings for handlers (`worker.config`). */
     app: z.record(z.string(), z.unknown()).default({}),
     register: z
-      .object({ listen: hostPort.default('127.0.0.1:1236'), preAuth: preAuthSchema })
+      .object({ listen: hostPort.default(DEFAULT_REGISTER_LISTEN), preAuth: preAuthSchema })
       .strict()
       .optional(),
     gateway: z
       .object({
         processes: positiveInt.max(64).default(1),
         listen: z.array(listenerSchema).min(1),
-        internal: hostPort.default('127.0.0.1:2900'),
+        internal: hostPort.default(DEFAULT_GATEWAY_INTERNAL),
         advertise: hostMaybePort.optional(),
         registers: z.array(hostPort).min(1).optional(),
         heartbeat: z
-          .object({ interval: duration.default(25_000), timeout: duration.default(60_000) })
+          .object({ interval: duration.default(DEFAULT_HEARTBEAT_INTERVAL_MS), timeout: duration.default(DEFAULT_HEARTBEAT_TIMEOUT_MS) })
           .strict()
           .prefault({}),
-        routing: z.enum(['sticky', 'random', 'least-busy']).default('sticky'),
+        routing: z.enum(ROUTING_POLICIES).default(ROUTING_POLICIES[0]),
         pendingEvents: z
-          .object({ max: positiveInt.default(10_000), maxBytes: size.default(128 * 1024 * 1024), policy: z.enum(['drop', 'close']).default('drop') })
+          .object({
+            max: positiveInt.default(DEFAULT_PENDING_EVENTS_MAX),
+            maxBytes: size.default(DEFAULT_PENDING_EVENTS_MAX_BYTES),
+            policy: z.enum(PENDING_EVENTS_POLICIES).default(PENDING_EVENTS_POLICIES[0]),
+          })
           .strict()
           .prefault({}),
         linkWindow: z
-          .object({ events: positiveInt.default(8192), bytes: size.default(8 * 1024 * 1024) })
+          .object({ events: positiveInt.default(DEFAULT_LINK_WINDOW_EVENTS), bytes: size.default(DEFAULT_LINK_WINDOW_BYTES) })
           .strict()
           .prefault({}),
         sendBuffer: z
-          .object({ max: size.default(1024 * 1024), policy: z.enum(['close', 'drop']).default('close') })
+          .object({ max: size.default(DEFAULT_SEND_BUFFER_MAX_BYTES), policy: z.enum(SEND_BUFFER_POLICIES).default(SEND_BUFFER_POLICIES[0]) })
           .strict()
           .prefault({}),
         preAuth: preAuthSchema,
@@ -227,7 +277,7 @@ export const configSchema = z
       .optional(),
     admin: z
       .object({
-        listen: hostPort.default('127.0.0.1:9464'),
+        listen: hostPort.default(DEFAULT_ADMIN_LISTEN),
         token: z.string().min(1).optional(),
       })
       .strict()
@@ -237,14 +287,14 @@ export const configSchema = z
         processes: positiveInt.max(256).default(2),
         handler: z.string().min(1),
         registers: z.array(hostPort).min(1).optional(),
-        queryTimeout: duration.default(5_000),
-        drainTimeout: duration.default(30_000),
+        queryTimeout: duration.default(DEFAULT_QUERY_TIMEOUT_MS),
+        drainTimeout: duration.default(DEFAULT_DRAIN_TIMEOUT_MS),
         commandBuffer: z
-          .object({ maxBytes: size.default(16 * 1024 * 1024), maxAge: duration.default(60_000) })
+          .object({ maxBytes: size.default(DEFAULT_COMMAND_BUFFER_MAX_BYTES), maxAge: duration.default(DEFAULT_COMMAND_BUFFER_MAX_AGE_MS) })
           .strict()
           .prefault({}),
-        maxDeliveries: positiveInt.max(1000).default(2),
-        poisonPolicy: z.enum(['continue', 'close']).default('continue'),
+        maxDeliveries: positiveInt.max(MAX_DELIVERIES_LIMIT).default(DEFAULT_MAX_DELIVERIES),
+        poisonPolicy: z.enum(POISON_POLICIES).default(POISON_POLICIES[0]),
       })
       .strict()
       .optional(),

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { isLoopbackHost, parseAddress } from '@gateworker/protocol';
+import { isLoopbackHost, parseAddress, secretPolicyProblem } from '@gateworker/protocol';
 import type { Config } from './schema.js';
 import { ConfigError } from './errors.js';
 
@@ -8,9 +8,6 @@ import { ConfigError } from './errors.js';
  * it appears neither in the config file nor on a command line), and strong enough wherever an
  * internal address leaves the machine.
  */
-
-/** Fewest non-whitespace characters of a secret when an internal address is not loopback. */
-export const MIN_SECRET_CHARS_OFF_LOOPBACK = 16;
 
 /** Reads a secret file, without its trailing newline(s). */
 export function readSecretFile(path: string, where: string): string {
@@ -45,14 +42,14 @@ export function firstOffLoopback(c: Config): [key: string, address: string] | nu
 }
 
 /**
- * An empty or short secret is allowed only where nothing leaves the machine. `key` is where the
- * secret came from (`secret` or `secretFile`), `where` its position for the message.
+ * An empty or short secret is allowed only where nothing leaves the machine: the packages' own
+ * policy (secretPolicyProblem), checked here up front so the CLI exits 2 naming the key. `key` is
+ * where the secret came from (`secret` or `secretFile`), `where` its position for the message.
  */
 export function checkSecretStrength(config: Config, key: 'secret' | 'secretFile', where: string): void {
   const off = firstOffLoopback(config);
   if (off === null) return;
-  const chars = config.secret.replace(/\s/g, '').length;
-  if (chars >= MIN_SECRET_CHARS_OFF_LOOPBACK) return;
-  const what = config.secret === '' ? 'required' : `must have at least ${MIN_SECRET_CHARS_OFF_LOOPBACK} non-whitespace characters (has ${chars})`;
+  const what = secretPolicyProblem(config.secret, parseAddress(off[1], { defaultPort: 0 }).host);
+  if (what === null) return;
   throw new ConfigError(key, `${where}: ${key}: ${what} because ${off[0]} (${off[1]}) is not a loopback address`);
 }

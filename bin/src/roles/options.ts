@@ -1,17 +1,12 @@
 import { readFileSync } from 'node:fs';
 import type { BusOptions } from '@gateworker/bus';
-import { parseAddress } from '@gateworker/protocol';
+import { formatAddress, parseAddress } from '@gateworker/protocol';
 import type { BusConfig, Config, ListenerConfig } from '../config/schema.js';
 
 /**
  * Maps the validated config onto each package's options. The only place that knows both shapes;
  * the packages never see YAML keys, file paths for certificates, or env.
  */
-
-/** Host and port of a validated internal address (the config schema checked it with the same parser). */
-export function splitHostPort(address: string): { host: string; port: number } {
-  return parseAddress(address);
-}
 
 /** Heartbeat of every internal link, as the packages' link options. */
 export function linkTiming(config: Config): { pingIntervalMs: number; timeoutMs: number } {
@@ -26,7 +21,7 @@ export function advertiseOf(advertise: string | undefined, index: number): strin
   if (advertise === undefined) return undefined;
   const { host, port } = parseAddress(advertise, { defaultPort: -1 });
   if (port === -1) return advertise;
-  return host.includes(':') ? `[${host}]:${port + index}` : `${host}:${port + index}`;
+  return formatAddress(host, port + index);
 }
 
 export function registersOf(config: Config, role: 'gateway' | 'worker'): string[] {

@@ -2,13 +2,14 @@ import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
 import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
+import { formatAddress, parseAddress } from '@gateworker/protocol';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Sample } from '../admin/snapshot.js';
 import { busSamples } from '../admin/bus-samples.js';
 import type { Config } from '../config/schema.js';
 import type { RoleDiscovery } from './discovery.js';
-import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf, splitHostPort } from './options.js';
+import { advertiseOf, busOptions, linkTiming, listenerOptions, registersOf } from './options.js';
 import { routeConsole } from './console.js';
 import { enableTypeScriptFor } from './typescript.js';
 
@@ -38,7 +39,7 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
   if (config.register === undefined) throw new Error('the config has no register section');
   const { preAuth } = config.register;
   const server = new RegisterServer({
-    listen: splitHostPort(config.register.listen),
+    listen: parseAddress(config.register.listen),
     secret: config.secret,
     nodeId: nodeIdOf(config),
     logger,
@@ -47,14 +48,14 @@ export async function runRegister(config: Config, logger: PinoLogger): Promise<R
     preAuth: { maxConnections: preAuth.max, maxPerAddress: preAuth.maxPerAddress },
   });
   const address = await server.start();
-  return { summary: `register listening on ${address.host}:${address.port}`, close: () => server.close(), parts: { register: server } };
+  return { summary: `register listening on ${formatAddress(address.host, address.port)}`, close: () => server.close(), parts: { register: server } };
 }
 
 /** `discovery`: how this process publishes and reads the gateway list when the config has `discovery:` (null: registers). */
 export async function runGateway(config: Config, index: number, logger: PinoLogger, discovery: RoleDiscovery | null = null): Promise<RoleHandle> {
   const g = config.gateway;
   if (g === undefined) throw new Error('the config has no gateway section');
-  const internal = splitHostPort(g.internal);
+  const internal = parseAddress(g.internal);
   const gateway = new Gateway({
     nodeId: nodeIdOf(config),
     processIndex: index,
@@ -69,8 +70,8 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
     routing: g.routing,
     pendingEvents: { max: g.pendingEvents.max, maxBytes: g.pendingEvents.maxBytes, policy: g.pendingEvents.policy },
     linkWindow: { events: g.linkWindow.events, bytes: g.linkWindow.bytes },
-    // Gateways count the deliveries (they see workers die): the worker section's keys, defaults without one.
-    poison: { maxDeliveries: config.worker?.maxDeliveries ?? 2, policy: config.worker?.poisonPolicy ?? 'continue' },
+    // Gateways count the deliveries (they see workers die): the worker section's keys; without one, the gateway's defaults.
+    ...(config.worker !== undefined && { poison: { maxDeliveries: config.worker.maxDeliveries, policy: config.worker.poisonPolicy } }),
     sendBuffer: { maxBytes: g.sendBuffer.max, policy: g.sendBuffer.policy },
     ...(discovery !== null && { announcers: [discovery.announcer()] }),
     preAuth: { maxConnections: g.preAuth.max, maxPerAddress: g.preAuth.maxPerAddress },

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Lifecycle } from '@gateworker/protocol/node';
+import { DEFAULT_DRAIN_TIMEOUT_MS } from '@gateworker/worker';
 import { coveredBy, LIVE_KEYS } from '../config/live.js';
 import type { Config } from '../config/schema.js';
 import { DiscoveryRelay } from './discovery-relay.js';
@@ -7,8 +8,8 @@ import { appliedConfig, unappliableChanges } from './config-diff.js';
 import type { ChildMessage, ChildRequest, ChildSpec } from './ipc.js';
 import { spawnChild, type Spawned } from './spawn.js';
 
-/** Time a new process has to report ready, in milliseconds. */
-export const DEFAULT_READY_TIMEOUT_MS = 30_000;
+/** Time a new child process has to report ready (a worker's own start() bound, readyTimeoutMs, is as long), in milliseconds. */
+export const CHILD_READY_TIMEOUT_MS = 30_000;
 /** First delay before restarting a crashed process, doubled per crash up to the maximum, in ms. */
 export const RESTART_INITIAL_DELAY_MS = 100;
 export const RESTART_MAX_DELAY_MS = 5_000;
@@ -176,7 +177,7 @@ export class Supervisor {
 
   /** Starts a process for the slot and, with discovery, relays the gateway list and records for it. */
   private spawn(slot: Slot): Spawned {
-    const spawned = spawnChild(this.spec(slot), DEFAULT_READY_TIMEOUT_MS);
+    const spawned = spawnChild(this.spec(slot), CHILD_READY_TIMEOUT_MS);
     const relay = this.discovery;
     if (relay !== null) {
       relay.attach(spawned);
@@ -328,7 +329,7 @@ export class Supervisor {
   /** Asks a process to stop gracefully; kills it if it outstays its drain timeout. */
   private async retire(spawned: Spawned, name: string): Promise<void> {
     spawned.send({ type: 'stop' });
-    const limit = (this.config.worker?.drainTimeout ?? 30_000) + STOP_GRACE_MS;
+    const limit = (this.config.worker?.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT_MS) + STOP_GRACE_MS;
     const timer = setTimeout(() => {
       this.logger.warn({ pid: spawned.process.pid }, `${name} did not stop within ${limit} ms; killing it`);
       spawned.process.kill('SIGKILL');

@@ -20,7 +20,9 @@ export const DEFAULT_REJECT_LOG_INTERVAL_MS = 10_000;
 /** Characters of a bad message quoted in its log line. */
 export const REJECT_SAMPLE_CHARS = 200;
 
-export type AmqpMode = 'fanout' | 'routing';
+/** How pushes reach gateways over AMQP; the first is the default. */
+export const AMQP_MODES = ['fanout', 'routing'] as const;
+export type AmqpMode = (typeof AMQP_MODES)[number];
 
 export interface BusOptions {
   /** The gateway whose clients the bus pushes to (a Gateway satisfies it). */
@@ -67,8 +69,8 @@ function url(key: string, v: string, schemes: readonly string[]): string {
 export function resolveBusOptions(o: BusOptions): ResolvedBusOptions {
   const minDelayMs = positiveInt('reconnect.minDelayMs', o.reconnect?.minDelayMs, DEFAULT_RECONNECT_MIN_DELAY_MS);
   const maxDelayMs = positiveInt('reconnect.maxDelayMs', o.reconnect?.maxDelayMs, DEFAULT_RECONNECT_MAX_DELAY_MS, minDelayMs);
-  const mode = o.amqp?.mode ?? 'fanout';
-  if (mode !== 'fanout' && mode !== 'routing') throw BusError.invalidOptions('amqp.mode', `must be fanout or routing (got ${String(mode)})`);
+  const mode = o.amqp?.mode ?? AMQP_MODES[0];
+  if (!AMQP_MODES.includes(mode)) throw BusError.invalidOptions('amqp.mode', `must be ${AMQP_MODES.join(' or ')} (got ${mode})`);
   const channel = o.redis?.channel ?? DEFAULT_REDIS_CHANNEL;
   if (channel === '') throw BusError.invalidOptions('redis.channel', 'must not be empty');
   const exchange = o.amqp?.exchange ?? DEFAULT_AMQP_EXCHANGE;

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newGatewayId } from '@gateworker/protocol';
 import { listen } from '@gateworker/protocol/node';
 import { startRedis, type RedisServer } from '../../../test/helpers/redis.js';
+import { eventually } from '../../../test/helpers/wait.js';
 import { Bus, type BusTarget } from '../src/index.js';
 
 let redis: RedisServer;
@@ -30,14 +31,6 @@ class EmptyGateway extends EventEmitter implements BusTarget {
   }
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 function bus(options: Partial<ConstructorParameters<typeof Bus>[0]>): { bus: Bus; target: EmptyGateway; closes: () => number } {
   const target = new EmptyGateway();
   const b = new Bus({ target, reconnect: { minDelayMs: 20, maxDelayMs: 100 }, ...options });
@@ -52,7 +45,7 @@ const connectionName = (target: EmptyGateway): string => `gateworker-bus-${targe
 describe('Bus lifecycle', () => {
   it('redis: close() twice returns the same promise, emits close once, and the subscriber connection goes', async () => {
     const { bus: b, target, closes } = bus({ redis: { url: redis.url } });
-    await until(() => b.snapshot().bridges[0]?.state === 'ready', 'the redis bridge to subscribe');
+    await eventually(() => b.snapshot().bridges[0]?.state === 'ready', 10_000, 'the redis bridge to subscribe', 20);
     expect(await redis.cli('CLIENT', 'LIST')).toContain(connectionName(target));
     const first = b.close();
     expect(b.close()).toBe(first);
@@ -60,17 +53,27 @@ describe('Bus lifecycle', () => {
     b.destroy();
     expect(closes()).toBe(1);
     expect(b.snapshot().bridges[0]?.state).toBe('closed');
-    await until(async () => !(await redis.cli('CLIENT', 'LIST')).includes(connectionName(target)), 'the subscriber connection to close');
+    await eventually(
+      async () => !(await redis.cli('CLIENT', 'LIST')).includes(connectionName(target)),
+      10_000,
+      'the subscriber connection to close',
+      20,
+    );
   });
 
   it('redis: destroy() during close() emits close once and settles the close', async () => {
     const { bus: b, target, closes } = bus({ redis: { url: redis.url } });
-    await until(() => b.snapshot().bridges[0]?.state === 'ready', 'the redis bridge to subscribe');
+    await eventually(() => b.snapshot().bridges[0]?.state === 'ready', 10_000, 'the redis bridge to subscribe', 20);
     const closing = b.close();
     b.destroy();
     expect(closes()).toBe(1);
     await closing;
-    await until(async () => !(await redis.cli('CLIENT', 'LIST')).includes(connectionName(target)), 'the subscriber connection to close');
+    await eventually(
+      async () => !(await redis.cli('CLIENT', 'LIST')).includes(connectionName(target)),
+      10_000,
+      'the subscriber connection to close',
+      20,
+    );
     expect(closes()).toBe(1);
   });
 

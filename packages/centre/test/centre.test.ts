@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CentreError, EtcdCentre, ZooKeeperCentre, type CentreDocument, type CentreState, type ConfigCentre } from '../src/index.js';
 import { startEtcd } from '../../../test/helpers/etcd.js';
 import { startZooKeeper } from '../../../test/helpers/zookeeper-server.js';
-import { Inbox } from '../../../test/helpers/clients.js';
+import { Inbox } from '../../../test/helpers/inbox.js';
 
 /** A real server of one backend, and how to make a centre on it. */
 interface Backend {

@@ -5,6 +5,7 @@ import type { GatewayInfo } from '@gateworker/protocol';
 import { newGatewayId } from '@gateworker/protocol';
 import { Etcd3 } from 'etcd3';
 import { createBackend, type DiscoveryBackend } from '@gateworker/discovery';
+import { eventually, nextEvent } from '../../../test/helpers/wait.js';
 
 // The etcd backend against a real etcd: publish / watch between two sessions, stats updates,
 // withdrawal, lease expiry after a "crash", two clusters on one etcd, a bad record, and outages.
@@ -39,48 +40,18 @@ function info(address: string, clients = 0): GatewayInfo {
   };
 }
 
-/** Resolves with the next `event` for which `match` holds, or rejects after timeoutMs. */
-function next<T>(
-  b: DiscoveryBackend,
-  event: 'gateway-up' | 'gateway-down' | 'connected' | 'disconnected',
-  match: (arg: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      b.off(event, on as never);
-      reject(new Error(`no ${event} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const on = (arg: T) => {
-      if (!match(arg)) return;
-      clearTimeout(timer);
-      b.off(event, on as never);
-      resolve(arg);
-    };
-    b.on(event, on as never);
-  });
-}
-
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('etcd discovery', () => {
   it('publishes a record another session sees, updates it, withdraws it', async () => {
     const a = backend('pub');
     const b = backend('pub');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
     const g = info('127.0.0.1:4001');
-    const up = next<GatewayInfo>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
+    const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
-    expect((await up).address).toBe('127.0.0.1:4001');
+    expect((await up)[0].address).toBe('127.0.0.1:4001');
     a.publish({ ...g, stats: { ...g.stats, clients: 7 } });
-    await until(() => b.gateways().get(g.gatewayId)?.stats.clients === 7, 5_000, 'stats update');
-    const down = next<string>(b, 'gateway-down', (id) => id === g.gatewayId, 5_000);
+    await eventually(() => b.gateways().get(g.gatewayId)?.stats.clients === 7, 5_000, 'stats update');
+    const down = nextEvent<[string]>(b, 'gateway-down', (id) => id === g.gatewayId, 5_000);
     a.unpublish(g.gatewayId);
     await down;
   });
@@ -112,10 +83,10 @@ describe('etcd discovery', () => {
     const b = backend('crash');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
     const g = info('127.0.0.1:4002');
-    const up = next<GatewayInfo>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
+    const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
     await up;
-    const down = next<string>(b, 'gateway-down', (id) => id === g.gatewayId, 2_000 + 2_000);
+    const down = nextEvent<[string]>(b, 'gateway-down', (id) => id === g.gatewayId, 2_000 + 2_000);
     const started = Date.now();
     a.destroy();
     await down;
@@ -128,12 +99,12 @@ describe('etcd discovery', () => {
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
     const ga = info('127.0.0.1:4003');
     const gb = info('127.0.0.1:4004');
-    const aSeesB = next<GatewayInfo>(a, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 1_500).then(
+    const aSeesB = nextEvent<[GatewayInfo]>(a, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 1_500).then(
       () => true,
       () => false,
     );
-    const upA = next<GatewayInfo>(a, 'gateway-up', (i) => i.gatewayId === ga.gatewayId, 5_000);
-    const upB = next<GatewayInfo>(b, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 5_000);
+    const upA = nextEvent<[GatewayInfo]>(a, 'gateway-up', (i) => i.gatewayId === ga.gatewayId, 5_000);
+    const upB = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 5_000);
     a.publish(ga);
     b.publish(gb);
     await Promise.all([upA, upB]);
@@ -150,7 +121,7 @@ describe('etcd discovery', () => {
       const g = info('127.0.0.1:4005');
       await raw.put('/gateworker/bad/gateways/junk').value('{"not":"a record"}');
       await raw.put(`/gateworker/bad/gateways/${g.gatewayId}`).value(JSON.stringify(g));
-      await until(() => b.gateways().has(g.gatewayId), 5_000, 'the good record');
+      await eventually(() => b.gateways().has(g.gatewayId), 5_000, 'the good record');
       expect(b.gateways().size).toBe(1);
     } finally {
       raw.close();
@@ -162,38 +133,37 @@ describe('etcd discovery', () => {
     const b = backend('outage');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
     const g = info('127.0.0.1:4006');
-    const up = next<GatewayInfo>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
+    const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
     await up;
     const downs: string[] = [];
     b.on('gateway-down', (id) => downs.push(id));
-    const lost = next(b, 'disconnected', () => true, 10_000);
+    const lost = nextEvent(b, 'disconnected', () => true, 10_000);
     await etcd.kill();
     await lost;
     await new Promise((r) => setTimeout(r, 4_000)); // longer than the TTL: nothing may be dropped meanwhile
     expect(downs).toEqual([]);
     expect(b.gateways().has(g.gatewayId)).toBe(true);
-    const back = next(b, 'connected', () => true, 20_000);
+    const back = nextEvent(b, 'connected', () => true, 20_000);
     await etcd.restart();
     await back;
-    await until(() => b.gateways().has(g.gatewayId), 10_000, 'record after the outage');
+    await eventually(() => b.gateways().has(g.gatewayId), 10_000, 'record after the outage');
 
     // A wiped etcd (all data lost): the publisher re-publishes, the watcher re-reads and follows.
     await etcd.restart({ wipe: true });
     const raw = new Etcd3({ hosts: [etcd.endpoint] });
     try {
-      const deadline = Date.now() + 15_000;
-      let found = false;
-      while (!found && Date.now() < deadline) {
-        found = (await raw.get(`/gateworker/outage/gateways/${g.gatewayId}`).catch(() => null)) !== null;
-        if (!found) await new Promise((r) => setTimeout(r, 200));
-      }
-      expect(found).toBe(true);
+      await eventually(
+        async () => (await raw.get(`/gateworker/outage/gateways/${g.gatewayId}`)) !== null,
+        15_000,
+        'the record re-published after the wipe',
+        200,
+      );
     } finally {
       raw.close();
     }
     const g2 = info('127.0.0.1:4007');
     a.publish(g2);
-    await until(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the wipe');
+    await eventually(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the wipe');
   }, 90_000);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayInfo } from '@gateworker/protocol';
 import { newGatewayId } from '@gateworker/protocol';
 import { createBackend, type DiscoveryBackend } from '@gateworker/discovery';
+import { eventually } from '../../../test/helpers/wait.js';
 import { startZooKeeper, type ZooKeeperServer } from '../../../test/helpers/zookeeper-server.js';
 
 // The ZooKeeper backend against a real ZooKeeper (one JVM for the file): publish / watch between
@@ -38,14 +39,6 @@ function info(address: string, clients = 0): GatewayInfo {
   };
 }
 
-async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`${what} not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('ZooKeeper discovery', () => {
   it('publishes a record another session sees, updates it, withdraws it', async () => {
     const a = backend('pub');
@@ -53,13 +46,13 @@ describe('ZooKeeper discovery', () => {
     await Promise.all([a.ready(10_000), b.ready(10_000)]);
     const g = info('127.0.0.1:4001');
     a.publish(g);
-    await until(() => b.gateways().get(g.gatewayId)?.address === '127.0.0.1:4001', 5_000, 'the record');
+    await eventually(() => b.gateways().get(g.gatewayId)?.address === '127.0.0.1:4001', 5_000, 'the record');
     a.publish({ ...g, stats: { ...g.stats, clients: 7 } });
     // Stats changes set no child watch: a fresh read (what status does) sees them.
     const reader = backend('pub');
-    await until(() => reader.gateways().get(g.gatewayId)?.stats.clients === 7, 5_000, 'stats update');
+    await eventually(() => reader.gateways().get(g.gatewayId)?.stats.clients === 7, 5_000, 'stats update');
     a.unpublish(g.gatewayId);
-    await until(() => !b.gateways().has(g.gatewayId), 5_000, 'withdrawal');
+    await eventually(() => !b.gateways().has(g.gatewayId), 5_000, 'withdrawal');
   });
 
   it('close() twice returns one promise and emits close once; destroy() during close() does not emit it again', async () => {
@@ -93,11 +86,11 @@ describe('ZooKeeper discovery', () => {
     const gx = info('127.0.0.1:4003');
     a.publish(g);
     x.publish(gx);
-    await until(() => b.gateways().has(g.gatewayId) && x.gateways().has(gx.gatewayId), 5_000, 'both records');
+    await eventually(() => b.gateways().has(g.gatewayId) && x.gateways().has(gx.gatewayId), 5_000, 'both records');
     expect(b.gateways().has(gx.gatewayId)).toBe(false);
     expect(x.gateways().has(g.gatewayId)).toBe(false);
     await a.close();
-    await until(() => !b.gateways().has(g.gatewayId), 5_000, "the closed session's record gone");
+    await eventually(() => !b.gateways().has(g.gatewayId), 5_000, "the closed session's record gone");
   });
 
   it('an outage keeps the view; after it the records are there again and new ones are followed', async () => {
@@ -106,19 +99,19 @@ describe('ZooKeeper discovery', () => {
     await Promise.all([a.ready(10_000), b.ready(10_000)]);
     const g = info('127.0.0.1:4006');
     a.publish(g);
-    await until(() => b.gateways().has(g.gatewayId), 5_000, 'the record');
+    await eventually(() => b.gateways().has(g.gatewayId), 5_000, 'the record');
     const downs: string[] = [];
     b.on('gateway-down', (id) => downs.push(id));
     await zk.kill();
-    await until(() => !b.connected, 10_000, 'disconnect noticed');
+    await eventually(() => !b.connected, 10_000, 'disconnect noticed');
     await new Promise((r) => setTimeout(r, 5_000)); // longer than the session timeout: nothing may be dropped meanwhile
     expect(downs).toEqual([]);
     expect(b.gateways().has(g.gatewayId)).toBe(true);
     await zk.restart();
-    await until(() => a.connected && b.connected, 30_000, 'reconnected');
-    await until(() => b.gateways().has(g.gatewayId), 15_000, 'record after the outage');
+    await eventually(() => a.connected && b.connected, 30_000, 'reconnected');
+    await eventually(() => b.gateways().has(g.gatewayId), 15_000, 'record after the outage');
     const g2 = info('127.0.0.1:4007');
     a.publish(g2);
-    await until(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the outage');
+    await eventually(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the outage');
   }, 90_000);
 });

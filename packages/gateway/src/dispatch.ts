@@ -5,6 +5,7 @@ import {
   encodeClientConnect,
   encodeClientMessage,
   encodeClientPoison,
+  EMPTY_SESSION_BYTES,
   FRAME_PREFIX_BYTES,
   Op,
   type ConnectInfo,
@@ -15,7 +16,6 @@ import { ClientState, CloseReasons, type Client, type CloseReason } from './clie
 import type { Counters } from './counters.js';
 import type { PendingEvents } from './pending.js';
 import type { Router } from './router.js';
-import { EMPTY_SESSION } from './session.js';
 import type { LogThrottle } from './throttle.js';
 import { AckResult, type SentEvent, type WorkerLink } from './worker-link.js';
 import type { WorkerPool } from './worker-pool.js';
@@ -304,7 +304,7 @@ export class EventDispatcher {
     // current state gets both, even when neither was ever set, so a stale copy is replaced.
     if (!always && client.sessionHolder === link.id) return null;
     client.sessionHolder = link.id;
-    return client.session ?? EMPTY_SESSION;
+    return client.session ?? EMPTY_SESSION_BYTES;
   }
 
   /** Room in the pending buffer for a new event? Applies the overflow policy when there is none. */

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   clientIdFor,
   ErrorCode,
+  formatAddress,
   isStreamOp,
   newGatewayId,
   Op,
@@ -15,7 +16,7 @@ import {
   type Message,
   type PeerRole,
 } from '@gateworker/protocol';
-import { formatHostPort, Lifecycle, withTimeout, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
+import { Lifecycle, withTimeout, type AcceptOptions, type AcceptedLink, type Logger } from '@gateworker/protocol/node';
 import { RegisterClient } from '@gateworker/register';
 import { Client, ClientState, CloseReasons, type ClientSocket, type ClientTransport, type CloseReason } from './client.js';
 import { ClientTable } from './client-table.js';
@@ -113,7 +114,7 @@ function isHeartbeatTimeout(err: Error | null): boolean {
 }
 
 function boundUrl(options: ResolvedListenerOptions, port: number): string {
-  return `${options.kind}://${formatHostPort(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
+  return `${options.kind}://${formatAddress(options.host, port)}${options.path ?? (options.kind === 'tcp' ? '' : '/')}`;
 }
 
 /**
@@ -219,19 +220,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     const host = this.listenerHost();
     this.clientListeners = this.options.listeners.map((l) => (l.kind === 'tcp' ? new TcpListener(l, host) : new WsListener(l, host)));
-    const { link } = this.options;
     // Frames to workers leave once per event-loop turn: the events of every client read in one turn share a write.
     const accept: AcceptOptions = {
       secret: this.options.secret,
       role: 'gateway',
       nodeId: this.options.nodeId,
       allowedRoles: ['worker', 'client'],
+      link: this.options.link,
       flush: 'loop',
-      ...link,
       gatewayId: this.gatewayId,
       cluster: this.options.cluster,
     };
-    if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
     this.internal = new InternalServer(
       this.options.internal.host,
       this.options.internal.port,
@@ -493,7 +492,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   private announcedAddress(): string {
     const { host, port } = this.options.advertise;
-    return formatHostPort(host, port ?? this.internal.address().port);
+    return formatAddress(host, port ?? this.internal.address().port);
   }
 
   private startRegister(): void {
@@ -511,7 +510,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       stats: this.stats(),
     };
     if (registers.length > 0) {
-      const { pingIntervalMs, timeoutMs } = this.options.link;
+      // Heartbeat and handshake as on worker links; frame and buffer bounds stay the register link's defaults.
+      const { pingIntervalMs, timeoutMs, handshakeTimeoutMs } = this.options.link;
       this.register = new RegisterClient({
         registers: [...registers],
         secret: this.options.secret,
@@ -520,8 +520,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         gateway: info,
         cluster: this.options.cluster,
         logger: this.log,
-        link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
-        ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),
+        link: { pingIntervalMs, timeoutMs, handshakeTimeoutMs },
       });
       this.register.start();
     }

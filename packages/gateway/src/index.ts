@@ -8,6 +8,9 @@ export {
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_HEARTBEAT_TIMEOUT_MS,
   DEFAULT_PENDING_EVENTS_MAX,
+  DEFAULT_PENDING_EVENTS_MAX_BYTES,
+  DEFAULT_MAX_DELIVERIES,
+  MAX_DELIVERIES_LIMIT,
   DEFAULT_SEND_BUFFER_MAX_BYTES,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -15,7 +18,13 @@ export {
   DEFAULT_STATS_INTERVAL_MS,
   DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS,
   DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
+  ROUTING_POLICIES,
+  TCP_FRAMINGS,
+  PENDING_EVENTS_POLICIES,
+  SEND_BUFFER_POLICIES,
+  POISON_POLICIES,
 } from './options.js';
+export { DEFAULT_LINK_WINDOW_EVENTS, DEFAULT_LINK_WINDOW_BYTES } from './worker-link.js';
 export type {
   GatewayLiveOptions,
   GatewayOptions,
@@ -25,7 +34,10 @@ export type {
   ResolvedListenerOptions,
   RoutingPolicy,
   TcpFraming,
+  PendingEventsPolicy,
+  SendBufferPolicy,
+  PoisonPolicy,
   ListenerKind,
 } from './options.js';
 export { GatewayError, GatewayErrorCode, isGatewayError } from './errors.js';
-export type { GatewayStats, BusBridgeStats } from '@gateworker/protocol';
+export type { GatewayStats, BusBridgeStats, LinkOptions, ResolvedLinkOptions } from '@gateworker/protocol';

@@ -1,5 +1,15 @@
-import { isIP } from 'node:net';
-import { AddressError, CLUSTER_NAME_PATTERN, isUnspecifiedHost, parseAddress, type GatewayInfo, type GatewayStats } from '@gateworker/protocol';
+import {
+  AddressError,
+  CLUSTER_NAME_PATTERN,
+  isUnspecifiedHost,
+  parseAddress,
+  resolveLinkOptions,
+  secretPolicyProblem,
+  type GatewayInfo,
+  type LinkOptions,
+  type ResolvedLinkOptions,
+  type GatewayStats,
+} from '@gateworker/protocol';
 import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { GatewayError } from './errors.js';
 import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
@@ -29,8 +39,23 @@ export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
 /** close(): how long workers get to acknowledge the last client events, in milliseconds. */
 export const DEFAULT_CLOSE_EVENTS_TIMEOUT_MS = 5_000;
 
-export type RoutingPolicy = 'sticky' | 'random' | 'least-busy';
-export type TcpFraming = 'line' | 'length' | 'raw';
+/** How a client's events pick a worker; the first is the default. */
+export const ROUTING_POLICIES = ['sticky', 'random', 'least-busy'] as const;
+export type RoutingPolicy = (typeof ROUTING_POLICIES)[number];
+/** How a tcp:// listener cuts the byte stream into messages; the first is the default. */
+export const TCP_FRAMINGS = ['line', 'length', 'raw'] as const;
+export type TcpFraming = (typeof TCP_FRAMINGS)[number];
+/** What a full pending buffer does with a new event; the first is the default. */
+export const PENDING_EVENTS_POLICIES = ['drop', 'close'] as const;
+export type PendingEventsPolicy = (typeof PENDING_EVENTS_POLICIES)[number];
+/** What a full send buffer does to its client; the first is the default. */
+export const SEND_BUFFER_POLICIES = ['close', 'drop'] as const;
+export type SendBufferPolicy = (typeof SEND_BUFFER_POLICIES)[number];
+/** What happens to the client of a quarantined (poison) event; the first is the default. */
+export const POISON_POLICIES = ['continue', 'close'] as const;
+export type PoisonPolicy = (typeof POISON_POLICIES)[number];
+/** Largest poison.maxDeliveries accepted, in deliveries. */
+export const MAX_DELIVERIES_LIMIT = 1000;
 
 export interface ListenerOptions {
   /** ws://host:port/path | wss://host:port/path | tcp://host:port */
@@ -53,8 +78,8 @@ export interface ListenerOptions {
 export interface GatewayLiveOptions {
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   routing?: RoutingPolicy;
-  pendingEvents?: { max?: number; maxBytes?: number; policy?: 'drop' | 'close' };
-  sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
+  pendingEvents?: { max?: number; maxBytes?: number; policy?: PendingEventsPolicy };
+  sendBuffer?: { maxBytes?: number; policy?: SendBufferPolicy };
   listeners?: Pick<ListenerOptions, 'maxConnections' | 'maxMessageBytes' | 'handshakeTimeoutMs' | 'maxConnectionsPerIp'>[];
 }
 
@@ -77,15 +102,14 @@ export interface GatewayOptions {
   /** intervalMs 0 turns client heartbeats off. */
   heartbeat?: { intervalMs?: number; timeoutMs?: number };
   routing?: RoutingPolicy;
-  pendingEvents?: { max?: number; maxBytes?: number; policy?: 'drop' | 'close' };
+  pendingEvents?: { max?: number; maxBytes?: number; policy?: PendingEventsPolicy };
   /** Flow control per worker link: unacknowledged events and bytes. */
   linkWindow?: { events?: number; bytes?: number };
   /** Poison quarantine (worker.maxDeliveries in the config file). */
-  poison?: { maxDeliveries?: number; policy?: 'continue' | 'close' };
-  sendBuffer?: { maxBytes?: number; policy?: 'close' | 'drop' };
-  link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
-  /** Internal links: time to complete the authentication handshake. */
-  handshakeTimeoutMs?: number;
+  poison?: { maxDeliveries?: number; policy?: PoisonPolicy };
+  sendBuffer?: { maxBytes?: number; policy?: SendBufferPolicy };
+  /** Internal links (workers, the registers): heartbeat, handshake timeout, frame and buffer bounds. */
+  link?: LinkOptions;
   /**
    * Other places to announce this gateway besides the registers (a discovery backend such as etcd
    * or ZooKeeper, or the supervisor relaying to one). Each gets the record at start, live stats,
@@ -135,34 +159,31 @@ export interface ResolvedGatewayOptions {
   readonly registers: readonly string[];
   readonly heartbeat: { readonly intervalMs: number; readonly timeoutMs: number };
   readonly routing: RoutingPolicy;
-  readonly pendingEvents: { readonly max: number; readonly maxBytes: number; readonly policy: 'drop' | 'close' };
+  readonly pendingEvents: { readonly max: number; readonly maxBytes: number; readonly policy: PendingEventsPolicy };
   readonly linkWindow: { readonly events: number; readonly bytes: number };
-  readonly poison: { readonly maxDeliveries: number; readonly policy: 'continue' | 'close' };
-  readonly sendBuffer: { readonly maxBytes: number; readonly policy: 'close' | 'drop' };
-  readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
-  readonly handshakeTimeoutMs: number | undefined;
+  readonly poison: { readonly maxDeliveries: number; readonly policy: PoisonPolicy };
+  readonly sendBuffer: { readonly maxBytes: number; readonly policy: SendBufferPolicy };
+  readonly link: ResolvedLinkOptions;
   readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
   readonly announcers: readonly GatewayAnnouncer[];
   readonly logger: Logger;
 }
 
-function int(key: string, value: number | undefined, fallback: number, min = 0): number {
+function int(key: string, value: number | undefined, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    throw GatewayError.invalidOptions(key, `expected an integer ≥ ${min}, got ${value}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`;
+    throw GatewayError.invalidOptions(key, `expected an integer ${range}, got ${value}`);
   }
   return value;
 }
 
-function oneOf<T extends string>(key: string, value: T | undefined, allowed: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
+/** One of `allowed`; the first when absent (each list starts with its default). */
+function oneOf<T extends string>(key: string, value: T | undefined, allowed: readonly [T, ...T[]]): T {
+  if (value === undefined) return allowed[0];
   if (!allowed.includes(value)) throw GatewayError.invalidOptions(key, `expected one of ${allowed.join(', ')}, got ${value}`);
   return value;
-}
-
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions {
@@ -189,7 +210,7 @@ function resolveListener(l: ListenerOptions, i: number): ResolvedListenerOptions
     host,
     port,
     path: kind === 'tcp' || pathname === '/' || pathname === '' ? null : pathname,
-    framing: oneOf(`${key}.framing`, l.framing, ['line', 'length', 'raw'], 'line'),
+    framing: oneOf(`${key}.framing`, l.framing, TCP_FRAMINGS),
     tls: l.tls === undefined ? null : { cert: l.tls.cert, key: l.tls.key },
     maxConnections: int(`${key}.maxConnections`, l.maxConnections, DEFAULT_MAX_CONNECTIONS, 1),
     maxMessageBytes: int(`${key}.maxMessageBytes`, l.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES, 1),
@@ -232,12 +253,8 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   }
   const internalPort = int('internal.port', internal.port, 0);
   if (internalPort > 65535) throw GatewayError.invalidOptions('internal.port', `out of range: ${internalPort}`);
-  if (options.secret === '' && !isLoopback(internal.host)) {
-    throw GatewayError.invalidOptions(
-      'secret',
-      `an empty secret is only allowed when the internal port is on loopback (internal.host is ${internal.host})`,
-    );
-  }
+  const weak = secretPolicyProblem(options.secret, internal.host);
+  if (weak !== null) throw GatewayError.invalidOptions('secret', `${weak} because internal.host (${internal.host}) is not a loopback address`);
   if (!Array.isArray(options.listeners)) throw GatewayError.invalidOptions('listeners', 'must be a list');
   if (!Array.isArray(options.registers) || !options.registers.every((r) => typeof r === 'string')) {
     throw GatewayError.invalidOptions('registers', 'must be a list of "host:port" strings');
@@ -249,10 +266,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   }
   const heartbeatIntervalMs = int('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
   const heartbeatTimeoutMs = int('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 1);
-  const link: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number } = {};
-  if (options.link?.pingIntervalMs !== undefined) link.pingIntervalMs = int('link.pingIntervalMs', options.link.pingIntervalMs, 0);
-  if (options.link?.timeoutMs !== undefined) link.timeoutMs = int('link.timeoutMs', options.link.timeoutMs, 0, 1);
-  if (options.link?.maxFrameBytes !== undefined) link.maxFrameBytes = int('link.maxFrameBytes', options.link.maxFrameBytes, 0, 64);
+  if ((options as { handshakeTimeoutMs?: unknown }).handshakeTimeoutMs !== undefined) {
+    throw GatewayError.invalidOptions('handshakeTimeoutMs', 'moved: set link.handshakeTimeoutMs');
+  }
+  const link = resolveLinkOptions(options.link, (key, problem) => GatewayError.invalidOptions(key, problem));
   return {
     nodeId: options.nodeId,
     processIndex: int('processIndex', options.processIndex, 0),
@@ -263,26 +280,25 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     cluster: options.cluster,
     registers: [...options.registers],
     heartbeat: { intervalMs: heartbeatIntervalMs, timeoutMs: heartbeatTimeoutMs },
-    routing: oneOf('routing', options.routing, ['sticky', 'random', 'least-busy'], 'sticky'),
+    routing: oneOf('routing', options.routing, ROUTING_POLICIES),
     pendingEvents: {
       max: int('pendingEvents.max', options.pendingEvents?.max, DEFAULT_PENDING_EVENTS_MAX),
       maxBytes: int('pendingEvents.maxBytes', options.pendingEvents?.maxBytes, DEFAULT_PENDING_EVENTS_MAX_BYTES, 1),
-      policy: oneOf('pendingEvents.policy', options.pendingEvents?.policy, ['drop', 'close'], 'drop'),
+      policy: oneOf('pendingEvents.policy', options.pendingEvents?.policy, PENDING_EVENTS_POLICIES),
     },
     linkWindow: {
       events: int('linkWindow.events', options.linkWindow?.events, DEFAULT_LINK_WINDOW_EVENTS, 1),
       bytes: int('linkWindow.bytes', options.linkWindow?.bytes, DEFAULT_LINK_WINDOW_BYTES, 1),
     },
     poison: {
-      maxDeliveries: int('poison.maxDeliveries', options.poison?.maxDeliveries, DEFAULT_MAX_DELIVERIES, 1),
-      policy: oneOf('poison.policy', options.poison?.policy, ['continue', 'close'], 'continue'),
+      maxDeliveries: int('poison.maxDeliveries', options.poison?.maxDeliveries, DEFAULT_MAX_DELIVERIES, 1, MAX_DELIVERIES_LIMIT),
+      policy: oneOf('poison.policy', options.poison?.policy, POISON_POLICIES),
     },
     sendBuffer: {
       maxBytes: int('sendBuffer.maxBytes', options.sendBuffer?.maxBytes, DEFAULT_SEND_BUFFER_MAX_BYTES, 1),
-      policy: oneOf('sendBuffer.policy', options.sendBuffer?.policy, ['close', 'drop'], 'close'),
+      policy: oneOf('sendBuffer.policy', options.sendBuffer?.policy, SEND_BUFFER_POLICIES),
     },
     link,
-    handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
     preAuth: {
       maxTotal: int('preAuth.maxConnections', options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS),
       maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Op, packValue, unpackValue } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
-import { eventually, FakeWorker, LineClient, roundTrip, startGateway, urls, withTimeout, WsClient } from './helpers.js';
+import { FakeWorker, LineClient, roundTrip, startGateway, urls, WsClient } from './helpers.js';
+import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('delivery guarantees', () => {
   let gateway: Gateway | null = null;
@@ -27,7 +28,7 @@ describe('delivery guarantees', () => {
     const w2 = await FakeWorker.connect(gateway, { autoAck: false, workerId: 'w2' });
     const lost = once(gateway, 'link-closed');
     w1.link.destroy();
-    await withTimeout(lost, 'link-closed');
+    await within(lost, 5_000, 'link-closed');
 
     // The worker died with both unacknowledged: both are suspects, probed one at a time (each after the previous ack).
     const a = await w2.event(Op.ClientMessage);
@@ -85,7 +86,7 @@ describe('delivery guarantees', () => {
     ws.ws.send('b');
     const tcp = await LineClient.open(urls(gateway).tcpPort);
     tcp.send('x');
-    await eventually(() => gateway?.stats().pending === 5, 'five pending events');
+    await eventually(() => gateway?.stats().pending === 5, 5_000, 'five pending events');
 
     const worker = await FakeWorker.connect(gateway);
     const seen = new Map<number, string[]>();
@@ -132,7 +133,7 @@ describe('delivery guarantees', () => {
     const c1 = await WsClient.open(urls(gateway).ws);
     const c2 = await WsClient.open(urls(gateway).ws);
     const connects = (w: FakeWorker): number => w.inbox.pending.filter((m) => m.op === Op.ClientConnect).length;
-    await eventually(() => connects(w1) + connects(w2) === 2, 'two ClientConnect events');
+    await eventually(() => connects(w1) + connects(w2) === 2, 5_000, 'two ClientConnect events');
     expect([connects(w1), connects(w2)]).toEqual([1, 1]);
     const owner1 = (await w1.event(Op.ClientConnect)).client;
     const owner2 = (await w2.event(Op.ClientConnect)).client;

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Op } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
-import { eventually, FakeWorker, startGateway, urls, withTimeout, WsClient } from './helpers.js';
+import { FakeWorker, startGateway, urls, WsClient } from './helpers.js';
+import { eventually, within } from '../../../test/helpers/wait.js';
 
 // Per-event acknowledgements, the per-link window, byte bounds on held events, and poison
 // quarantine (issue 9, items 1–4), against scripted workers over real links.
@@ -25,7 +26,7 @@ describe('event flow', () => {
   async function kill(w: FakeWorker): Promise<void> {
     const lost = once(gateway as Gateway, 'link-closed');
     w.link.destroy();
-    await withTimeout(lost, 'link-closed');
+    await within(lost, 5_000, 'link-closed');
   }
 
   it('acknowledges per event: after a crash only the unfinished event is redelivered', async () => {
@@ -46,7 +47,11 @@ describe('event flow', () => {
         .map((e) => e.seq)
         .reverse(),
     );
-    await eventually(() => (gateway as Gateway).stats().pending === 0 && (gateway as Gateway).counters()['redeliveredEvents'] === 0, 'acks applied');
+    await eventually(
+      () => (gateway as Gateway).stats().pending === 0 && (gateway as Gateway).counters()['redeliveredEvents'] === 0,
+      5_000,
+      'acks applied',
+    );
     const w2 = await FakeWorker.connect(gateway, { autoAck: true, workerId: 'w2' });
     await kill(w1);
     const again = await w2.event(Op.ClientMessage);
@@ -64,7 +69,7 @@ describe('event flow', () => {
     for (let i = 0; i < 20; i++) c.ws.send(`m${i}`);
     const connect = await w.event(Op.ClientConnect);
     const first = [await w.event(Op.ClientMessage), await w.event(Op.ClientMessage), await w.event(Op.ClientMessage)];
-    await eventually(() => (gateway as Gateway).stats().pending === 17, 'the rest held');
+    await eventually(() => (gateway as Gateway).stats().pending === 17, 5_000, 'the rest held');
     expect(w.inbox.pending.filter((m) => m.op === Op.ClientMessage)).toHaveLength(0);
     expect(gateway.counters()['eventsHeld']).toBeGreaterThanOrEqual(17);
     w.autoAck = true;
@@ -79,7 +84,7 @@ describe('event flow', () => {
     const c = await client();
     const big = 'x'.repeat(4000);
     for (let i = 0; i < 5; i++) c.ws.send(`${i}${big}`);
-    await eventually(() => (gateway as Gateway).counters()['eventsDroppedNoWorker'] === 2, 'two dropped');
+    await eventually(() => (gateway as Gateway).counters()['eventsDroppedNoWorker'] === 2, 5_000, 'two dropped');
     const w = await FakeWorker.connect(gateway, { autoAck: true });
     await w.event(Op.ClientConnect);
     const got = [await w.event(Op.ClientMessage), await w.event(Op.ClientMessage), await w.event(Op.ClientMessage)];
@@ -126,7 +131,7 @@ describe('event flow', () => {
     const poisoned = await w2.next(Op.ClientPoison);
     expect(x.ws.readyState).toBe(x.ws.OPEN);
     w2.ackEach(poisoned.seq);
-    expect((await withTimeout(x.closed, 'client close')).code).toBe(1011);
+    expect((await within(x.closed, 5_000, 'client close')).code).toBe(1011);
     expect(gateway.counters()).toMatchObject({ poisonEvents: 1, poisonCloses: 1 });
   });
 

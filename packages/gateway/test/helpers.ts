@@ -4,65 +4,10 @@ import { Op, type Message, type MessageOf } from '@gateworker/protocol';
 import { connectLink, type Link } from '@gateworker/protocol/node';
 import { WebSocket } from 'ws';
 import { Gateway, type GatewayOptions } from '../src/index.js';
+import { Inbox } from '../../../test/helpers/inbox.js';
+import { DEFAULT_WAIT_MS, within } from '../../../test/helpers/wait.js';
 
 export const SECRET = 'test-secret';
-const DEFAULT_WAIT_MS = 5000;
-
-/** A queue of received items; `next` waits (with a timeout) for the first one matching. */
-export class Inbox<T> {
-  private readonly items: T[] = [];
-  private waiters: { match: (item: T) => boolean; resolve: (item: T) => void }[] = [];
-
-  push(item: T): void {
-    const i = this.waiters.findIndex((w) => w.match(item));
-    if (i >= 0) {
-      const [w] = this.waiters.splice(i, 1);
-      w?.resolve(item);
-    } else {
-      this.items.push(item);
-    }
-  }
-
-  next(match: (item: T) => boolean = () => true, timeoutMs = DEFAULT_WAIT_MS, what = 'an item'): Promise<T> {
-    const i = this.items.findIndex(match);
-    if (i >= 0) return Promise.resolve(this.items.splice(i, 1)[0] as T);
-    return new Promise((resolve, reject) => {
-      const waiter = {
-        match,
-        resolve: (item: T) => {
-          clearTimeout(timer);
-          resolve(item);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  /** Items received and not taken. */
-  get pending(): readonly T[] {
-    return this.items;
-  }
-}
-
-export function withTimeout<T>(promise: Promise<T>, what: string, ms = DEFAULT_WAIT_MS): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 export async function startGateway(overrides: Partial<GatewayOptions> = {}): Promise<Gateway> {
   const gateway = new Gateway({
@@ -110,7 +55,7 @@ export class FakeWorker {
     if (options.ready ?? true) {
       const ready = once(gateway, 'worker-ready');
       link.send({ op: Op.WorkerReady, workerId: options.workerId ?? 'w', pid: process.pid });
-      await withTimeout(ready, 'worker-ready');
+      await within(ready, DEFAULT_WAIT_MS, 'worker-ready');
     }
     return worker;
   }
@@ -123,11 +68,11 @@ export class FakeWorker {
   async event<O extends ClientEvent['op']>(op?: O, timeoutMs?: number): Promise<Extract<ClientEvent, { op: O }>> {
     const isEvent = (m: Message): boolean =>
       op === undefined ? m.op === Op.ClientConnect || m.op === Op.ClientMessage || m.op === Op.ClientClose : m.op === op;
-    return (await this.inbox.next(isEvent, timeoutMs, op === undefined ? 'a client event' : `op ${op}`)) as Extract<ClientEvent, { op: O }>;
+    return (await this.inbox.nextMatching(isEvent, timeoutMs, op === undefined ? 'a client event' : `op ${op}`)) as Extract<ClientEvent, { op: O }>;
   }
 
   async next<O extends Message['op']>(op: O, timeoutMs?: number): Promise<MessageOf<O>> {
-    return (await this.inbox.next((m) => m.op === op, timeoutMs, `op ${op}`)) as MessageOf<O>;
+    return (await this.inbox.nextMatching((m) => m.op === op, timeoutMs, `op ${op}`)) as MessageOf<O>;
   }
 
   /** Cumulative Ack: every event up to seq. */
@@ -142,7 +87,9 @@ export class FakeWorker {
 
   async query(id: number, kind: number, args: unknown): Promise<MessageOf<typeof Op.QueryReply>> {
     this.link.send({ op: Op.Query, id, kind: kind as never, args });
-    return (await this.inbox.next((m) => m.op === Op.QueryReply && m.id === id, undefined, `query reply ${id}`)) as MessageOf<typeof Op.QueryReply>;
+    return (await this.inbox.nextMatching((m) => m.op === Op.QueryReply && m.id === id, DEFAULT_WAIT_MS, `query reply ${id}`)) as MessageOf<
+      typeof Op.QueryReply
+    >;
   }
 
   async close(): Promise<void> {
@@ -163,12 +110,12 @@ export class WsClient {
   static async open(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
     const ws = new WebSocket(url, { headers, perMessageDeflate: false });
     const client = new WsClient(ws);
-    await withTimeout(once(ws, 'open'), `ws open ${url}`);
+    await within(once(ws, 'open'), DEFAULT_WAIT_MS, `ws open ${url}`);
     return client;
   }
 
   async text(): Promise<string> {
-    return (await this.inbox.next(undefined, undefined, 'a ws message')).data.toString();
+    return (await this.inbox.next(DEFAULT_WAIT_MS, 'a ws message')).data.toString();
   }
 
   close(): void {
@@ -195,7 +142,7 @@ export class LineClient {
 
   static async open(port: number, host = '127.0.0.1'): Promise<LineClient> {
     const socket = connect({ host, port });
-    await withTimeout(once(socket, 'connect'), `tcp connect ${port}`);
+    await within(once(socket, 'connect'), DEFAULT_WAIT_MS, `tcp connect ${port}`);
     return new LineClient(socket);
   }
 
@@ -216,18 +163,9 @@ export function urls(gateway: Gateway): { ws: string; tcpPort: number } {
   return { ws: ws?.url ?? '', tcpPort: tcp?.port ?? 0 };
 }
 
-/** Polls `check` until it holds (for state with no event to await, e.g. counters); fails after `ms`. */
-export async function eventually(check: () => boolean, what: string, ms = DEFAULT_WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
-
 /** Resolves once the gateway has handled everything this ws client sent before (ws ping → pong). */
 export async function roundTrip(client: WsClient): Promise<void> {
   const pong = once(client.ws, 'pong');
   client.ws.ping();
-  await withTimeout(pong, 'pong');
+  await within(pong, DEFAULT_WAIT_MS, 'pong');
 }

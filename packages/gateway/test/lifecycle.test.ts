@@ -1,3 +1,4 @@
+import { within } from '../../../test/helpers/wait.js';
 /**
  * The gateway's lifecycle over real sockets: close() idempotent and awaited, destroy() during
  * close() (with a connected client, so close() has something to wait for), one 'close' event,
@@ -7,7 +8,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { Gateway } from '../src/index.js';
-import { SECRET, startGateway, withTimeout } from './helpers.js';
+import { SECRET, startGateway } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -25,7 +26,7 @@ async function gateway(): Promise<{ gateway: Gateway; closes: () => number }> {
 async function wsClient(g: Gateway): Promise<WebSocket> {
   const ws = new WebSocket(g.listenerAddresses()[0]?.url as string);
   cleanups.push(() => ws.terminate());
-  await withTimeout(once(ws, 'open'), 'the client to connect');
+  await within(once(ws, 'open'), 5_000, 'the client to connect');
   return ws;
 }
 
@@ -34,9 +35,9 @@ describe('Gateway lifecycle', () => {
     const { gateway: g, closes } = await gateway();
     const first = g.close();
     expect(g.close()).toBe(first);
-    await withTimeout(first, 'close()');
+    await within(first, 5_000, 'close()');
     expect(closes()).toBe(1);
-    await withTimeout(g.close(), 'a later close()');
+    await within(g.close(), 5_000, 'a later close()');
     g.destroy();
     expect(closes()).toBe(1);
   });
@@ -49,10 +50,10 @@ describe('Gateway lifecycle', () => {
     const closing = g.close();
     g.destroy();
     expect(closes()).toBe(1);
-    await withTimeout(closing, 'close() after destroy()');
-    await withTimeout(clientGone, 'the client to be dropped');
+    await within(closing, 5_000, 'close() after destroy()');
+    await within(clientGone, 5_000, 'the client to be dropped');
     // close()'s remaining steps (which used to emit a second 'close') have had their turn.
-    await withTimeout(g.close(), 'close() again');
+    await within(g.close(), 5_000, 'close() again');
     expect(closes()).toBe(1);
   });
 
@@ -66,7 +67,7 @@ describe('Gateway lifecycle', () => {
     });
     let closes = 0;
     g.on('close', () => closes++);
-    await withTimeout(g.close(), 'close()');
+    await within(g.close(), 5_000, 'close()');
     g.destroy();
     expect(closes).toBe(1);
   });
@@ -80,11 +81,11 @@ describe('Gateway lifecycle', () => {
     expect(g.snapshot().state).toBe('draining');
     const refused = new WebSocket(url);
     cleanups.push(() => refused.terminate());
-    await withTimeout(once(refused, 'error'), 'the new connection to be refused');
+    await within(once(refused, 'error'), 5_000, 'the new connection to be refused');
     expect(ws.readyState).toBe(WebSocket.OPEN);
     const gone = once(ws, 'close');
-    await withTimeout(g.close(), 'close() after drain()');
-    const [code] = (await withTimeout(gone, 'the client to be closed')) as [number];
+    await within(g.close(), 5_000, 'close() after drain()');
+    const [code] = (await within(gone, 5_000, 'the client to be closed')) as [number];
     expect(code).toBe(1001);
     expect(closes()).toBe(1);
   });

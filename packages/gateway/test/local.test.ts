@@ -1,7 +1,8 @@
 import { Op } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, MembershipChange } from '../src/index.js';
-import { eventually, FakeWorker, LineClient, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, LineClient, startGateway, urls, WsClient } from './helpers.js';
+import { eventually } from '../../../test/helpers/wait.js';
 
 // Gateway.applyLocal (the bus bridges' way in) and the membership-change events routing bindings follow.
 
@@ -33,7 +34,7 @@ describe('Gateway.applyLocal', () => {
     worker.send({ op: Op.JoinGroup, client: nb, group: 'g1' });
     worker.send({ op: Op.JoinGroup, client: nb, group: 'g2' });
     worker.send({ op: Op.JoinGroup, client: nc, group: 'g2' });
-    await eventually(() => g.stats().groups === 2 && g.stats().uids === 1, 'membership applied');
+    await eventually(() => g.stats().groups === 2 && g.stats().uids === 1, 5_000, 'membership applied');
 
     const text = (s: string) => Buffer.from(s);
     expect(g.applyLocal({ op: 'sendToAll', payload: text('all'), binary: false, exclude: [nb] })).toBe(2);
@@ -66,7 +67,7 @@ describe('Gateway.applyLocal', () => {
     const g = (gateway = await startGateway());
     await FakeWorker.connect(g);
     const line = await LineClient.open(urls(g).tcpPort);
-    await eventually(() => g.stats().clients === 1, 'tcp client accepted');
+    await eventually(() => g.stats().clients === 1, 5_000, 'tcp client accepted');
     g.applyLocal({ op: 'sendToAll', payload: Buffer.from('hello'), binary: false });
     expect(await line.lines.next()).toBe('hello');
     line.close();
@@ -85,7 +86,7 @@ describe('membership-change events', () => {
     worker.send({ op: Op.JoinGroup, client: nb, group: 'g' });
     worker.send({ op: Op.UnbindUid, client: na }); // u1 still held by b
     worker.send({ op: Op.BindUid, client: na, uid: 'u2' });
-    await eventually(() => changes.length >= 3, 'three changes');
+    await eventually(() => changes.length >= 3, 5_000, 'three changes');
     expect(changes).toEqual([
       { kind: 'uid', key: 'u1', present: true },
       { kind: 'group', key: 'g', present: true },
@@ -94,9 +95,9 @@ describe('membership-change events', () => {
     expect(g.membership()).toEqual({ uids: expect.arrayContaining(['u1', 'u2']) as unknown, groups: ['g'] });
     changes.length = 0;
     clients[1]?.close(); // b leaves: last holder of u1; g still has a
-    await eventually(() => changes.length >= 1, 'u1 gone');
+    await eventually(() => changes.length >= 1, 5_000, 'u1 gone');
     worker.send({ op: Op.Ungroup, group: 'g' });
-    await eventually(() => changes.length >= 2, 'g dissolved');
+    await eventually(() => changes.length >= 2, 5_000, 'g dissolved');
     expect(changes).toEqual([
       { kind: 'uid', key: 'u1', present: false },
       { kind: 'group', key: 'g', present: false },

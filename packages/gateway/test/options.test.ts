@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LINK_OPTIONS } from '@gateworker/protocol';
 import { resolveGatewayOptions, type GatewayOptions } from '../src/options.js';
 
-const base: GatewayOptions = { nodeId: 'n', secret: 's', listeners: [], internal: { host: '127.0.0.1', port: 0 }, registers: [] };
+const SECRET = 'a-secret-of-16-chars-or-more';
+const base: GatewayOptions = { nodeId: 'n', secret: SECRET, listeners: [], internal: { host: '127.0.0.1', port: 0 }, registers: [] };
 
 function invalid(options: GatewayOptions): Error & { code?: string } {
   try {
@@ -33,5 +35,28 @@ describe('gateway advertise / cluster options', () => {
     for (const advertise of ['[[fd77::22]]', 'a b', '0.0.0.0', 'host:99999']) expect(invalid({ ...base, advertise }).message).toContain('advertise');
     expect(invalid({ ...base, cluster: 'has space' }).message).toContain('cluster');
     expect(resolveGatewayOptions({ ...base, cluster: 'prod' }).cluster).toBe('prod');
+  });
+});
+
+describe('gateway secret', () => {
+  it('applies the one secret policy to the internal host (secretPolicyProblem)', () => {
+    expect(resolveGatewayOptions({ ...base, secret: '' }).secret).toBe('');
+    const err = invalid({ ...base, secret: 'short', internal: { host: '10.0.0.6', port: 2900 } });
+    expect(err.code).toBe('GW_ERR_INVALID_OPTIONS');
+    expect(err.message).toMatch(/secret: must have at least 16 non-whitespace characters \(has 5\) because internal.host \(10.0.0.6\)/);
+    expect(resolveGatewayOptions({ ...base, internal: { host: '10.0.0.6', port: 2900 } }).secret).toBe(SECRET);
+  });
+});
+
+describe('gateway link options', () => {
+  it('resolves them once with the one link resolver, naming the key', () => {
+    expect(resolveGatewayOptions(base).link).toEqual(DEFAULT_LINK_OPTIONS);
+    expect(resolveGatewayOptions({ ...base, link: { timeoutMs: 300, handshakeTimeoutMs: 100 } }).link).toEqual({
+      ...DEFAULT_LINK_OPTIONS,
+      timeoutMs: 300,
+      handshakeTimeoutMs: 100,
+    });
+    expect(invalid({ ...base, link: { maxFrameBytes: 64 } }).message).toContain('link.maxFrameBytes');
+    expect(invalid({ ...base, handshakeTimeoutMs: 100 } as GatewayOptions).message).toContain('link.handshakeTimeoutMs');
   });
 });

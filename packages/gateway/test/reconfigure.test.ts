@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op } from '@gateworker/protocol';
 import { GatewayError } from '../src/errors.js';
 import type { Gateway } from '../src/index.js';
-import { eventually, FakeWorker, LineClient, startGateway, withTimeout } from './helpers.js';
+import { FakeWorker, LineClient, startGateway } from './helpers.js';
+import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('Gateway.reconfigure (live configuration)', () => {
   let gateway: Gateway | null = null;
@@ -19,12 +20,12 @@ describe('Gateway.reconfigure (live configuration)', () => {
     const worker = await FakeWorker.connect(gateway);
     const first = await LineClient.open(port);
     const second = await LineClient.open(port);
-    await eventually(() => gateway?.stats().clients === 2, 'two clients');
+    await eventually(() => gateway?.stats().clients === 2, 5_000, 'two clients');
 
     gateway.reconfigure({ listeners: [{ maxConnections: 2 }] });
     const third = connect({ host: '127.0.0.1', port });
     third.on('error', () => {});
-    await withTimeout(once(third, 'close'), 'third refused');
+    await within(once(third, 'close'), 5_000, 'third refused');
     expect(gateway.counters().clientsRejected).toBe(1);
     expect(gateway.stats().clients).toBe(2); // nobody connected was dropped
 
@@ -35,7 +36,7 @@ describe('Gateway.reconfigure (live configuration)', () => {
 
     gateway.reconfigure({ listeners: [{}] }); // the key left out: back to the default limit
     const fourth = await LineClient.open(port);
-    await eventually(() => gateway?.stats().clients === 3, 'fourth accepted');
+    await eventually(() => gateway?.stats().clients === 3, 5_000, 'fourth accepted');
     for (const c of [first, second, fourth]) c.close();
     await worker.close();
   });
@@ -45,10 +46,10 @@ describe('Gateway.reconfigure (live configuration)', () => {
     const port = gateway.listenerAddresses()[0]?.port ?? 0;
     gateway.reconfigure({ listeners: [{ maxConnectionsPerIp: 1 }] });
     const first = await LineClient.open(port);
-    await eventually(() => gateway?.stats().clients === 1, 'first');
+    await eventually(() => gateway?.stats().clients === 1, 5_000, 'first');
     const second = connect({ host: '127.0.0.1', port });
     second.on('error', () => {});
-    await withTimeout(once(second, 'close'), 'second refused');
+    await within(once(second, 'close'), 5_000, 'second refused');
     first.close();
   });
 
@@ -67,7 +68,7 @@ describe('Gateway.reconfigure (live configuration)', () => {
     // The listener limit was part of the refused change: still 5, so two clients get in.
     const a = await LineClient.open(port);
     const b = await LineClient.open(port);
-    await eventually(() => g.stats().clients === 2, 'two clients under the old limit');
+    await eventually(() => g.stats().clients === 2, 5_000, 'two clients under the old limit');
     expect(g.counters().clientsRejected).toBe(0);
     a.close();
     b.close();

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import type { GatewayInfo } from '@gateworker/protocol';
 import { RegisterClient, RegisterServer } from '@gateworker/register';
 import { describe, expect, it } from 'vitest';
-import { SECRET, startGateway, withTimeout } from './helpers.js';
+import { SECRET, startGateway } from './helpers.js';
+import { within } from '../../../test/helpers/wait.js';
 
 describe('register announcement', () => {
   it('announces the advertised internal address and withdraws on close', async () => {
@@ -13,7 +14,7 @@ describe('register announcement', () => {
       const up = once(watcher, 'gateway-up');
       watcher.start();
       const gateway = await startGateway({ registers: [`127.0.0.1:${port}`], advertise: '127.0.0.9', processIndex: 3 });
-      const [info] = (await withTimeout(up, 'gateway-up')) as [GatewayInfo];
+      const [info] = (await within(up, 5_000, 'gateway-up')) as [GatewayInfo];
       expect(info).toMatchObject({
         gatewayId: gateway.gatewayId,
         nodeId: 'test-node',
@@ -23,7 +24,7 @@ describe('register announcement', () => {
       });
       const down = once(watcher, 'gateway-down');
       await gateway.close();
-      expect((await withTimeout(down, 'gateway-down'))[0]).toBe(gateway.gatewayId);
+      expect((await within(down, 5_000, 'gateway-down'))[0]).toBe(gateway.gatewayId);
     } finally {
       await watcher.close();
       await server.close();
@@ -38,7 +39,7 @@ describe('register announcement', () => {
       const up = once(watcher, 'gateway-up');
       watcher.start();
       const gateway = await startGateway({ registers: [`127.0.0.1:${port}`], advertise: '[fd77::22]' });
-      const [info] = (await withTimeout(up, 'gateway-up')) as [GatewayInfo];
+      const [info] = (await within(up, 5_000, 'gateway-up')) as [GatewayInfo];
       expect(info.address).toBe(`[fd77::22]:${gateway.internalAddress().port}`);
       await gateway.close();
     } finally {

@@ -5,7 +5,8 @@ import { connectLink } from '@gateworker/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Gateway } from '../src/index.js';
-import { eventually, FakeWorker, LineClient, SECRET, startGateway, urls, withTimeout, WsClient } from './helpers.js';
+import { FakeWorker, LineClient, SECRET, startGateway, urls, WsClient } from './helpers.js';
+import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('bad input and limits', () => {
   let gateway: Gateway | null = null;
@@ -29,8 +30,8 @@ describe('bad input and limits', () => {
     gateway = await startGateway({ listeners: [{ url: 'tcp://127.0.0.1:0', maxMessageBytes: 10 }] });
     const client = await LineClient.open(urls(gateway).tcpPort);
     client.socket.write('y'.repeat(11));
-    await withTimeout(client.closed, 'tcp close');
-    await eventually(() => gateway?.counters().oversizeMessages === 1, 'oversize counted');
+    await within(client.closed, 5_000, 'tcp close');
+    await eventually(() => gateway?.counters().oversizeMessages === 1, 5_000, 'oversize counted');
   });
 
   it('refuses ws upgrades on another path and past max connections (503)', async () => {
@@ -38,13 +39,13 @@ describe('bad input and limits', () => {
     const { ws } = urls(gateway);
     const wrong = new WebSocket(ws.replace('/ws', '/other'));
     wrong.on('error', () => {});
-    const [req, res] = (await withTimeout(once(wrong, 'unexpected-response'), 'response')) as [{ destroy(): void }, { statusCode: number }];
+    const [req, res] = (await within(once(wrong, 'unexpected-response'), 5_000, 'response')) as [{ destroy(): void }, { statusCode: number }];
     expect(res.statusCode).toBe(404);
     req.destroy();
     const first = await WsClient.open(ws);
     const second = new WebSocket(ws);
     second.on('error', () => {});
-    const [req2, res2] = (await withTimeout(once(second, 'unexpected-response'), 'response')) as [{ destroy(): void }, { statusCode: number }];
+    const [req2, res2] = (await within(once(second, 'unexpected-response'), 5_000, 'response')) as [{ destroy(): void }, { statusCode: number }];
     expect(res2.statusCode).toBe(503);
     req2.destroy();
     expect(gateway.counters().clientsRejected).toBe(1);
@@ -58,8 +59,8 @@ describe('bad input and limits', () => {
     bad.link.socket.write(Buffer.from([0, 0, 0, 2, 250, 1])); // unknown opcode 250
     const error = await bad.next(Op.Error);
     expect(error.message).toMatch(/unknown opcode/);
-    await withTimeout(closed, 'link-closed');
-    await withTimeout(bad.closed, 'bad link closed');
+    await within(closed, 5_000, 'link-closed');
+    await within(bad.closed, 5_000, 'bad link closed');
 
     const good = await FakeWorker.connect(gateway);
     const client = await WsClient.open(urls(gateway).ws);
@@ -75,7 +76,7 @@ describe('bad input and limits', () => {
     worker.ack(42);
     const error = await worker.next(Op.Error);
     expect(error.message).toMatch(/never sent/);
-    await withTimeout(closed, 'link closed');
+    await within(closed, 5_000, 'link closed');
     expect(gateway.counters().linksFailed).toBe(1);
   });
 
@@ -92,7 +93,7 @@ describe('bad input and limits', () => {
     const { host, port } = gateway.internalAddress();
     const err = (await connectLink({ host, port, secret: 'wrong', role: 'worker', nodeId: 'intruder' }).catch((e: unknown) => e)) as ProtocolError;
     expect(err.code).toBe(ErrorCode.AuthFailed);
-    await eventually(() => gateway?.counters().linksRefused === 1, 'refusal counted');
+    await eventually(() => gateway?.counters().linksRefused === 1, 5_000, 'refusal counted');
     // The right secret still works.
     await FakeWorker.connect(gateway, { secret: SECRET });
   });
@@ -106,8 +107,8 @@ describe('bad input and limits', () => {
     const tcpClosed = once(silentTcp, 'close');
     const deadWs = await WsClient.open(urls(gateway).ws);
     (deadWs.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stops answering pings
-    await withTimeout(tcpClosed, 'silent tcp closed');
-    await eventually(() => gateway?.counters().heartbeatTimeouts === 2, 'two heartbeat timeouts');
+    await within(tcpClosed, 5_000, 'silent tcp closed');
+    await eventually(() => gateway?.counters().heartbeatTimeouts === 2, 5_000, 'two heartbeat timeouts');
     const closes = [await worker.event(Op.ClientClose), await worker.event(Op.ClientClose)];
     expect(closes).toHaveLength(2);
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
@@ -123,13 +124,13 @@ describe('bad input and limits', () => {
     await worker.event(Op.ClientConnect);
     const g = gateway;
     gateway = null;
-    await withTimeout(g.close(), 'gateway close');
+    await within(g.close(), 5_000, 'gateway close');
     expect((await ws.closed).code).toBe(1001);
-    await withTimeout(tcp.closed, 'tcp closed');
+    await within(tcp.closed, 5_000, 'tcp closed');
     await worker.event(Op.ClientClose);
     await worker.event(Op.ClientClose);
     await worker.next(Op.DrainAck);
-    await withTimeout(worker.closed, 'worker link closed');
+    await within(worker.closed, 5_000, 'worker link closed');
     await g.close(); // idempotent
   });
 });

@@ -187,6 +187,7 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   [Op.QueryReply]: [
     { op: Op.QueryReply, id: 1, result: { online: [true, false] }, error: null },
     { op: Op.QueryReply, id: 2, result: null, error: 'no such client' },
+    { op: Op.QueryReply, id: 3, result: null, error: 'IsOnline query: args must be { client: number }', code: 13 },
   ],
 
   [Op.Ack]: [
@@ -227,15 +228,6 @@ export function expectProtocolError(fn: () => unknown, code: ErrorCode): Protoco
   expect(caught, 'expected a ProtocolError to be thrown').toBeInstanceOf(ProtocolError);
   expect((caught as ProtocolError).code).toBe(code);
   return caught as ProtocolError;
-}
-
-/** Rejects with a named timeout if `promise` does not settle within `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Concatenation helper for readability. */

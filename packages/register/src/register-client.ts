@@ -15,7 +15,7 @@ import { Lifecycle, type Logger } from '@gateworker/protocol/node';
 import { describeError, RegisterError, RegisterErrorCode, summarizeRegisterErrors } from './errors.js';
 import { GatewayView, mergeStatus, type MergedClusterStatus, type ViewChange } from './merge.js';
 import {
-  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_REGISTER_READY_TIMEOUT_MS,
   DEFAULT_STATUS_TIMEOUT_MS,
   resolveRegisterClientOptions,
   type RegisterClientOptions,
@@ -140,7 +140,7 @@ export class RegisterClient extends EventEmitter<RegisterClientEvents> {
    * list. Rejects after `timeoutMs` with a RegisterError (GW_ERR_REGISTER_NOT_READY) naming every
    * register and its last error; `registerErrors` holds them.
    */
-  ready(timeoutMs: number = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+  ready(timeoutMs: number = DEFAULT_REGISTER_READY_TIMEOUT_MS): Promise<void> {
     if (this.state === 'closed') return Promise.reject(this.closedError());
     if (this.isReady()) return Promise.resolve();
     return new Promise((resolve, reject) => {

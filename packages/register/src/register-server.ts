@@ -3,6 +3,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import {
   encodeMessage,
   ErrorCode,
+  formatAddress,
   Op,
   isSentBy,
   opName,
@@ -16,7 +17,6 @@ import {
 } from '@gateworker/protocol';
 import {
   acceptLink,
-  formatHostPort,
   Lifecycle,
   listen,
   PreAuthLimiter,
@@ -164,14 +164,14 @@ export class RegisterServer extends EventEmitter<{ close: [] }> {
       this.state = 'new';
       this.starting = null;
       const reason = describeError(err as Error);
-      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatHostPort(host, port)}: ${reason}`, { cause: err });
+      throw new RegisterError(RegisterErrorCode.ListenFailed, `register cannot listen on ${formatAddress(host, port)}: ${reason}`, { cause: err });
     }
     this.boundAddress = bound;
     if (this.lifecycle.closed) server.close(); // destroyed while binding
     if ((this.state as State) === 'closed') return this.boundAddress; // closed while binding: shutdown() closes the server
     this.state = 'listening';
     this.startedAt = performance.now();
-    this.log.info({ address: formatHostPort(bound.host, bound.port), nodeId: this.options.nodeId }, 'register listening');
+    this.log.info({ address: formatAddress(bound.host, bound.port), nodeId: this.options.nodeId }, 'register listening');
     return this.boundAddress;
   }
 
@@ -193,24 +193,15 @@ export class RegisterServer extends EventEmitter<{ close: [] }> {
       return;
     }
     const address = socket.remoteAddress ?? '?';
-    const remote = formatHostPort(address, socket.remotePort ?? 0);
+    const remote = formatAddress(address, socket.remotePort ?? 0);
     if (!this.preAuth.admit(address)) {
       socket.destroy();
       this.refusedPreAuth(remote);
       return;
     }
     this.handshaking.add(socket);
-    const { secret, nodeId, handshakeTimeoutMs, link, cluster } = this.options;
-    acceptLink(socket, {
-      secret,
-      nodeId,
-      handshakeTimeoutMs,
-      cluster,
-      role: 'register',
-      allowedRoles: ['gateway', 'worker', 'client'],
-      pingIntervalMs: link.pingIntervalMs,
-      timeoutMs: link.timeoutMs,
-    }).then(
+    const { secret, nodeId, link, cluster } = this.options;
+    acceptLink(socket, { secret, nodeId, link, cluster, role: 'register', allowedRoles: ['gateway', 'worker', 'client'] }).then(
       (accepted) => {
         this.handshaking.delete(socket);
         this.preAuth.release(address);

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMessage, ErrorCode, Op, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import { encodeMessage, ErrorCode, Op, ProtocolError, resolveLinkOptions, WireErrorCode } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterErrorCode, type RegisterError } from '../src/index.js';
-import { gatewayInfo, Harness, hostPort, nextEvent, rawSocket, closedWithin, SECRET, withTimeout, workerInfo } from './helpers.js';
+import { gatewayInfo, Harness, hostPort, rawSocket, closedWithin, SECRET, workerInfo } from './helpers.js';
+import { nextEvent, within } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -61,8 +62,8 @@ describe('authentication', () => {
       };
     });
     link.send({ op: Op.Announce, gateway: gatewayInfo('gw00000000ww') });
-    expect((await withTimeout(error, 3_000, 'Error frame')).code).toBe(WireErrorCode.RoleRefused);
-    await withTimeout(link.closed, 3_000, 'link close');
+    expect((await within(error, 3_000, 'Error frame')).code).toBe(WireErrorCode.RoleRefused);
+    await within(link.closed, 3_000, 'link close');
     expect(server.status().gateways).toEqual([]);
   });
 
@@ -76,8 +77,8 @@ describe('authentication', () => {
       };
     });
     link.send({ op: Op.Subscribe, worker: null });
-    expect((await withTimeout(error, 3_000, 'Error frame')).code).toBe(WireErrorCode.RoleRefused);
-    await withTimeout(link.closed, 3_000, 'link close');
+    expect((await within(error, 3_000, 'Error frame')).code).toBe(WireErrorCode.RoleRefused);
+    await within(link.closed, 3_000, 'link close');
   });
 
   it('a client may not report a worker', async () => {
@@ -85,7 +86,7 @@ describe('authentication', () => {
     const { link } = await connectLink({ ...hostPort(address), secret: SECRET, role: 'client', nodeId: 'c' });
     h.add(() => link.destroy());
     link.send({ op: Op.Subscribe, worker: workerInfo('fake') });
-    await withTimeout(link.closed, 3_000, 'link close');
+    await within(link.closed, 3_000, 'link close');
     expect(server.status().workers).toEqual([]);
   });
 
@@ -99,7 +100,7 @@ describe('authentication', () => {
     const { link } = await connectLink({ ...hostPort(address), secret: SECRET, role: 'gateway', nodeId: 'other' });
     h.add(() => link.destroy());
     link.send({ op: Op.Announce, gateway: { ...g, pid: g.pid + 1 } });
-    await withTimeout(link.closed, 3_000, 'link close');
+    await within(link.closed, 3_000, 'link close');
     expect(server.status().gateways).toEqual([g]);
     expect(sub.gateways().get(g.gatewayId)).toEqual(g);
   });
@@ -109,9 +110,15 @@ describe('authentication', () => {
     const { client: sub } = h.client({ registers: [address], role: 'client' });
     await sub.ready();
     const g = gatewayInfo('gw00000000nn');
-    const old = await connectLink({ ...hostPort(address), secret: SECRET, role: 'gateway', nodeId: 'g', pingIntervalMs: 0 });
+    const old = await connectLink({
+      ...hostPort(address),
+      secret: SECRET,
+      role: 'gateway',
+      nodeId: 'g',
+      link: resolveLinkOptions({ pingIntervalMs: 0 }),
+    });
     h.add(() => old.link.destroy());
-    const up = nextEvent(sub, 'gateway-up');
+    const up = nextEvent(sub, 'gateway-up', () => true, 3_000);
     old.link.send({ op: Op.Announce, gateway: g });
     await up;
 
@@ -120,7 +127,7 @@ describe('authentication', () => {
     let downs = 0;
     sub.on('gateway-down', () => downs++);
     fresh.link.send({ op: Op.Announce, gateway: g });
-    await withTimeout(old.link.closed, 3_000, 'old link closed by the register');
+    await within(old.link.closed, 3_000, 'old link closed by the register');
     // The old link's departure does not take the gateway down: the newer link owns it.
     expect((await sub.status()).gateways.map((x) => x.gatewayId)).toEqual([g.gatewayId]);
     expect(server.status().gateways).toHaveLength(1);
@@ -134,7 +141,7 @@ describe('authentication', () => {
     await first.ready();
     // A misconfigured second process claiming the same gateway id.
     const { client: second, logger } = h.client({ registers: [address], role: 'gateway', gateway: { ...g, pid: g.pid + 1 } });
-    const [, error] = await nextEvent<[string, Error | null]>(second, 'register-down');
+    const [, error] = await nextEvent<[string, Error | null]>(second, 'register-down', () => true, 3_000);
     expect(error).toMatchObject({ code: ErrorCode.Unexpected });
     expect(error?.message).toContain('already announced by another process');
     await logger.waitFor((l) => l.level === 'error' && l.msg.includes(`register ${address} refused us`));

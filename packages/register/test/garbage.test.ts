@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
-import { gatewayInfo, Harness, hostPort, nextEvent, rawSocket, closedWithin, SECRET, withTimeout } from './helpers.js';
+import { gatewayInfo, Harness, hostPort, rawSocket, closedWithin, SECRET } from './helpers.js';
+import { nextEvent, within } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -20,7 +21,7 @@ describe('garbage input', () => {
     await Promise.all([closedWithin(http), closedWithin(noise)]);
     await logger.waitFor((l) => l.level === 'warn' && l.obj['code'] === ErrorCode.FrameTooLarge);
 
-    const up = nextEvent(sub, 'gateway-up');
+    const up = nextEvent(sub, 'gateway-up', () => true, 3_000);
     h.client({ registers: [address], role: 'gateway', gateway: gatewayInfo('gw000000good') });
     expect((await up)[0]).toMatchObject({ gatewayId: 'gw000000good' });
   });
@@ -36,13 +37,13 @@ describe('garbage input', () => {
     h.add(() => link.destroy());
     // A well-formed length prefix around an unknown opcode, then a msgpack body that is not a map.
     link.socket.write(Buffer.from([0, 0, 0, 3, 0xee, 1, 2]));
-    await withTimeout(link.closed, 3_000, 'bad link closed');
+    await within(link.closed, 3_000, 'bad link closed');
     await logger.waitFor((l) => l.level === 'warn' && l.obj['code'] === ErrorCode.UnknownOpcode);
 
     const { link: link2 } = await connectLink({ ...hostPort(address), secret: SECRET, role: 'gateway', nodeId: 'bad2' });
     h.add(() => link2.destroy());
     link2.socket.write(Buffer.from([0, 0, 0, 2, 10, 0xc1])); // Announce with an invalid msgpack byte
-    await withTimeout(link2.closed, 3_000, 'second bad link closed');
+    await within(link2.closed, 3_000, 'second bad link closed');
     await logger.waitFor((l) => l.level === 'warn' && l.obj['code'] === ErrorCode.MalformedFrame);
 
     expect([...sub.gateways().keys()]).toEqual(['gw000000keep']);

@@ -3,6 +3,7 @@ import { connect, type Socket } from 'node:net';
 import type { GatewayInfo, WorkerInfo } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { RegisterClient, RegisterServer, type RegisterClientOptions, type RegisterServerOptions } from '../src/index.js';
+import { within } from '../../../test/helpers/wait.js';
 
 export const SECRET = 'test-secret';
 export const FAST_LINK = { pingIntervalMs: 50, timeoutMs: 400 };
@@ -36,7 +37,7 @@ export class CaptureLogger extends EventEmitter implements Logger {
   waitFor(match: (line: LogLine) => boolean, timeoutMs = 3_000): Promise<LogLine> {
     const seen = this.lines.find(match);
     if (seen !== undefined) return Promise.resolve(seen);
-    return withTimeout(
+    return within(
       new Promise((resolve) => {
         const onLine = (line: LogLine): void => {
           if (!match(line)) return;
@@ -54,66 +55,6 @@ export class CaptureLogger extends EventEmitter implements Logger {
     const line = { level, obj: obj as Record<string, unknown>, msg };
     this.lines.push(line);
     this.emit('line', line);
-  }
-}
-
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the arguments of the next `event` whose arguments satisfy `match`. */
-export function nextEvent<A extends unknown[]>(
-  emitter: EventEmitter,
-  event: string,
-  match: (...args: A) => boolean = () => true,
-  timeoutMs = 3_000,
-): Promise<A> {
-  let listener: ((...args: A) => void) | undefined;
-  return withTimeout(
-    new Promise<A>((resolve) => {
-      listener = (...args: A) => {
-        if (match(...args)) resolve(args);
-      };
-      emitter.on(event, listener as (...args: unknown[]) => void);
-    }),
-    timeoutMs,
-    `event "${event}"`,
-  ).finally(() => emitter.off(event, listener as (...args: unknown[]) => void));
-}
-
-/** Resolves once `condition()` holds, checking after every `event` of `emitter`. */
-export async function until(emitter: EventEmitter, events: string[], condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  if (condition()) return;
-  let check: (() => void) | undefined;
-  await withTimeout(
-    new Promise<void>((resolve) => {
-      check = () => {
-        if (condition()) resolve();
-      };
-      for (const e of events) emitter.on(e, check);
-    }),
-    timeoutMs,
-    `condition after ${events.join('/')}`,
-  ).finally(() => {
-    for (const e of events) emitter.off(e, check as () => void);
-  });
-}
-
-/**
- * Repeats `probe` (each call a real round trip, e.g. a status query) until `done` accepts its
- * result; for state that changes on a timer we do not control (stats ticks). No fixed sleeps.
- */
-export async function probeUntil<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 3_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms probing`);
-    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 
@@ -200,7 +141,7 @@ export function rawSocket(h: Harness, address: string): Promise<Socket> {
 }
 
 export function closedWithin(socket: Socket, timeoutMs = 3_000): Promise<void> {
-  return withTimeout(
+  return within(
     new Promise<void>((resolve) => {
       if (socket.destroyed) resolve();
       socket.on('close', () => resolve());

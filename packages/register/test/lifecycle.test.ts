@@ -1,3 +1,4 @@
+import { nextEvent, within } from '../../../test/helpers/wait.js';
 /**
  * The register server's and client's lifecycle over real sockets: close() idempotent and
  * awaited, destroy() during close() and while binding, one 'close' event each.
@@ -5,7 +6,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, FAST_LINK, Harness, nextEvent, SECRET, withTimeout } from './helpers.js';
+import { CaptureLogger, FAST_LINK, Harness, SECRET } from './helpers.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -33,7 +34,7 @@ describe('RegisterServer lifecycle', () => {
     const closes = countCloses(server);
     const first = server.close();
     expect(server.close()).toBe(first);
-    await withTimeout(first, 3_000, 'close()');
+    await within(first, 3_000, 'close()');
     server.destroy();
     expect(closes()).toBe(1);
     expect(server.address).toBeNull();
@@ -44,11 +45,11 @@ describe('RegisterServer lifecycle', () => {
     const closes = countCloses(server);
     const { client } = h.client({ registers: [address] });
     await client.ready(3_000);
-    const down = nextEvent(client, 'register-down');
+    const down = nextEvent(client, 'register-down', () => true, 3_000);
     const closing = server.close();
     server.destroy();
     expect(closes()).toBe(1);
-    await withTimeout(closing, 3_000, 'close() after destroy()');
+    await within(closing, 3_000, 'close() after destroy()');
     await down;
     expect(closes()).toBe(1);
   });
@@ -64,9 +65,9 @@ describe('RegisterServer lifecycle', () => {
     const closes = countCloses(server);
     const starting = server.start();
     server.destroy();
-    const { host, port } = await withTimeout(starting, 3_000, 'start()');
+    const { host, port } = await within(starting, 3_000, 'start()');
     expect((await tryConnect(host, port))?.code).toBe('ECONNREFUSED');
-    await withTimeout(server.close(), 3_000, 'close() after destroy()');
+    await within(server.close(), 3_000, 'close() after destroy()');
     expect(closes()).toBe(1);
   });
 });
@@ -79,7 +80,7 @@ describe('RegisterClient lifecycle', () => {
     await client.ready(3_000);
     const first = client.close();
     expect(client.close()).toBe(first);
-    await withTimeout(first, 3_000, 'close()');
+    await within(first, 3_000, 'close()');
     client.destroy();
     expect(closes()).toBe(1);
   });
@@ -92,10 +93,10 @@ describe('RegisterClient lifecycle', () => {
     const closing = client.close();
     client.destroy();
     expect(closes()).toBe(1);
-    await withTimeout(closing, 3_000, 'close() after destroy()');
+    await within(closing, 3_000, 'close() after destroy()');
     await expect(client.ready(1_000)).rejects.toThrow();
     // The register notices the link is gone.
-    await withTimeout(
+    await within(
       (async () => {
         while (server.snapshot().links > 0) await new Promise((resolve) => setImmediate(resolve));
       })(),

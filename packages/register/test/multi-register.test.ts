@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op, type GatewayInfo } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, gatewayInfo, Harness, nextEvent, SECRET, until, workerInfo } from './helpers.js';
+import { CaptureLogger, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { nextEvent, untilEvents } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -27,7 +28,7 @@ describe('several registers', () => {
     await worker.ready();
 
     const onlyA = gatewayInfo('gw00000000oa');
-    const up = nextEvent(worker, 'gateway-up');
+    const up = nextEvent(worker, 'gateway-up', () => true, 3_000);
     await announceTo(a.address, onlyA);
     expect((await up)[0]).toEqual(onlyA);
 
@@ -38,7 +39,7 @@ describe('several registers', () => {
     const closeOnA = await announceTo(a.address, both);
     const closeOnB = await announceTo(b.address, both);
     await Promise.all([a.logger.waitFor(gatewayUp(both.gatewayId)), b.logger.waitFor(gatewayUp(both.gatewayId))]);
-    await until(worker, ['gateway-up'], () => worker.gateways().has(both.gatewayId));
+    await untilEvents(worker, ['gateway-up'], () => worker.gateways().has(both.gatewayId), 3_000);
 
     // Gone from A only: still known through B.
     let downs = 0;
@@ -49,7 +50,7 @@ describe('several registers', () => {
     await worker.status();
     expect(worker.gateways().has(both.gatewayId)).toBe(true);
 
-    const down = nextEvent<[string]>(worker, 'gateway-down', (id) => id === both.gatewayId);
+    const down = nextEvent<[string]>(worker, 'gateway-down', (id) => id === both.gatewayId, 3_000);
     await closeOnB();
     await down;
     expect(downs).toBe(1);
@@ -65,12 +66,12 @@ describe('several registers', () => {
     const { client: gateway } = h.client({ registers: [a.address, b.address], role: 'gateway', gateway: gw });
     const { client: worker } = h.client({ registers: [a.address, b.address], role: 'worker', worker: workerInfo('w-multi') });
     await Promise.all([gateway.ready(), worker.ready()]);
-    await until(worker, ['gateway-up'], () => worker.gateways().has(gw.gatewayId));
+    await untilEvents(worker, ['gateway-up'], () => worker.gateways().has(gw.gatewayId), 3_000);
     const onlyB = gatewayInfo('gw00000000xb');
     await announceTo(b.address, onlyB);
-    await until(worker, ['gateway-up'], () => worker.gateways().has(onlyB.gatewayId));
+    await untilEvents(worker, ['gateway-up'], () => worker.gateways().has(onlyB.gatewayId), 3_000);
 
-    const down = nextEvent<[string]>(worker, 'gateway-down');
+    const down = nextEvent<[string]>(worker, 'gateway-down', () => true, 3_000);
     await b.server.close();
     expect((await down)[0]).toBe(onlyB.gatewayId);
     expect(worker.gateways().has(gw.gatewayId)).toBe(true);

@@ -8,6 +8,7 @@ import {
   resolveRegisterServerOptions,
   type RegisterClientOptions,
 } from '../src/index.js';
+import { DEFAULT_LINK_OPTIONS } from '@gateworker/protocol';
 import { gatewayInfo } from './helpers.js';
 
 const client = (o: Partial<RegisterClientOptions> = {}): RegisterClientOptions => ({
@@ -52,9 +53,11 @@ describe('resolveRegisterClientOptions', () => {
     invalid(() => resolveRegisterClientOptions(client({ reconnect: { initialDelayMs: 500, maxDelayMs: 100 } })), 'reconnect.maxDelayMs');
   });
 
-  it('allows an empty secret on loopback only', () => {
+  it('applies the one secret policy (secretPolicyProblem) to every register', () => {
     expect(resolveRegisterClientOptions(client({ secret: '' })).secret).toBe('');
-    invalid(() => resolveRegisterClientOptions(client({ secret: '', registers: ['10.0.0.1:1236'] })), 'secret');
+    invalid(() => resolveRegisterClientOptions(client({ secret: '', registers: ['127.0.0.1:1236', '10.0.0.1:1236'] })), 'secret');
+    invalid(() => resolveRegisterClientOptions(client({ secret: 'short', registers: ['10.0.0.1:1236'] })), 'secret');
+    expect(resolveRegisterClientOptions(client({ secret: 'x'.repeat(16), registers: ['10.0.0.1:1236'] })).registers).toHaveLength(1);
   });
 
   it('keeps the gateway info for role gateway', () => {
@@ -68,7 +71,14 @@ describe('resolveRegisterServerOptions', () => {
     const base = { listen: { host: '127.0.0.1', port: 0 }, secret: '', nodeId: 'r' };
     expect(resolveRegisterServerOptions(base).port).toBe(0);
     invalid(() => resolveRegisterServerOptions({ ...base, listen: { host: '0.0.0.0', port: 1236 } }), 'secret');
+    invalid(() => resolveRegisterServerOptions({ ...base, secret: 'short', listen: { host: '0.0.0.0', port: 1236 } }), 'secret');
     invalid(() => resolveRegisterServerOptions({ ...base, listen: { host: '127.0.0.1', port: 70000 } }), 'listen.port');
     invalid(() => resolveRegisterServerOptions({ ...base, link: { timeoutMs: 0 } }), 'link.timeoutMs');
+    const moved = { ...base, handshakeTimeoutMs: 100 } as Parameters<typeof resolveRegisterServerOptions>[0];
+    invalid(() => resolveRegisterServerOptions(moved), 'handshakeTimeoutMs');
+    expect(resolveRegisterServerOptions({ ...base, link: { handshakeTimeoutMs: 100 } }).link).toEqual({
+      ...DEFAULT_LINK_OPTIONS,
+      handshakeTimeoutMs: 100,
+    });
   });
 });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, FAST_LINK, gatewayInfo, Harness, nextEvent, SECRET, until, workerInfo } from './helpers.js';
+import { CaptureLogger, FAST_LINK, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { nextEvent, untilEvents } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -16,13 +17,13 @@ describe('register restart', () => {
     const { client: gw2 } = h.client({ registers: [address], role: 'gateway', gateway: g2 });
     const { client: worker } = h.client({ registers: [address], role: 'worker', worker: workerInfo('w-rs') });
     await Promise.all([gw1.ready(), gw2.ready(), worker.ready()]);
-    await until(worker, ['gateway-up'], () => worker.gateways().size === 2);
+    await untilEvents(worker, ['gateway-up'], () => worker.gateways().size === 2, 3_000);
 
     // The register goes away: every client sees register-down; the worker keeps the last known
     // view (discovery is advisory: losing every register says nothing about the gateways).
     let gatewayDowns = 0;
     worker.on('gateway-down', () => gatewayDowns++);
-    const downs = Promise.all([gw1, gw2, worker].map((c) => nextEvent(c, 'register-down')));
+    const downs = Promise.all([gw1, gw2, worker].map((c) => nextEvent(c, 'register-down', () => true, 3_000)));
     await first.server.close();
     await downs;
     expect(worker.gateways().size).toBe(2);
@@ -32,7 +33,7 @@ describe('register restart', () => {
     const logger = new CaptureLogger();
     const second = new RegisterServer({ listen: { host: '127.0.0.1', port }, secret: SECRET, nodeId: 'register-2', logger, link: FAST_LINK });
     h.add(() => second.close());
-    const ups = Promise.all([gw1, gw2, worker].map((c) => nextEvent(c, 'register-up', undefined, 5_000)));
+    const ups = Promise.all([gw1, gw2, worker].map((c) => nextEvent(c, 'register-up', () => true, 5_000)));
     await second.start();
     await ups;
     // The new register hears both announcements again; the worker's fresh list replaces the kept one.
@@ -44,7 +45,7 @@ describe('register restart', () => {
       },
       { timeout: 5_000, interval: 50 },
     );
-    await until(worker, ['gateway-up', 'gateway-down'], () => worker.gateways().size === 2, 5_000);
+    await untilEvents(worker, ['gateway-up', 'gateway-down'], () => worker.gateways().size === 2, 5_000);
     // (The new register's first list may lack a gateway that has not re-announced yet: that is a
     // gateway-down followed by a gateway-up, which the worker's links ride out.)
     expect(new Set(worker.gateways().keys())).toEqual(new Set([g1.gatewayId, g2.gatewayId]));
@@ -62,16 +63,16 @@ describe('register restart', () => {
     const { client: gwBoth } = h.client({ registers: [a.address, b.address], role: 'gateway', gateway: both });
     const { client: worker } = h.client({ registers: [a.address, b.address], role: 'worker', worker: workerInfo('w-2r') });
     await Promise.all([gwA.ready(), gwBoth.ready(), worker.ready()]);
-    await until(worker, ['gateway-up'], () => worker.gateways().size === 2);
+    await untilEvents(worker, ['gateway-up'], () => worker.gateways().size === 2, 3_000);
     // A goes: B still answers, and it does not know onlyA.
-    const downA = nextEvent<[string]>(worker, 'gateway-down');
+    const downA = nextEvent<[string]>(worker, 'gateway-down', () => true, 3_000);
     await a.server.close();
     expect((await downA)[0]).toBe(onlyA.gatewayId);
     expect([...worker.gateways().keys()]).toEqual([both.gatewayId]);
     // B goes too: nothing answers; the last known view stays.
     let downs = 0;
     worker.on('gateway-down', () => downs++);
-    const lost = nextEvent(worker, 'register-down');
+    const lost = nextEvent(worker, 'register-down', () => true, 3_000);
     await b.server.close();
     await lost;
     expect([...worker.gateways().keys()]).toEqual([both.gatewayId]);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegisterErrorCode, type RegisterError } from '../src/index.js';
-import { gatewayInfo, Harness, probeUntil, workerInfo } from './helpers.js';
+import { gatewayInfo, Harness, workerInfo } from './helpers.js';
+import { eventually } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -19,9 +20,14 @@ describe('status', () => {
 
     const { client } = h.client({ registers: [address], role: 'client' });
     // Stats leave with the next 20 ms tick: ask until they have arrived.
-    const status = await probeUntil(
-      () => client.status(),
-      (s) => s.gateways[0]?.stats.clients === 42,
+    const status = await eventually(
+      async () => {
+        const value = await (() => client.status())();
+        return ((s) => s.gateways[0]?.stats.clients === 42)(value) ? value : null;
+      },
+      3_000,
+      'the probed state',
+      0,
     );
     expect(status.register.nodeId).toBe('reg-status');
     expect(status.register.pid).toBe(process.pid);

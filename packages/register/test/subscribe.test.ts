@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterErrorCode } from '../src/index.js';
-import { gatewayInfo, Harness, nextEvent, SECRET, workerInfo } from './helpers.js';
+import { gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { nextEvent } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -15,18 +16,18 @@ describe('announce and subscribe', () => {
     await gateway1.ready();
 
     const { client: worker } = h.client({ registers: [address], role: 'worker', worker: workerInfo('w1') });
-    const firstUp = nextEvent<[{ gatewayId: string }]>(worker, 'gateway-up');
+    const firstUp = nextEvent<[{ gatewayId: string }]>(worker, 'gateway-up', () => true, 3_000);
     await worker.ready();
     expect([...worker.gateways().keys()]).toEqual([g1.gatewayId]);
     expect((await firstUp)[0].gatewayId).toBe(g1.gatewayId);
 
     const g2 = gatewayInfo('gw000000000b');
-    const up = nextEvent<[{ gatewayId: string }]>(worker, 'gateway-up', (g) => g.gatewayId === g2.gatewayId);
+    const up = nextEvent<[{ gatewayId: string }]>(worker, 'gateway-up', (g) => g.gatewayId === g2.gatewayId, 3_000);
     const { client: gateway2 } = h.client({ registers: [address], role: 'gateway', nodeId: 'gw-node', gateway: g2 });
     expect((await up)[0]).toEqual(g2);
     expect(worker.gateways().get(g2.gatewayId)).toEqual(g2);
 
-    const down = nextEvent<[string]>(worker, 'gateway-down');
+    const down = nextEvent<[string]>(worker, 'gateway-down', () => true, 3_000);
     await gateway2.close();
     expect((await down)[0]).toBe(g2.gatewayId);
     expect([...worker.gateways().keys()]).toEqual([g1.gatewayId]);
@@ -48,10 +49,10 @@ describe('announce and subscribe', () => {
     const { link } = await connectLink({ host, port: Number(port), secret: SECRET, role: 'gateway', nodeId: 'gw-node' });
     h.add(() => link.close());
     const g = gatewayInfo('gw000000000c');
-    const up = nextEvent(worker, 'gateway-up');
+    const up = nextEvent(worker, 'gateway-up', () => true, 3_000);
     link.send({ op: Op.Announce, gateway: g });
     await up;
-    const update = nextEvent<[{ address: string }]>(worker, 'gateway-update');
+    const update = nextEvent<[{ address: string }]>(worker, 'gateway-update', () => true, 3_000);
     link.send({ op: Op.Announce, gateway: { ...g, address: '10.9.9.9:2900' } });
     expect((await update)[0].address).toBe('10.9.9.9:2900');
   });

@@ -11,14 +11,9 @@ import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import type { AppConfig, Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
-import {
-  DEFAULT_REGISTER_TIMEOUT_MS,
-  linkOptionsOf,
-  resolveWorkerOptions,
-  type BusinessWorkerOptions,
-  type ResolvedWorkerOptions,
-} from './options.js';
+import { resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { createDirectory } from './register-directory.js';
 import { snapshotCallbacks, type CallbackName, type CallbackSnapshot, type HistogramSnapshot } from './stats.js';
 
@@ -95,7 +90,7 @@ export class BusinessWorker extends EventEmitter<{ close: [] }> {
         role: 'worker',
         secret: o.secret,
         nodeId: o.nodeId,
-        link: linkOptionsOf(o.link),
+        link: o.link,
         reconnect: o.reconnect,
         logger: this.logger,
         cluster: o.cluster,
@@ -200,7 +195,7 @@ export class BusinessWorker extends EventEmitter<{ close: [] }> {
     this.directory.start();
     this.links.start();
     // No register answering (wrong secret, wrong address) fails fast, with the register client's reasons.
-    await this.directory.ready(Math.min(remaining(), DEFAULT_REGISTER_TIMEOUT_MS));
+    await this.directory.ready(Math.min(remaining(), DEFAULT_REGISTER_READY_TIMEOUT_MS));
     this.checkOpen();
     this.links.sync();
     // Give onWorkerStart usable links (queries, sends), but do not fail here: the READY wait below names what is missing.

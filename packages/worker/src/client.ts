@@ -1,4 +1,4 @@
-import { encodeSendToClient, Op } from '@gateworker/protocol';
+import { encodeSendToClient, isPlainObject, Op } from '@gateworker/protocol';
 import type { ConnectInfo, Message } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type { ClusterApi, SendData, Session } from './cluster-api-types.js';
@@ -6,7 +6,6 @@ import type { GatewayLinks } from './gateway-links.js';
 import type { Client } from './handler.js';
 import type { ClientEvent, LinkSession } from './link-session.js';
 import { keyOf, toPayload } from './payload.js';
-import { isPlainObject } from './session.js';
 
 /** What every client of a worker shares (one object, so a client costs one pointer for it). */
 export interface ClientEnv {

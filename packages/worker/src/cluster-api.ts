@@ -1,17 +1,20 @@
 import {
   clientIdFor,
+  decodeSession,
   encodeMessage,
   encodeSendToAll,
   encodeSendToClient,
   encodeSendToClients,
   encodeSendToGroups,
   encodeSendToUids,
+  encodeSession,
+  isPlainObject,
   Op,
   packValue,
   parseClientId,
   QueryKind,
 } from '@gateworker/protocol';
-import type { Message } from '@gateworker/protocol';
+import type { Message, QueryArgs } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type {
   ClusterApi,
@@ -32,7 +35,6 @@ import type { GatewayLinks, GatewayPeer } from './gateway-links.js';
 import type { CommandStream } from './command-stream.js';
 import { keyOf, toPayload } from './payload.js';
 import type { Answer, QueryManager, QueryTarget } from './query.js';
-import { decodeSession, encodeSession, isPlainObject } from './session.js';
 
 /** What the cluster API runs on; a BusinessWorker and a GatewayClient each provide one. */
 export interface ClusterTransport {
@@ -365,7 +367,7 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   private async askOne<T, O extends QueryOptions>(
     name: string,
     id: string,
-    kind: QueryKind,
+    kind: ClientQueryKind,
     unknownGateway: T,
     read: (v: unknown) => T,
     options: O | undefined,
@@ -378,10 +380,10 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return this.run(name, [targetOf(peer)], kind, { client }, merge, options);
   }
 
-  private async askAll<T, O extends QueryOptions>(
+  private async askAll<K extends QueryKind, T, O extends QueryOptions>(
     name: string,
-    kind: QueryKind,
-    args: unknown,
+    kind: K,
+    args: QueryArgs<K>,
     merge: (answers: readonly Answer[]) => T,
     options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
@@ -389,11 +391,11 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return this.run(name, [...this.transport.links.all()].map(targetOf), kind, args, merge, options);
   }
 
-  private run<T, O extends QueryOptions>(
+  private run<K extends QueryKind, T, O extends QueryOptions>(
     name: string,
     targets: QueryTarget[],
-    kind: QueryKind,
-    args: unknown,
+    kind: K,
+    args: QueryArgs<K>,
     merge: (answers: readonly Answer[]) => T,
     options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
@@ -403,6 +405,9 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return answer as Promise<QueryAnswer<T, O>>;
   }
 }
+
+/** The query kinds about one client, asked of its gateway only (`{ client }` arguments). */
+type ClientQueryKind = { [K in QueryKind]: QueryArgs<K> extends { client: number } ? K : never }[QueryKind];
 
 function targetOf(peer: GatewayPeer): QueryTarget {
   return { gatewayId: peer.gatewayId, label: peer.label, session: peer.session };

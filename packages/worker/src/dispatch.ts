@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { clientIdFor, Op } from '@gateworker/protocol';
+import { clientIdFor, decodeSession, mergeSessionBytes, mergeSessionPatch, Op } from '@gateworker/protocol';
 import type { ClientCloseMsg, ClientConnectMsg, ClientMessageMsg, ClientPoisonMsg } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { ClientContext, type ClientEnv } from './client.js';
 import type { Handler } from './handler.js';
 import type { ClientEvent, LinkSession } from './link-session.js';
 import { callbackStatsTable, nowMs, type CallbackName } from './stats.js';
-import { bytesEqual, changedSessionBytes, decodeSession, encodeSession, mergeSession } from './session.js';
+import { bytesEqual, changedSessionBytes } from './session.js';
 
 /** Hooks through which the cluster API keeps this worker's copies of its clients current. */
 export interface LocalClients {
@@ -129,8 +129,8 @@ export class Dispatcher implements LocalClients {
     if (c === undefined) return;
     // What the gateway now holds: its copy merged with the patch. Local changes not yet written
     // back stay in the live object, so the next write-back still sends them.
-    c.sessionBytes = encodeSession(mergeSession(decodeSession(c.sessionBytes), decodeSession(patchBytes)));
-    mergeSession(c.session, decodeSession(patchBytes));
+    c.sessionBytes = mergeSessionBytes(c.sessionBytes, patchBytes);
+    mergeSessionPatch(c.session, decodeSession(patchBytes));
   }
 
   uidChanged(gatewayId: string, client: number, uid: string | null): void {
@@ -356,11 +356,17 @@ export class Dispatcher implements LocalClients {
   private absorbSession(c: ClientContext, bytes: Uint8Array): void {
     if (c.sessionBytes !== null && bytesEqual(bytes, c.sessionBytes)) return;
     const copy = Buffer.from(bytes); // the event's bytes are a view of a socket chunk
-    c.sessionBytes = copy;
     try {
       c.setSessionObject(decodeSession(copy));
+      c.sessionBytes = copy;
     } catch (err) {
-      this.logger.warn({ clientId: c.id, err }, 'session bytes from the gateway cannot be decoded; using {}');
+      // The handler gets an empty session, but nothing is written over the gateway's bytes unless
+      // it sets one: with no known bytes, an empty session is not a change (changedSessionBytes).
+      this.logger.warn(
+        { clientId: c.id, err },
+        'session bytes from the gateway do not decode; the handler sees {} and they are kept unless it sets a session',
+      );
+      c.sessionBytes = null;
       c.setSessionObject({});
     }
   }

@@ -5,15 +5,10 @@ import type { Session } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import {
-  DEFAULT_REGISTER_TIMEOUT_MS,
-  linkOptionsOf,
-  resolveClientOptions,
-  type GatewayClientOptions,
-  type ResolvedClientOptions,
-} from './options.js';
+import { resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
 import { QueryManager } from './query.js';
 import type { AppConfigChange, AppConfigWatch } from '@gateworker/centre';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { createDirectory } from './register-directory.js';
 
 /**
@@ -54,7 +49,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
         role: 'client',
         secret: o.secret,
         nodeId: o.nodeId,
-        link: linkOptionsOf(o.link),
+        link: o.link,
         reconnect: o.reconnect,
         logger: o.logger,
         cluster: o.cluster,
@@ -109,7 +104,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
     this.startOnce();
     const deadline = performance.now() + timeoutMs;
     await this.startConfig();
-    await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_TIMEOUT_MS));
+    await this.directory.ready(Math.min(timeoutMs, DEFAULT_REGISTER_READY_TIMEOUT_MS));
     this.listKnown = true;
     this.links.sync();
     await this.links.whenAll((p) => p.session !== null, Math.max(1, deadline - performance.now()), 'GatewayClient');

@@ -29,17 +29,21 @@ export {
   DEFAULT_RECONNECT_MIN_MS,
   DEFAULT_RECONNECT_MAX_MS,
   DEFAULT_STATS_INTERVAL_MS,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old name
   DEFAULT_REGISTER_TIMEOUT_MS,
   resolveWorkerOptions,
   resolveClientOptions,
 } from './options.js';
+export { DEFAULT_COMMAND_BUFFER_MAX_BYTES, DEFAULT_COMMAND_BUFFER_MAX_AGE_MS } from './command-stream.js';
 export type {
   BusinessWorkerOptions,
   GatewayClientOptions,
   CommonOptions,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old name
   LinkTuning,
   ResolvedWorkerOptions,
   ResolvedClientOptions,
 } from './options.js';
 export * from './errors.js';
 export type { Logger } from '@gateworker/protocol/node';
+export type { LinkOptions, ResolvedLinkOptions } from '@gateworker/protocol';

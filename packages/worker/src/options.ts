@@ -1,8 +1,9 @@
 import type { AppConfigChange, CentreSpec } from '@gateworker/centre';
 import { hostname } from 'node:os';
-import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
+import { CLUSTER_NAME_PATTERN, resolveLinkOptions, type LinkOptions, type ResolvedLinkOptions } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import type { DiscoveryOptions } from '@gateworker/discovery';
 import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
@@ -13,10 +14,14 @@ import { handlerShapeProblem, type Handler } from './handler.js';
 export const DEFAULT_QUERY_TIMEOUT_MS = 5_000;
 /** Default bound on a drain (finish in-flight events, flush acks) before closing anyway, in milliseconds. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 30_000;
-/** Default bound on start(): register answer plus a ready link to every listed gateway, in milliseconds. */
+/**
+ * Default bound on start() / ready() (`readyTimeoutMs`): the directory's first answer plus a ready
+ * link to every listed gateway, in milliseconds. The first part alone is bounded by
+ * DEFAULT_REGISTER_READY_TIMEOUT_MS of @gateworker/register.
+ */
 export const DEFAULT_READY_TIMEOUT_MS = 30_000;
-/** Bound on the wait for the first answer of a register (part of start() / ready()), in milliseconds. */
-export const DEFAULT_REGISTER_TIMEOUT_MS = 10_000;
+/** @deprecated The same constant as DEFAULT_REGISTER_READY_TIMEOUT_MS of @gateworker/register (10 s); use that. */
+export const DEFAULT_REGISTER_TIMEOUT_MS = DEFAULT_REGISTER_READY_TIMEOUT_MS;
 /** First reconnect delay after a link to a listed gateway drops, in milliseconds (doubles per attempt). */
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
@@ -24,16 +29,8 @@ export const DEFAULT_RECONNECT_MAX_MS = 5_000;
 /** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
-export interface LinkTuning {
-  /** Ping interval on gateway links, ms (0 disables heartbeats). */
-  pingIntervalMs?: number | undefined;
-  /** Silence after which a gateway link is considered dead, ms. */
-  timeoutMs?: number | undefined;
-  /** Largest frame accepted from a gateway, bytes. */
-  maxFrameBytes?: number | undefined;
-  /** Bound on the handshake with a gateway, ms. */
-  handshakeTimeoutMs?: number | undefined;
-}
+/** @deprecated The one link options shape: LinkOptions of @gateworker/protocol. */
+export type LinkTuning = LinkOptions;
 
 /** Options shared by BusinessWorker and GatewayClient. */
 export interface CommonOptions {
@@ -42,7 +39,11 @@ export interface CommonOptions {
   secret: string;
   queryTimeoutMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
-  link?: LinkTuning | undefined;
+  /**
+   * Links to the gateways: heartbeat, handshake timeout, frame and buffer bounds. The links to
+   * registers take the heartbeat and handshake timeout (their frame and buffer bounds stay the defaults).
+   */
+  link?: LinkOptions | undefined;
   reconnect?: { minMs?: number | undefined; maxMs?: number | undefined } | undefined;
   logger?: Logger | undefined;
   /**
@@ -90,7 +91,7 @@ export interface ResolvedCommonOptions {
   readonly secret: string;
   readonly queryTimeoutMs: number;
   readonly readyTimeoutMs: number;
-  readonly link: Readonly<LinkTuning>;
+  readonly link: ResolvedLinkOptions;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   readonly logger: Logger;
   readonly gateways: readonly StaticGateway[] | null;
@@ -122,13 +123,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
-function nonNegative(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    throw new InvalidOptionsError(`${name} must be a non-negative number, got ${String(value)}`);
-  return value;
-}
-
 function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError(`${what} options must be an object`);
   if (typeof options.secret !== 'string') throw new InvalidOptionsError(`${what}: secret must be a string`);
@@ -151,7 +145,6 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
     throw new InvalidOptionsError(`${what}: cluster must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
   }
-  const link = options.link ?? {};
   const minMs = positive('reconnect.minMs', options.reconnect?.minMs, DEFAULT_RECONNECT_MIN_MS);
   const maxMs = Math.max(minMs, positive('reconnect.maxMs', options.reconnect?.maxMs, DEFAULT_RECONNECT_MAX_MS));
   return {
@@ -159,12 +152,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     secret: options.secret,
     queryTimeoutMs: positive('queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
     readyTimeoutMs: positive('readyTimeoutMs', options.readyTimeoutMs, DEFAULT_READY_TIMEOUT_MS),
-    link: {
-      pingIntervalMs: nonNegative('link.pingIntervalMs', link.pingIntervalMs),
-      timeoutMs: nonNegative('link.timeoutMs', link.timeoutMs),
-      maxFrameBytes: nonNegative('link.maxFrameBytes', link.maxFrameBytes),
-      handshakeTimeoutMs: nonNegative('link.handshakeTimeoutMs', link.handshakeTimeoutMs),
-    },
+    link: resolveLinkOptions(options.link, (key, problem) => new InvalidOptionsError(`${what}: ${key} ${problem}`)),
     reconnect: { minMs, maxMs },
     logger: options.logger ?? silentLogger,
     gateways,
@@ -216,21 +204,6 @@ export function resolveClientOptions(options: GatewayClientOptions): ResolvedCli
     config: options.config,
     onConfigChange: options.onConfigChange,
   };
-}
-
-/** Link options for connectLink, without the undefined entries. */
-export function linkOptionsOf(link: Readonly<LinkTuning>): {
-  pingIntervalMs?: number;
-  timeoutMs?: number;
-  maxFrameBytes?: number;
-  handshakeTimeoutMs?: number;
-} {
-  const out: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } = {};
-  if (link.pingIntervalMs !== undefined) out.pingIntervalMs = link.pingIntervalMs;
-  if (link.timeoutMs !== undefined) out.timeoutMs = link.timeoutMs;
-  if (link.maxFrameBytes !== undefined) out.maxFrameBytes = link.maxFrameBytes;
-  if (link.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = link.handshakeTimeoutMs;
-  return out;
 }
 
 /** A list of non-empty strings. A type guard rather than `Array.isArray`, which would widen the type to `any[]`. */

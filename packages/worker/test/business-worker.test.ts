@@ -4,9 +4,10 @@ import type { Message } from '@gateworker/protocol';
 import { BusinessWorker } from '../src/business-worker.js';
 import { StaticGatewayDirectory } from '../src/directory.js';
 import type { Handler } from '../src/handler.js';
-import { decodeSession } from '../src/session.js';
-import { captureLogger, deferred, until } from './fakes.js';
+import { decodeSession } from '@gateworker/protocol';
+import { captureLogger, deferred } from './fakes.js';
 import { ackCovers, FakeGateway, SECRET } from './fake-gateway.js';
+import { eventually } from '../../../test/helpers/wait.js';
 
 const TCP = { listener: 'tcp://127.0.0.1:7273', remoteAddress: '10.1.1.1', remotePort: 4000, request: null };
 
@@ -158,7 +159,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     await w.start();
     const link = await g.link();
     const seq = link.message(1, 'slow');
-    await link.until(() => w.info().inflight === 1, 'the event to arrive');
+    await link.until(() => w.info().inflight === 1, 5_000, 'the event to arrive');
     const drained = w.drain().then(() => order.push('drained'));
     expect(w.state).toBe('draining');
     expect(dir.lastWorkerInfo).toMatchObject({ workerId: 'w1', state: 'draining', inflight: 1 });
@@ -170,7 +171,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     await drained;
     expect(order).toEqual(['handled', 'handled', 'onWorkerStop', 'drained']);
     expect(w.state).toBe('closed');
-    await link.until(() => link.closed, 'the link to close');
+    await link.until(() => link.closed, 5_000, 'the link to close');
     const msgs = link.messages;
     expect(msgs.filter((m) => m.op === Op.SendToClient)).toHaveLength(2);
     expect(
@@ -189,7 +190,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     const link = await g.link();
     await w.close();
     expect(w.state).toBe('closed');
-    await link.until(() => link.closed, 'the link to close');
+    await link.until(() => link.closed, 5_000, 'the link to close');
     expect(ops(link.messages)).toContain(Op.Drain);
   });
 
@@ -211,7 +212,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     expect(w.info().gateways).toBe(1);
     // Unlisted and its link closed cleanly (the gateway stopped): given up (not reconnected).
     second.link.destroy();
-    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up');
+    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up', 0);
     expect(w.info().gateways).toBe(0);
     expect(g.links.length).toBe(2);
     // Listed again: connects again.
@@ -230,7 +231,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     await first.next(Op.WorkerReady);
     dir.remove(g.gatewayId);
     first.link.socket.pause(); // the gateway stops reading: no pong, the worker's heartbeat gives up the link
-    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway unreachable') === true), 5000, 'the gateway to linger');
+    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway unreachable') === true), 5000, 'the gateway to linger', 0);
     await w.gateway.sendToAll('while it was away');
     dir.add(g.info());
     const second = await g.link(2);
@@ -248,7 +249,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     await first.next(Op.WorkerReady);
     dir.remove(g.gatewayId);
     first.link.socket.pause();
-    await until(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up');
+    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up', 0);
     expect(g.links.length).toBe(1);
   });
 

@@ -3,7 +3,7 @@ import { clientIdFor, Op, packValue } from '@gateworker/protocol';
 import type { Session } from '../src/cluster-api-types.js';
 import { Dispatcher } from '../src/dispatch.js';
 import type { Client, Handler } from '../src/handler.js';
-import { decodeSession } from '../src/session.js';
+import { decodeSession } from '@gateworker/protocol';
 import { captureLogger, close, connect, deferred, fakeEnv, fakeSession, flushMicrotasks, message, WS_INFO, type Deferred } from './fakes.js';
 
 const GW = '000000000001';
@@ -143,6 +143,24 @@ describe('sessions', () => {
     d.onEvent(source, message(1, 1, 'x', { old: 1 }));
     expect(source.trace[0]).toMatchObject({ op: Op.SetSession, client: 1 });
     expect(decodeSession((source.trace[0] as { session: Uint8Array }).session)).toEqual({ fresh: true });
+  });
+
+  it('hands {} for session bytes that do not decode, warns, and writes nothing over them unless the handler sets a session', () => {
+    const seen: Session[] = [];
+    const { d, source, logger } = setup({
+      onMessage(client, msg) {
+        seen.push({ ...client.session });
+        if (msg === 'set') client.session['mine'] = 1;
+      },
+    });
+    const corrupt = { ...message(1, 1, 'look'), session: Buffer.from([0xc1]) };
+    d.onEvent(source, corrupt);
+    expect(seen).toEqual([{}]);
+    expect(source.trace).toEqual([{ finished: 1 }]);
+    expect(logger.entries.find((e) => e.level === 'warn')?.obj['err']).toMatchObject({ code: 'GW_ERR_INVALID_SESSION' });
+    d.onEvent(source, { ...message(2, 1, 'set'), session: Buffer.from([0xc1]) });
+    expect(source.trace[1]).toMatchObject({ op: Op.SetSession, client: 1 });
+    expect(decodeSession((source.trace[1] as { session: Uint8Array }).session)).toEqual({ mine: 1 });
   });
 
   it('takes the session from the event, builds unknown clients lazily, and keeps the cache when none is sent', () => {

@@ -1,7 +1,9 @@
+import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { newGatewayId, Op } from '@gateworker/protocol';
 import type { ConnectInfo, GatewayInfo, Message, QueryMsg } from '@gateworker/protocol';
 import { acceptLink, type Link } from '@gateworker/protocol/node';
+import { DEFAULT_WAIT_MS, untilEvents } from '../../../test/helpers/wait.js';
 
 export const SECRET = 'test-secret';
 
@@ -9,7 +11,8 @@ export const SECRET = 'test-secret';
 export class FakeLink {
   readonly messages: Message[] = [];
   private seq = 0;
-  private waiters = new Set<() => void>();
+  /** Emits 'change' on every message and on close, for `until`. */
+  private readonly changes = new EventEmitter();
   closed = false;
   /** Reply to queries automatically with this function, if set. */
   answer: ((q: QueryMsg) => unknown) | null = null;
@@ -33,37 +36,28 @@ export class FakeLink {
   }
 
   private notify(): void {
-    for (const w of [...this.waiters]) w();
+    this.changes.emit('change');
   }
 
   /** Waits until `check` holds (re-checked on every message and on close). */
-  until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const tick = (): void => {
-        if (!check()) return;
-        clearTimeout(timer);
-        this.waiters.delete(tick);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(tick);
-        reject(new Error(`timed out waiting for ${what}; received ${this.messages.map((m) => m.op).join(',')}`));
-      }, timeoutMs);
-      this.waiters.add(tick);
-      tick();
-    });
+  async until(check: () => boolean, timeoutMs = DEFAULT_WAIT_MS, what = 'a condition'): Promise<void> {
+    try {
+      await untilEvents(this.changes, ['change'], check, timeoutMs, what);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; received ${this.messages.map((m) => m.op).join(',')}`);
+    }
   }
 
   /** Waits for a message with this op (after `from` messages), returning it. */
   async next<O extends Message['op']>(op: O, from = 0): Promise<Extract<Message, { op: O }>> {
     let found: Message | undefined;
-    await this.until(() => (found = this.messages.slice(from).find((m) => m.op === op)) !== undefined, `op ${op}`);
+    await this.until(() => (found = this.messages.slice(from).find((m) => m.op === op)) !== undefined, DEFAULT_WAIT_MS, `op ${op}`);
     return found as Extract<Message, { op: O }>;
   }
 
   /** Waits for an AckRanges covering `seq`. */
   acked(seq: number): Promise<void> {
-    return this.until(() => this.messages.some((m) => ackCovers(m, seq)), `Ack ${seq}`);
+    return this.until(() => this.messages.some((m) => ackCovers(m, seq)), DEFAULT_WAIT_MS, `Ack ${seq}`);
   }
 
   connect(client: number, info: ConnectInfo, session: Uint8Array | null = null): number {

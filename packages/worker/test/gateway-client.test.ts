@@ -46,6 +46,6 @@ describe('GatewayClient with a static gateway list', () => {
     await client.ready(2000);
     const link = await g.link();
     link.message(1, 'not for you');
-    await link.until(() => link.closed, 'the client to close the link');
+    await link.until(() => link.closed, 5_000, 'the client to close the link');
   });
 });

@@ -73,7 +73,7 @@ describe('BusinessWorker lifecycle', () => {
     w.destroy();
     expect(closes()).toBe(1);
     await closing;
-    await link.until(() => link.closed, 'the link to be dropped');
+    await link.until(() => link.closed, 5_000, 'the link to be dropped');
     expect(w.state).toBe('closed');
     expect(await w.close().then(() => 'settled')).toBe('settled');
     expect(stopped).toBe(0);
@@ -110,7 +110,7 @@ describe('GatewayClient lifecycle', () => {
     const first = c.close();
     expect(c.close()).toBe(first);
     await first;
-    await link.until(() => link.closed, 'the link to close');
+    await link.until(() => link.closed, 5_000, 'the link to close');
   });
 
   it('destroy() during close() settles the close and drops the link; later calls fail as closed', async () => {
@@ -121,7 +121,7 @@ describe('GatewayClient lifecycle', () => {
     const closing = c.close();
     c.destroy();
     await closing;
-    await link.until(() => link.closed, 'the link to be dropped');
+    await link.until(() => link.closed, 5_000, 'the link to be dropped');
     await expect(c.sendToAll('x')).rejects.toMatchObject({ code: 'GW_ERR_CLOSED' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { packValue } from '@gateworker/protocol';
-import { changedSessionBytes, decodeSession, encodeSession, isEmptySessionBytes, mergeSession } from '../src/session.js';
+import { decodeSession, encodeSession, packValue } from '@gateworker/protocol';
+import { changedSessionBytes } from '../src/session.js';
 
 describe('session change detection', () => {
   it('skips empty sessions without encoding', () => {
@@ -22,28 +22,5 @@ describe('session change detection', () => {
   it('reports a session that became non-empty', () => {
     const bytes = changedSessionBytes({ a: 1 }, null);
     expect(decodeSession(bytes)).toEqual({ a: 1 });
-  });
-
-  it('treats absent, zero-length and {} bytes as empty', () => {
-    expect(isEmptySessionBytes(null)).toBe(true);
-    expect(isEmptySessionBytes(new Uint8Array(0))).toBe(true);
-    expect(isEmptySessionBytes(packValue({}))).toBe(true);
-    expect(isEmptySessionBytes(packValue({ a: 1 }))).toBe(false);
-    expect(decodeSession(packValue([1, 2]))).toEqual({});
-  });
-});
-
-describe('mergeSession', () => {
-  it('merges plain objects deeply and replaces everything else', () => {
-    const target = { a: { b: 1, c: [1] }, d: 1 };
-    mergeSession(target, { a: { c: [2], e: { f: 1 } }, d: null });
-    expect(target).toEqual({ a: { b: 1, c: [2], e: { f: 1 } }, d: null });
-  });
-
-  it('ignores prototype-polluting keys', () => {
-    const target: Record<string, unknown> = {};
-    mergeSession(target, JSON.parse('{"__proto__": {"polluted": true}, "constructor": 1, "ok": 1}') as Record<string, unknown>);
-    expect(({} as Record<string, unknown>)['polluted']).toBe(undefined);
-    expect(target).toEqual({ ok: 1 });
   });
 });

@@ -1,5 +1,4 @@
-import { Op } from '@gateworker/protocol';
-import { decodeSession, mergeSession, ownedSession } from '../session.js';
+import { decodeSession, mergeSessionBytes, Op } from '@gateworker/protocol';
 import { clientOrNull, type CommandHandler } from './context.js';
 
 /**
@@ -13,10 +12,12 @@ export const setSession: CommandHandler<typeof Op.SetSession> = (m, from, ctx) =
   try {
     decodeSession(m.session);
   } catch (err) {
+    // The one failure behaviour of the session codec: the stored session stays as it was.
     ctx.log.warn({ client: m.client, link: from.id, err }, 'SetSession with a session that is not a msgpack plain object: ignored');
     return;
   }
-  client.session = ownedSession(m.session);
+  // A copy that pins nothing (the message's bytes are a view into the link's read buffer).
+  client.session = Buffer.from(m.session);
   client.sessionHolder = from.role === 'worker' ? from.id : 0;
 };
 
@@ -24,7 +25,7 @@ export const updateSession: CommandHandler<typeof Op.UpdateSession> = (m, from, 
   const client = clientOrNull(ctx, m.client, 'UpdateSession');
   if (client === null) return;
   try {
-    client.session = mergeSession(client.session, m.patch);
+    client.session = mergeSessionBytes(client.session, m.patch);
   } catch (err) {
     ctx.log.warn({ client: m.client, link: from.id, err }, 'UpdateSession with a patch that is not a msgpack plain object: ignored');
     return;

@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { eventually, within } from '../helpers/wait.js';
 
 // Runs the whole benchmark suite once at tiny sizes so it cannot rot. No timing assertions:
 // only that every scenario printed its JSON line with the numeric fields it promises.
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TAG = `bench-smoke-${randomUUID()}`;
 let child: ChildProcess | null = null;
 
@@ -35,15 +36,10 @@ function killTagged(): void {
   }
 }
 
-/** Resolves once no tagged process is left (they exit a moment after the bench), or after `ms`. */
+/** Resolves with the tagged processes left once none is (they exit a moment after the bench), or after `ms`. */
 async function taggedGone(ms: number): Promise<number[]> {
-  const deadline = Date.now() + ms;
-  let left = taggedPids();
-  while (left.length > 0 && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    left = taggedPids();
-  }
-  return left;
+  await eventually(() => taggedPids().length === 0, ms, 'the processes the bench started to exit', 100).catch(() => {});
+  return taggedPids();
 }
 
 afterAll(async () => {
@@ -54,7 +50,7 @@ afterAll(async () => {
     } catch {
       // gone
     }
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+    await within(exited, 10_000, 'the bench to exit').catch(() => {});
   }
   await taggedGone(5_000);
   killTagged();
