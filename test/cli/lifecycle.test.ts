@@ -11,17 +11,12 @@ import { AdminServer } from '../../bin/src/admin/server.js';
 import { ConfigManager } from '../../bin/src/config/manager.js';
 import { loadConfig } from '../../bin/src/config/load.js';
 import { TempFiles } from '../helpers/temp-files.js';
+import { DEFAULT_WAIT_MS, within } from '../helpers/wait.js';
 
 const files = new TempFiles('gw-lifecycle-');
 afterAll(() => files.remove());
 
 const logger = pino({ level: 'silent' });
-
-function within<T>(promise: Promise<T>, what: string, ms = 5_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)));
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 async function adminServer(): Promise<{ server: AdminServer; port: number; closes: () => number }> {
   const server = new AdminServer({
@@ -45,7 +40,7 @@ async function adminServer(): Promise<{ server: AdminServer; port: number; close
 /** Opens the topology page's event stream (a connection the server holds open). */
 async function openStream(port: number): Promise<IncomingMessage> {
   const req = get({ host: '127.0.0.1', port, path: '/events' });
-  const [res] = (await within(once(req, 'response'), 'the event stream')) as [IncomingMessage];
+  const [res] = (await within(once(req, 'response'), DEFAULT_WAIT_MS, 'the event stream')) as [IncomingMessage];
   res.resume();
   return res;
 }
@@ -57,8 +52,8 @@ describe('AdminServer lifecycle', () => {
     const ended = once(stream, 'close');
     const first = server.close();
     expect(server.close()).toBe(first);
-    await within(first, 'close()');
-    await within(ended, 'the stream to end');
+    await within(first, DEFAULT_WAIT_MS, 'close()');
+    await within(ended, DEFAULT_WAIT_MS, 'the stream to end');
     server.destroy();
     expect(closes()).toBe(1);
   });
@@ -70,8 +65,8 @@ describe('AdminServer lifecycle', () => {
     const closing = server.close();
     server.destroy();
     expect(closes()).toBe(1);
-    await within(closing, 'close() after destroy()');
-    await within(ended, 'the stream to end');
+    await within(closing, DEFAULT_WAIT_MS, 'close() after destroy()');
+    await within(ended, DEFAULT_WAIT_MS, 'the stream to end');
     expect(closes()).toBe(1);
   });
 
@@ -80,7 +75,7 @@ describe('AdminServer lifecycle', () => {
     try {
       await server.drain();
       const req = get({ host: '127.0.0.1', port, path: '/healthz' });
-      const [res] = (await within(once(req, 'response'), '/healthz')) as [IncomingMessage];
+      const [res] = (await within(once(req, 'response'), DEFAULT_WAIT_MS, '/healthz')) as [IncomingMessage];
       res.resume();
       expect(res.statusCode).toBe(503);
     } finally {
@@ -96,7 +91,7 @@ describe('ConfigManager lifecycle', () => {
     const m = await ConfigManager.open({ file }, local, logger);
     let n = 0;
     m.on('close', () => n++);
-    await within(m.start(), 'the file watch to start');
+    await within(m.start(), DEFAULT_WAIT_MS, 'the file watch to start');
     expect(m.status().watchingFile).toBe(true);
     return { manager: m, closes: () => n };
   }
@@ -105,7 +100,7 @@ describe('ConfigManager lifecycle', () => {
     const { manager: m, closes } = await manager();
     const first = m.close();
     expect(m.close()).toBe(first);
-    await within(first, 'close()');
+    await within(first, DEFAULT_WAIT_MS, 'close()');
     m.destroy();
     expect(closes()).toBe(1);
   });
@@ -115,7 +110,7 @@ describe('ConfigManager lifecycle', () => {
     const closing = m.close();
     m.destroy();
     expect(closes()).toBe(1);
-    await within(closing, 'close() after destroy()');
+    await within(closing, DEFAULT_WAIT_MS, 'close() after destroy()');
     expect(closes()).toBe(1);
   });
 });
