@@ -8,7 +8,6 @@ export const GatewayErrorCode = {
   AlreadyStarted: 'GW_ERR_ALREADY_STARTED',
   Closed: 'GW_ERR_GATEWAY_CLOSED',
   ListenFailed: 'GW_ERR_LISTEN_FAILED',
-  InvalidQuery: 'GW_ERR_INVALID_QUERY',
   MessageTooLarge: 'GW_ERR_MESSAGE_TOO_LARGE',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode] | typeof ErrorCode.InvalidOptions;

@@ -220,19 +220,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     );
     const host = this.listenerHost();
     this.clientListeners = this.options.listeners.map((l) => (l.kind === 'tcp' ? new TcpListener(l, host) : new WsListener(l, host)));
-    const { link } = this.options;
     // Frames to workers leave once per event-loop turn: the events of every client read in one turn share a write.
     const accept: AcceptOptions = {
       secret: this.options.secret,
       role: 'gateway',
       nodeId: this.options.nodeId,
       allowedRoles: ['worker', 'client'],
+      link: this.options.link,
       flush: 'loop',
-      ...link,
       gatewayId: this.gatewayId,
       cluster: this.options.cluster,
     };
-    if (this.options.handshakeTimeoutMs !== undefined) accept.handshakeTimeoutMs = this.options.handshakeTimeoutMs;
     this.internal = new InternalServer(
       this.options.internal.host,
       this.options.internal.port,
@@ -512,7 +510,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       stats: this.stats(),
     };
     if (registers.length > 0) {
-      const { pingIntervalMs, timeoutMs } = this.options.link;
+      // Heartbeat and handshake as on worker links; frame and buffer bounds stay the register link's defaults.
+      const { pingIntervalMs, timeoutMs, handshakeTimeoutMs } = this.options.link;
       this.register = new RegisterClient({
         registers: [...registers],
         secret: this.options.secret,
@@ -521,8 +520,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         gateway: info,
         cluster: this.options.cluster,
         logger: this.log,
-        link: { ...(pingIntervalMs !== undefined && { pingIntervalMs }), ...(timeoutMs !== undefined && { timeoutMs }) },
-        ...(this.options.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: this.options.handshakeTimeoutMs }),
+        link: { pingIntervalMs, timeoutMs, handshakeTimeoutMs },
       });
       this.register.start();
     }

@@ -40,4 +40,4 @@ export type {
   ListenerKind,
 } from './options.js';
 export { GatewayError, GatewayErrorCode, isGatewayError } from './errors.js';
-export type { GatewayStats, BusBridgeStats } from '@gateworker/protocol';
+export type { GatewayStats, BusBridgeStats, LinkOptions, ResolvedLinkOptions } from '@gateworker/protocol';

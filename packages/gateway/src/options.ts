@@ -3,8 +3,11 @@ import {
   CLUSTER_NAME_PATTERN,
   isUnspecifiedHost,
   parseAddress,
+  resolveLinkOptions,
   secretPolicyProblem,
   type GatewayInfo,
+  type LinkOptions,
+  type ResolvedLinkOptions,
   type GatewayStats,
 } from '@gateworker/protocol';
 import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
@@ -105,9 +108,8 @@ export interface GatewayOptions {
   /** Poison quarantine (worker.maxDeliveries in the config file). */
   poison?: { maxDeliveries?: number; policy?: PoisonPolicy };
   sendBuffer?: { maxBytes?: number; policy?: SendBufferPolicy };
-  link?: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number };
-  /** Internal links: time to complete the authentication handshake. */
-  handshakeTimeoutMs?: number;
+  /** Internal links (workers, the registers): heartbeat, handshake timeout, frame and buffer bounds. */
+  link?: LinkOptions;
   /**
    * Other places to announce this gateway besides the registers (a discovery backend such as etcd
    * or ZooKeeper, or the supervisor relaying to one). Each gets the record at start, live stats,
@@ -161,8 +163,7 @@ export interface ResolvedGatewayOptions {
   readonly linkWindow: { readonly events: number; readonly bytes: number };
   readonly poison: { readonly maxDeliveries: number; readonly policy: PoisonPolicy };
   readonly sendBuffer: { readonly maxBytes: number; readonly policy: SendBufferPolicy };
-  readonly link: { readonly pingIntervalMs?: number; readonly timeoutMs?: number; readonly maxFrameBytes?: number };
-  readonly handshakeTimeoutMs: number | undefined;
+  readonly link: ResolvedLinkOptions;
   readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly statsIntervalMs: number;
   readonly announcers: readonly GatewayAnnouncer[];
@@ -265,10 +266,10 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
   }
   const heartbeatIntervalMs = int('heartbeat.intervalMs', options.heartbeat?.intervalMs, DEFAULT_HEARTBEAT_INTERVAL_MS);
   const heartbeatTimeoutMs = int('heartbeat.timeoutMs', options.heartbeat?.timeoutMs, DEFAULT_HEARTBEAT_TIMEOUT_MS, 1);
-  const link: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number } = {};
-  if (options.link?.pingIntervalMs !== undefined) link.pingIntervalMs = int('link.pingIntervalMs', options.link.pingIntervalMs, 0);
-  if (options.link?.timeoutMs !== undefined) link.timeoutMs = int('link.timeoutMs', options.link.timeoutMs, 0, 1);
-  if (options.link?.maxFrameBytes !== undefined) link.maxFrameBytes = int('link.maxFrameBytes', options.link.maxFrameBytes, 0, 64);
+  if ((options as { handshakeTimeoutMs?: unknown }).handshakeTimeoutMs !== undefined) {
+    throw GatewayError.invalidOptions('handshakeTimeoutMs', 'moved: set link.handshakeTimeoutMs');
+  }
+  const link = resolveLinkOptions(options.link, (key, problem) => GatewayError.invalidOptions(key, problem));
   return {
     nodeId: options.nodeId,
     processIndex: int('processIndex', options.processIndex, 0),
@@ -298,7 +299,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
       policy: oneOf('sendBuffer.policy', options.sendBuffer?.policy, SEND_BUFFER_POLICIES),
     },
     link,
-    handshakeTimeoutMs: options.handshakeTimeoutMs === undefined ? undefined : int('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 1),
     preAuth: {
       maxTotal: int('preAuth.maxConnections', options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS),
       maxPerAddress: int('preAuth.maxPerAddress', options.preAuth?.maxPerAddress, DEFAULT_MAX_PREAUTH_PER_ADDRESS),

@@ -1,4 +1,4 @@
-import { clientIdFor, newGatewayId, Op, packValue, QueryKind, unpackValue, type Message } from '@gateworker/protocol';
+import { clientIdFor, newGatewayId, Op, packValue, QueryKind, unpackValue, WireErrorCode, type Message } from '@gateworker/protocol';
 import type { Link } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import { describe, expect, it, vi } from 'vitest';
@@ -219,7 +219,7 @@ describe('command handlers', () => {
       { op: Op.QueryReply, id: 4, result: false, error: null },
       { op: Op.QueryReply, id: 5, result: [], error: null },
       { op: Op.QueryReply, id: 6, result: 'u', error: null },
-      { op: Op.QueryReply, id: 7, result: null, error: expect.stringMatching(/client/) as string },
+      { op: Op.QueryReply, id: 7, result: null, error: expect.stringMatching(/client/) as string, code: WireErrorCode.InvalidQuery },
     ]);
   });
 

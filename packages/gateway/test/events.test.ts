@@ -1,4 +1,4 @@
-import { Op, clientIdFor, unpackValue } from '@gateworker/protocol';
+import { Op, clientIdFor, unpackValue, WireErrorCode } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
 import { FakeWorker, LineClient, startGateway, urls, WsClient } from './helpers.js';
@@ -116,6 +116,9 @@ describe('client events through a worker link', () => {
     expect(Object.keys((await worker.query(14, 12, null)).result as object)).toHaveLength(2);
     const bad = await worker.query(15, 6, { nope: 1 });
     expect(bad.error).toMatch(/group/);
+    // Numeric on the wire: the asker maps the code back to GW_ERR_INVALID_QUERY, never the text.
+    expect(bad.code).toBe(WireErrorCode.InvalidQuery);
+    expect((await worker.query(100, 5, null)).code).toBeUndefined();
 
     // The session changed by UpdateSession travels with the next event.
     a.ws.send('with session');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LINK_OPTIONS } from '@gateworker/protocol';
 import { resolveGatewayOptions, type GatewayOptions } from '../src/options.js';
 
 const SECRET = 'a-secret-of-16-chars-or-more';
@@ -44,5 +45,18 @@ describe('gateway secret', () => {
     expect(err.code).toBe('GW_ERR_INVALID_OPTIONS');
     expect(err.message).toMatch(/secret: must have at least 16 non-whitespace characters \(has 5\) because internal.host \(10.0.0.6\)/);
     expect(resolveGatewayOptions({ ...base, internal: { host: '10.0.0.6', port: 2900 } }).secret).toBe(SECRET);
+  });
+});
+
+describe('gateway link options', () => {
+  it('resolves them once with the one link resolver, naming the key', () => {
+    expect(resolveGatewayOptions(base).link).toEqual(DEFAULT_LINK_OPTIONS);
+    expect(resolveGatewayOptions({ ...base, link: { timeoutMs: 300, handshakeTimeoutMs: 100 } }).link).toEqual({
+      ...DEFAULT_LINK_OPTIONS,
+      timeoutMs: 300,
+      handshakeTimeoutMs: 100,
+    });
+    expect(invalid({ ...base, link: { maxFrameBytes: 64 } }).message).toContain('link.maxFrameBytes');
+    expect(invalid({ ...base, handshakeTimeoutMs: 100 } as GatewayOptions).message).toContain('link.handshakeTimeoutMs');
   });
 });

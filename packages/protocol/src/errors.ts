@@ -26,12 +26,14 @@ export const ErrorCode = {
   InvalidAddress: 'GW_ERR_INVALID_ADDRESS',
   ClusterMismatch: 'GW_ERR_CLUSTER_MISMATCH',
   WrongGateway: 'GW_ERR_WRONG_GATEWAY',
+  /** A query whose arguments do not fit its kind: the gateway answers it with this error (the link stays up). */
+  InvalidQuery: 'GW_ERR_INVALID_QUERY',
   /** Session bytes that are not msgpack of a plain object (`decodeSession`). Shared by the gateway and the worker. */
   InvalidSession: 'GW_ERR_INVALID_SESSION',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Numeric codes used in `Error` frames. Numbers are never reused. */
+/** Numeric codes used in `Error` frames and query error replies. Numbers are never reused. */
 export const WireErrorCode = {
   FrameTooLarge: 1,
   MalformedFrame: 2,
@@ -45,6 +47,7 @@ export const WireErrorCode = {
   HeartbeatTimeout: 10,
   ClusterMismatch: 11,
   WrongGateway: 12,
+  InvalidQuery: 13,
 } as const;
 export type WireErrorCode = (typeof WireErrorCode)[keyof typeof WireErrorCode];
 
@@ -61,6 +64,7 @@ const wireToCode: Record<number, ErrorCode> = {
   [WireErrorCode.HeartbeatTimeout]: ErrorCode.HeartbeatTimeout,
   [WireErrorCode.ClusterMismatch]: ErrorCode.ClusterMismatch,
   [WireErrorCode.WrongGateway]: ErrorCode.WrongGateway,
+  [WireErrorCode.InvalidQuery]: ErrorCode.InvalidQuery,
 };
 
 export class ProtocolError extends Error {
@@ -89,9 +93,12 @@ export class ProtocolError extends Error {
     return new ProtocolError(ErrorCode.InvalidMessage, `invalid ${op} message: ${what}`, { wire: WireErrorCode.InvalidMessage });
   }
 
-  /** The error a peer reported in an `Error` frame. */
-  static fromWire(wire: number, message: string): ProtocolError {
-    const code = wireToCode[wire] ?? ErrorCode.PeerError;
+  /**
+   * The error a peer reported in an `Error` frame or a query error reply. A number this side does
+   * not know (or none, from a peer older than the number) is `GW_ERR_PEER`.
+   */
+  static fromWire(wire: number | undefined, message: string): ProtocolError {
+    const code = (wire === undefined ? undefined : wireToCode[wire]) ?? ErrorCode.PeerError;
     return new ProtocolError(code, `peer: ${message}`);
   }
 }

@@ -26,7 +26,8 @@ export {
   encodeAckRanges,
   MAX_ACK_RANGES,
 } from './codec.js';
-export { QueryKind } from './messages.js';
+export { QueryKind, queryKindName, readQueryArgs } from './queries.js';
+export type { QuerySpec, QueryArgs, QueryResult } from './queries.js';
 export type * from './messages.js';
 export {
   createHello,
@@ -44,6 +45,15 @@ export { FieldReader, MAX_CLIENT_NUMBER, MAX_UID_LENGTH } from './validate.js';
 export { parseAddress, formatAddress, isUnspecifiedHost, isLoopbackHost, AddressError } from './address.js';
 export type { HostPort, ParseAddressOptions } from './address.js';
 export { secretPolicyProblem, MIN_SECRET_CHARS_OFF_LOOPBACK } from './secret-policy.js';
+export {
+  resolveLinkOptions,
+  DEFAULT_LINK_OPTIONS,
+  DEFAULT_LINK_PING_INTERVAL_MS,
+  DEFAULT_LINK_TIMEOUT_MS,
+  DEFAULT_LINK_MAX_BUFFERED_BYTES,
+  MIN_LINK_MAX_FRAME_BYTES,
+} from './link-options.js';
+export type { LinkOptions, ResolvedLinkOptions, InvalidOptionError } from './link-options.js';
 export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN } from './validate.js';
 export {
   decodeSession,

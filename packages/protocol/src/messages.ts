@@ -1,4 +1,5 @@
 import type { Op } from './opcodes.js';
+import type { QueryKind } from './queries.js';
 
 /**
  * The message set of the internal protocol, as a discriminated union on `op`.
@@ -297,12 +298,17 @@ export interface QueryMsg {
   kind: QueryKind;
   args: unknown;
 }
-/** `error` is set (and `result` null) when the gateway could not answer. */
+/**
+ * `error` is set (and `result` null) when the gateway could not answer: the reason, for humans;
+ * `code` is then its wire error code (`WireErrorCode`, e.g. InvalidQuery), which the asker maps
+ * back to the catalogued `GW_ERR_*` code. Gateways before `code` existed leave it out.
+ */
 export interface QueryReplyMsg {
   op: typeof Op.QueryReply;
   id: number;
   result: unknown;
   error: string | null;
+  code?: number;
 }
 
 // Flow control
@@ -353,51 +359,6 @@ export interface StreamAckMsg {
   op: typeof Op.StreamAck;
   applied: number;
 }
-
-/** Queries a worker (or GatewayClient) may ask a gateway. Numbers are wire values. */
-export const QueryKind = {
-  IsOnline: 1,
-  GetSession: 2,
-  GetUidByClientId: 3,
-  ClientIdsByUids: 4,
-  ClientCount: 5,
-  ClientCountByGroup: 6,
-  ClientIdsByGroup: 7,
-  GroupIds: 8,
-  Uids: 9,
-  UidsByGroup: 10,
-  ClientSessionsByGroup: 11,
-  AllClientSessions: 12,
-} as const;
-export type QueryKind = (typeof QueryKind)[keyof typeof QueryKind];
-
-/**
- * Arguments and results of each query kind, as they travel in `Query.args` / `QueryReply.result`
- * (what the gateway answers; see packages/gateway/src/commands/queries.ts). Arguments name
- * clients by their gateway-local number; results name them by full client id. Sessions are
- * decoded plain objects. A gateway answers for its own clients only; the asker merges.
- */
-export interface QuerySpec {
-  [QueryKind.IsOnline]: { args: { client: number }; result: boolean };
-  /** null when the client is not connected. */
-  [QueryKind.GetSession]: { args: { client: number }; result: Record<string, unknown> | null };
-  /** null when the client is not connected or has no uid. */
-  [QueryKind.GetUidByClientId]: { args: { client: number }; result: string | null };
-  [QueryKind.ClientIdsByUids]: { args: { uids: string[] }; result: string[] };
-  [QueryKind.ClientCount]: { args: null; result: number };
-  [QueryKind.ClientCountByGroup]: { args: { group: string }; result: number };
-  [QueryKind.ClientIdsByGroup]: { args: { group: string }; result: string[] };
-  [QueryKind.GroupIds]: { args: null; result: string[] };
-  /** Distinct uids bound on this gateway. */
-  [QueryKind.Uids]: { args: null; result: string[] };
-  /** Distinct uids of the group's members on this gateway. */
-  [QueryKind.UidsByGroup]: { args: { group: string }; result: string[] };
-  /** Client id → session. */
-  [QueryKind.ClientSessionsByGroup]: { args: { group: string }; result: Record<string, Record<string, unknown>> };
-  [QueryKind.AllClientSessions]: { args: null; result: Record<string, Record<string, unknown>> };
-}
-export type QueryArgs<K extends QueryKind> = QuerySpec[K]['args'];
-export type QueryResult<K extends QueryKind> = QuerySpec[K]['result'];
 
 export type Message =
   | HelloMsg

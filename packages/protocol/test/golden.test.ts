@@ -36,6 +36,38 @@ const nonce = Buffer.from('000102030405060708090a0b0c0d0e0f', 'hex');
 
 const goldens: Golden[] = [
   {
+    name: 'QueryReply (answered: no code field)',
+    hex: [
+      '00000017', // length 23
+      '3d', // op 61 QueryReply
+      'de0003', // map16, 3 fields
+      'a26964',
+      '05', // id: 5
+      'a6726573756c74',
+      '03', // result: 3
+      'a56572726f72',
+      'c0', // error: nil
+    ],
+    message: { op: Op.QueryReply, id: 5, result: 3, error: null },
+  },
+  {
+    name: 'QueryReply (refused: the reason and its wire code)',
+    hex: [
+      '00000020', // length 32
+      '3d', // op 61 QueryReply
+      'de0004', // map16, 4 fields
+      'a26964',
+      '05', // id: 5
+      'a6726573756c74',
+      'c0', // result: nil
+      'a56572726f72',
+      'a3626164', // error: "bad"
+      'a4636f6465',
+      '0d', // code: 13 (GW_ERR_INVALID_QUERY)
+    ],
+    message: { op: Op.QueryReply, id: 5, result: null, error: 'bad', code: 13 },
+  },
+  {
     name: 'ClientMessage (text, with session and uid)',
     hex: [
       '00000023', // length 35

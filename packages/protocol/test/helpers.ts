@@ -187,6 +187,7 @@ export const samples: { [O in Op]: MessageOf<O>[] } = {
   [Op.QueryReply]: [
     { op: Op.QueryReply, id: 1, result: { online: [true, false] }, error: null },
     { op: Op.QueryReply, id: 2, result: null, error: 'no such client' },
+    { op: Op.QueryReply, id: 3, result: null, error: 'IsOnline query: args must be { client: number }', code: 13 },
   ],
 
   [Op.Ack]: [

@@ -8,11 +8,14 @@ import { connect, createServer, type AddressInfo, type Server, type Socket } fro
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { answerHello, decodeMessage, encodeMessage, ErrorCode, FrameDecoder, Op, ProtocolError, PROTOCOL_VERSION } from '@gateworker/protocol';
 import type { HelloMsg, Message } from '@gateworker/protocol';
-import { acceptLink, connectLink, Link } from '@gateworker/protocol/node';
-import type { AcceptOptions, AcceptedLink } from '@gateworker/protocol/node';
+import { acceptLink, connectLink, DEFAULT_LINK_OPTIONS, Link } from '@gateworker/protocol/node';
+import type { AcceptOptions, AcceptedLink, ResolvedLinkOptions } from '@gateworker/protocol/node';
 
 const SECRET = 's3cret';
 const WAIT_MS = 5_000;
+
+/** Link options as a resolver would give them, with the test's values (some below the resolver's minimums). */
+const linkOptions = (o: Partial<ResolvedLinkOptions>): ResolvedLinkOptions => ({ ...DEFAULT_LINK_OPTIONS, ...o });
 
 const servers: Server[] = [];
 const sockets: Socket[] = [];
@@ -94,7 +97,7 @@ const acceptOptions = (extra: Partial<AcceptOptions> = {}): AcceptOptions => ({
   role: 'gateway',
   nodeId: 'gw-1',
   allowedRoles: ['worker', 'client'],
-  handshakeTimeoutMs: 2_000,
+  link: linkOptions({ handshakeTimeoutMs: 2_000 }),
   ...extra,
 });
 
@@ -252,7 +255,7 @@ describe('acceptLink / connectLink', () => {
   });
 
   it('a silent peer makes acceptLink time out', async () => {
-    const server = await acceptingServer({ handshakeTimeoutMs: 100 });
+    const server = await acceptingServer({ link: linkOptions({ handshakeTimeoutMs: 100 }) });
     const peer = await rawConnect(server.port);
     const frames = reader(peer);
     await frames.next('Hello');
@@ -270,7 +273,7 @@ describe('acceptLink / connectLink', () => {
 describe('Link', () => {
   it('answers pings by itself and does not pass them on', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 0 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 0 }));
     const onMessage = vi.fn();
     link.onMessage = onMessage;
     const frames = reader(b);
@@ -289,7 +292,7 @@ describe('Link', () => {
 
   it('pings a silent peer, then destroys the link with GW_ERR_HEARTBEAT_TIMEOUT', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 20, timeoutMs: 100 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 20, timeoutMs: 100 }));
     const onClose = vi.fn();
     link.onClose = onClose;
     const frames = reader(b);
@@ -303,8 +306,8 @@ describe('Link', () => {
 
   it('after a pause, reads what waits in the socket before judging the link silent', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 20, timeoutMs: 150 });
-    const peer = new Link(b, { pingIntervalMs: 0 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 20, timeoutMs: 150 }));
+    const peer = new Link(b, linkOptions({ pingIntervalMs: 0 }));
     const delivered = new Promise<boolean>((resolve) => (link.onMessage = () => resolve(link.isOpen)));
     // The peer's frame reaches the kernel, then this process freezes (like SIGSTOP) past the timeout.
     peer.send({ op: Op.Drain });
@@ -363,8 +366,8 @@ describe('Link', () => {
   it('stays up past its timeout while the peer answers pings', async () => {
     const [a, b] = await socketPair();
     // The timeout leaves room for event-loop stalls when the test machine is busy.
-    const link = new Link(a, { pingIntervalMs: 20, timeoutMs: 250 });
-    const peer = new Link(b, { pingIntervalMs: 0 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 20, timeoutMs: 250 }));
+    const peer = new Link(b, linkOptions({ pingIntervalMs: 0 }));
     // Wait for 20 pings to reach the peer: at least 400 ms, well past the 250 ms timeout.
     let pings = 0;
     const enough = new Promise<void>((resolve) => b.on('data', () => ++pings >= 20 && resolve()));
@@ -375,8 +378,8 @@ describe('Link', () => {
 
   it('sends the frames written in one tick in one socket write, in order', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 0 });
-    const peer = new Link(b, { pingIntervalMs: 0 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 0 }));
+    const peer = new Link(b, linkOptions({ pingIntervalMs: 0 }));
     const received: Message[] = [];
     const all = new Promise<void>((resolve) => {
       peer.onMessage = (m) => received.push(m) === 100 && resolve();
@@ -393,7 +396,7 @@ describe('Link', () => {
 
   it('close() is idempotent and flushes queued frames first', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 0 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 0 }));
     const frames = reader(b);
     link.send({ op: Op.Drain });
     const first = link.close();
@@ -410,7 +413,7 @@ describe('Link', () => {
 
   it('an oversized frame from the peer closes the link with GW_ERR_FRAME_TOO_LARGE and tells the peer', async () => {
     const [a, b] = await socketPair();
-    const link = new Link(a, { pingIntervalMs: 0, maxFrameBytes: 1024 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 0, maxFrameBytes: 1024 }));
     const frames = reader(b);
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(1025, 0);
@@ -425,7 +428,7 @@ describe('Link', () => {
     const serverSide = new Promise<Socket>((resolve) => (accepted = resolve));
     const port = await listen((s) => accepted(s));
     const peer = await rawConnect(port, true); // stays writable after the link ends its side
-    const link = new Link(await within(serverSide, WAIT_MS, 'accept'), { pingIntervalMs: 0 });
+    const link = new Link(await within(serverSide, WAIT_MS, 'accept'), linkOptions({ pingIntervalMs: 0 }));
     const onMessage = vi.fn();
     link.onMessage = onMessage;
     const frames = reader(peer);
@@ -440,7 +443,7 @@ describe('Link', () => {
   it('closes with GW_ERR_LINK_CLOSED when the peer does not read and the write buffer overflows', async () => {
     const [a, b] = await socketPair();
     b.pause();
-    const link = new Link(a, { pingIntervalMs: 0, maxBufferedBytes: 64 * 1024 });
+    const link = new Link(a, linkOptions({ pingIntervalMs: 0, maxBufferedBytes: 64 * 1024 }));
     const chunk = Buffer.alloc(64 * 1024);
     let sent = 0;
     while (link.sendFrame(encodeMessage({ op: Op.SendToClient, client: 1, binary: true, payload: chunk }))) sent++;

@@ -9,3 +9,4 @@ export { GatewayView, mergeStatus } from './merge.js';
 export type { ViewChange, MergedClusterStatus, RegisterStatusEntry } from './merge.js';
 export * from './errors.js';
 export * from './options.js';
+export type { LinkOptions, ResolvedLinkOptions } from '@gateworker/protocol';

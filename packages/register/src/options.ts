@@ -1,20 +1,23 @@
 import type { GatewayInfo, PeerRole, WorkerInfo } from '@gateworker/protocol';
-import { CLUSTER_NAME_PATTERN, DEFAULT_HANDSHAKE_TIMEOUT_MS, parseAddress, secretPolicyProblem } from '@gateworker/protocol';
 import {
+  CLUSTER_NAME_PATTERN,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
-  DEFAULT_MAX_PREAUTH_CONNECTIONS,
-  DEFAULT_MAX_PREAUTH_PER_ADDRESS,
-  silentLogger,
-  type Logger,
-} from '@gateworker/protocol/node';
+  parseAddress,
+  resolveLinkOptions,
+  secretPolicyProblem,
+  type LinkOptions,
+  type ResolvedLinkOptions,
+} from '@gateworker/protocol';
+import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
 import { RegisterError } from './errors.js';
 
-/** Default time a peer has to complete the handshake, in milliseconds. */
+/** @deprecated Register links take the link defaults of @gateworker/protocol: DEFAULT_HANDSHAKE_TIMEOUT_MS. */
 export const DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS = DEFAULT_HANDSHAKE_TIMEOUT_MS;
-/** Default ping interval on register links, in milliseconds. */
+/** @deprecated Register links take the link defaults of @gateworker/protocol: DEFAULT_LINK_PING_INTERVAL_MS. */
 export const DEFAULT_REGISTER_PING_INTERVAL_MS = DEFAULT_LINK_PING_INTERVAL_MS;
-/** Default silence after which a register link is dead (and its gateway removed), in milliseconds. */
+/** @deprecated Register links take the link defaults of @gateworker/protocol: DEFAULT_LINK_TIMEOUT_MS. */
 export const DEFAULT_REGISTER_LINK_TIMEOUT_MS = DEFAULT_LINK_TIMEOUT_MS;
 /** Default bound on simultaneous connections to one register (authenticated or not). */
 export const DEFAULT_REGISTER_MAX_CONNECTIONS = 10_000;
@@ -34,21 +37,19 @@ export const DEFAULT_REGISTER_READY_TIMEOUT_MS = 10_000;
 /** Default wait of `RegisterClient.status()` for the registers' answers, in milliseconds. */
 export const DEFAULT_STATUS_TIMEOUT_MS = 3_000;
 
-export interface LinkTimingOptions {
-  /** Ping every this many ms; 0 disables pings (and the timeout). */
-  pingIntervalMs?: number;
-  /** A link silent for this many ms is dead. */
-  timeoutMs?: number;
-}
+/** @deprecated The one link options shape: LinkOptions of @gateworker/protocol. */
+export type LinkTimingOptions = LinkOptions;
 
 export interface RegisterServerOptions {
   listen: { host: string; port: number };
   secret: string;
   nodeId: string;
   logger?: Logger;
-  handshakeTimeoutMs?: number;
-  /** Heartbeat on every link; a gateway whose link stops answering is removed within `timeoutMs`. */
-  link?: LinkTimingOptions;
+  /**
+   * Every link's options (heartbeat, handshake timeout, frame and buffer bounds); a gateway whose
+   * link stops answering is removed within `timeoutMs`.
+   */
+  link?: LinkOptions;
   maxConnections?: number;
   /** Connections still in the handshake, in total and per remote address (0 = no limit). */
   preAuth?: { maxConnections?: number; maxPerAddress?: number };
@@ -69,16 +70,14 @@ export interface RegisterClientOptions {
   logger?: Logger;
   statsIntervalMs?: number;
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
-  handshakeTimeoutMs?: number;
-  link?: LinkTimingOptions;
+  /** The options of the link to each register. */
+  link?: LinkOptions;
   /** Cluster name; registers of another cluster are refused. */
   cluster?: string | undefined;
 }
 
-export interface ResolvedLinkTiming {
-  readonly pingIntervalMs: number;
-  readonly timeoutMs: number;
-}
+/** @deprecated The one resolved link options type: ResolvedLinkOptions of @gateworker/protocol. */
+export type ResolvedLinkTiming = ResolvedLinkOptions;
 
 export interface ResolvedRegisterServerOptions {
   readonly host: string;
@@ -86,8 +85,7 @@ export interface ResolvedRegisterServerOptions {
   readonly secret: string;
   readonly nodeId: string;
   readonly logger: Logger;
-  readonly handshakeTimeoutMs: number;
-  readonly link: ResolvedLinkTiming;
+  readonly link: ResolvedLinkOptions;
   readonly maxConnections: number;
   readonly preAuth: { readonly maxTotal: number; readonly maxPerAddress: number };
   readonly cluster: string | undefined;
@@ -110,8 +108,7 @@ export interface ResolvedRegisterClientOptions {
   readonly logger: Logger;
   readonly statsIntervalMs: number;
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
-  readonly handshakeTimeoutMs: number;
-  readonly link: ResolvedLinkTiming;
+  readonly link: ResolvedLinkOptions;
   readonly cluster: string | undefined;
 }
 
@@ -151,11 +148,10 @@ function clusterOf(cluster: unknown): string | undefined {
   return cluster as string | undefined;
 }
 
-function linkTiming(link: LinkTimingOptions | undefined): ResolvedLinkTiming {
-  return {
-    pingIntervalMs: positiveMs(link?.pingIntervalMs, DEFAULT_REGISTER_PING_INTERVAL_MS, 'link.pingIntervalMs', true),
-    timeoutMs: positiveMs(link?.timeoutMs, DEFAULT_REGISTER_LINK_TIMEOUT_MS, 'link.timeoutMs'),
-  };
+/** The link options, resolved by the one resolver; `handshakeTimeoutMs` moved into them (refused at the top level, not ignored). */
+function linkOf(options: { link?: LinkOptions | undefined }): ResolvedLinkOptions {
+  check((options as { handshakeTimeoutMs?: unknown }).handshakeTimeoutMs === undefined, 'handshakeTimeoutMs', 'moved: set link.handshakeTimeoutMs');
+  return resolveLinkOptions(options.link, (key, problem) => RegisterError.invalidOptions(key, problem));
 }
 
 /** Defaults and validates RegisterServer options once; throws a RegisterError (InvalidOptions). */
@@ -174,8 +170,7 @@ export function resolveRegisterServerOptions(options: RegisterServerOptions): Re
     secret: options.secret,
     nodeId: nodeIdOf(options.nodeId),
     logger: options.logger ?? silentLogger,
-    handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
-    link: linkTiming(options.link),
+    link: linkOf(options),
     maxConnections,
     preAuth: {
       maxTotal: nonNegativeInt(options.preAuth?.maxConnections, DEFAULT_MAX_PREAUTH_CONNECTIONS, 'preAuth.maxConnections'),
@@ -217,8 +212,7 @@ export function resolveRegisterClientOptions(options: RegisterClientOptions): Re
     logger: options.logger ?? silentLogger,
     statsIntervalMs: positiveMs(options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS, 'statsIntervalMs'),
     reconnect: { initialDelayMs, maxDelayMs },
-    handshakeTimeoutMs: positiveMs(options.handshakeTimeoutMs, DEFAULT_REGISTER_HANDSHAKE_TIMEOUT_MS, 'handshakeTimeoutMs'),
-    link: linkTiming(options.link),
+    link: linkOf(options),
     cluster: clusterOf(options.cluster),
   };
 }

@@ -108,20 +108,10 @@ export class RegisterConnection {
   }
 
   private async connect(): Promise<void> {
-    const { secret, role, nodeId, handshakeTimeoutMs, link: timing, cluster } = this.options;
+    const { secret, role, nodeId, link: linkOptions, cluster } = this.options;
     let link: Link;
     try {
-      ({ link } = await connectLink({
-        host: this.target.host,
-        port: this.target.port,
-        secret,
-        role,
-        nodeId,
-        handshakeTimeoutMs,
-        cluster,
-        pingIntervalMs: timing.pingIntervalMs,
-        timeoutMs: timing.timeoutMs,
-      }));
+      ({ link } = await connectLink({ host: this.target.host, port: this.target.port, secret, role, nodeId, cluster, link: linkOptions }));
     } catch (err) {
       if (this.closed) return;
       const error = err instanceof Error ? err : new Error(String(err));

@@ -200,17 +200,8 @@ export class RegisterServer extends EventEmitter<{ close: [] }> {
       return;
     }
     this.handshaking.add(socket);
-    const { secret, nodeId, handshakeTimeoutMs, link, cluster } = this.options;
-    acceptLink(socket, {
-      secret,
-      nodeId,
-      handshakeTimeoutMs,
-      cluster,
-      role: 'register',
-      allowedRoles: ['gateway', 'worker', 'client'],
-      pingIntervalMs: link.pingIntervalMs,
-      timeoutMs: link.timeoutMs,
-    }).then(
+    const { secret, nodeId, link, cluster } = this.options;
+    acceptLink(socket, { secret, nodeId, link, cluster, role: 'register', allowedRoles: ['gateway', 'worker', 'client'] }).then(
       (accepted) => {
         this.handshaking.delete(socket);
         this.preAuth.release(address);

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeMessage, ErrorCode, Op, ProtocolError, WireErrorCode } from '@gateworker/protocol';
+import { encodeMessage, ErrorCode, Op, ProtocolError, resolveLinkOptions, WireErrorCode } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterErrorCode, type RegisterError } from '../src/index.js';
 import { gatewayInfo, Harness, hostPort, rawSocket, closedWithin, SECRET, workerInfo } from './helpers.js';
@@ -110,7 +110,13 @@ describe('authentication', () => {
     const { client: sub } = h.client({ registers: [address], role: 'client' });
     await sub.ready();
     const g = gatewayInfo('gw00000000nn');
-    const old = await connectLink({ ...hostPort(address), secret: SECRET, role: 'gateway', nodeId: 'g', pingIntervalMs: 0 });
+    const old = await connectLink({
+      ...hostPort(address),
+      secret: SECRET,
+      role: 'gateway',
+      nodeId: 'g',
+      link: resolveLinkOptions({ pingIntervalMs: 0 }),
+    });
     h.add(() => old.link.destroy());
     const up = nextEvent(sub, 'gateway-up', () => true, 3_000);
     old.link.send({ op: Op.Announce, gateway: g });

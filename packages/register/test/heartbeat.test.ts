@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, Op } from '@gateworker/protocol';
+import { ErrorCode, Op, resolveLinkOptions } from '@gateworker/protocol';
 import { connectLink, type Link } from '@gateworker/protocol/node';
 import { FAST_LINK, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
 import { nextEvent } from '../../../test/helpers/wait.js';
@@ -10,7 +10,14 @@ afterEach(() => h.closeAll());
 /** A scripted peer that sends no pings of its own, so pausing its socket makes it fall silent. */
 async function silentPeer(address: string, role: 'gateway' | 'worker'): Promise<Link> {
   const [host, port] = address.split(':') as [string, string];
-  const { link } = await connectLink({ host, port: Number(port), secret: SECRET, role, nodeId: `fake-${role}`, pingIntervalMs: 0 });
+  const { link } = await connectLink({
+    host,
+    port: Number(port),
+    secret: SECRET,
+    role,
+    nodeId: `fake-${role}`,
+    link: resolveLinkOptions({ pingIntervalMs: 0 }),
+  });
   h.add(() => link.destroy());
   return link;
 }

@@ -8,6 +8,7 @@ import {
   resolveRegisterServerOptions,
   type RegisterClientOptions,
 } from '../src/index.js';
+import { DEFAULT_LINK_OPTIONS } from '@gateworker/protocol';
 import { gatewayInfo } from './helpers.js';
 
 const client = (o: Partial<RegisterClientOptions> = {}): RegisterClientOptions => ({
@@ -73,5 +74,11 @@ describe('resolveRegisterServerOptions', () => {
     invalid(() => resolveRegisterServerOptions({ ...base, secret: 'short', listen: { host: '0.0.0.0', port: 1236 } }), 'secret');
     invalid(() => resolveRegisterServerOptions({ ...base, listen: { host: '127.0.0.1', port: 70000 } }), 'listen.port');
     invalid(() => resolveRegisterServerOptions({ ...base, link: { timeoutMs: 0 } }), 'link.timeoutMs');
+    const moved = { ...base, handshakeTimeoutMs: 100 } as Parameters<typeof resolveRegisterServerOptions>[0];
+    invalid(() => resolveRegisterServerOptions(moved), 'handshakeTimeoutMs');
+    expect(resolveRegisterServerOptions({ ...base, link: { handshakeTimeoutMs: 100 } }).link).toEqual({
+      ...DEFAULT_LINK_OPTIONS,
+      handshakeTimeoutMs: 100,
+    });
   });
 });

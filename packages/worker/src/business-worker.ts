@@ -11,7 +11,7 @@ import { ClosedError, WorkerError, WorkerErrorCode } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
 import type { AppConfig, Handler, WorkerContext } from './handler.js';
 import type { LinkSession } from './link-session.js';
-import { linkOptionsOf, resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
+import { resolveWorkerOptions, type BusinessWorkerOptions, type ResolvedWorkerOptions } from './options.js';
 import { QueryManager } from './query.js';
 import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { createDirectory } from './register-directory.js';
@@ -90,7 +90,7 @@ export class BusinessWorker extends EventEmitter<{ close: [] }> {
         role: 'worker',
         secret: o.secret,
         nodeId: o.nodeId,
-        link: linkOptionsOf(o.link),
+        link: o.link,
         reconnect: o.reconnect,
         logger: this.logger,
         cluster: o.cluster,

@@ -14,7 +14,7 @@ import {
   parseClientId,
   QueryKind,
 } from '@gateworker/protocol';
-import type { Message } from '@gateworker/protocol';
+import type { Message, QueryArgs } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import type {
   ClusterApi,
@@ -367,7 +367,7 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
   private async askOne<T, O extends QueryOptions>(
     name: string,
     id: string,
-    kind: QueryKind,
+    kind: ClientQueryKind,
     unknownGateway: T,
     read: (v: unknown) => T,
     options: O | undefined,
@@ -380,10 +380,10 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return this.run(name, [targetOf(peer)], kind, { client }, merge, options);
   }
 
-  private async askAll<T, O extends QueryOptions>(
+  private async askAll<K extends QueryKind, T, O extends QueryOptions>(
     name: string,
-    kind: QueryKind,
-    args: unknown,
+    kind: K,
+    args: QueryArgs<K>,
     merge: (answers: readonly Answer[]) => T,
     options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
@@ -391,11 +391,11 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return this.run(name, [...this.transport.links.all()].map(targetOf), kind, args, merge, options);
   }
 
-  private run<T, O extends QueryOptions>(
+  private run<K extends QueryKind, T, O extends QueryOptions>(
     name: string,
     targets: QueryTarget[],
-    kind: QueryKind,
-    args: unknown,
+    kind: K,
+    args: QueryArgs<K>,
     merge: (answers: readonly Answer[]) => T,
     options: O | undefined,
   ): Promise<QueryAnswer<T, O>> {
@@ -405,6 +405,9 @@ export class ClusterApiImpl<S extends object = Session> implements ClusterApi<S>
     return answer as Promise<QueryAnswer<T, O>>;
   }
 }
+
+/** The query kinds about one client, asked of its gateway only (`{ client }` arguments). */
+type ClientQueryKind = { [K in QueryKind]: QueryArgs<K> extends { client: number } ? K : never }[QueryKind];
 
 function targetOf(peer: GatewayPeer): QueryTarget {
   return { gatewayId: peer.gatewayId, label: peer.label, session: peer.session };

@@ -3,7 +3,7 @@
  * message text) and passes its `cause` through. Codes shared across packages (`GW_ERR_INVALID_OPTIONS`,
  * `GW_ERR_INVALID_CLIENT_ID`, `GW_ERR_CLOSED`) are defined once in @gateworker/protocol's `ErrorCode`.
  */
-import { ErrorCode } from '@gateworker/protocol';
+import { ErrorCode, type ProtocolError } from '@gateworker/protocol';
 
 export const WorkerErrorCode = {
   QueryTimeout: 'GW_ERR_QUERY_TIMEOUT',
@@ -65,13 +65,20 @@ export class QueryTimeoutError extends WorkerError {
   }
 }
 
-/** A gateway answered a query with an error. */
+/**
+ * A gateway answered a query with an error (or with an answer that does not fit the query).
+ * `gatewayCode` is the catalogued code of the gateway's error, mapped from its wire code
+ * (e.g. `GW_ERR_INVALID_QUERY`; `GW_ERR_PEER` for a code this worker does not know), and `cause`
+ * the ProtocolError carrying it; both are null / absent for a malformed answer.
+ */
 export class QueryFailedError extends WorkerError {
   override name = 'QueryFailedError';
   readonly gateway: string;
-  constructor(query: string, gateway: string, reason: string) {
-    super(WorkerErrorCode.QueryFailed, `${query}: gateway ${gateway} answered with an error: ${reason}`);
+  readonly gatewayCode: ErrorCode | null;
+  constructor(query: string, gateway: string, reason: string, gatewayError?: ProtocolError) {
+    super(WorkerErrorCode.QueryFailed, `${query}: gateway ${gateway} answered with an error: ${reason}`, gatewayError && { cause: gatewayError });
     this.gateway = gateway;
+    this.gatewayCode = gatewayError?.code ?? null;
   }
 }
 

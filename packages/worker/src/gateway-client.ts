@@ -5,7 +5,7 @@ import type { Session } from './cluster-api-types.js';
 import type { GatewayDirectory } from './directory.js';
 import { ClosedError } from './errors.js';
 import { GatewayLinks } from './gateway-links.js';
-import { linkOptionsOf, resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
+import { resolveClientOptions, type GatewayClientOptions, type ResolvedClientOptions } from './options.js';
 import { QueryManager } from './query.js';
 import type { AppConfigChange, AppConfigWatch } from '@gateworker/centre';
 import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
@@ -49,7 +49,7 @@ export class GatewayClient<S extends object = Session> extends ClusterApiImpl<S>
         role: 'client',
         secret: o.secret,
         nodeId: o.nodeId,
-        link: linkOptionsOf(o.link),
+        link: o.link,
         reconnect: o.reconnect,
         logger: o.logger,
         cluster: o.cluster,

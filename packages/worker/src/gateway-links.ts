@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ErrorCode, parseAddress, type GatewayInfo, type PeerRole } from '@gateworker/protocol';
+import { ErrorCode, parseAddress, type GatewayInfo, type PeerRole, type ResolvedLinkOptions } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
-import type { Link, LinkOptions, Logger } from '@gateworker/protocol/node';
+import type { Link, Logger } from '@gateworker/protocol/node';
 import type { GatewayDirectory } from './directory.js';
 import { CommandCounters, CommandStream, DropLog, type CommandBufferBounds } from './command-stream.js';
 import { ClosedError, gatewayLabel, ReadyTimeoutError } from './errors.js';
@@ -11,7 +11,7 @@ export interface GatewayLinksOptions {
   role: Extract<PeerRole, 'worker' | 'client'>;
   secret: string;
   nodeId: string;
-  link: LinkOptions & { handshakeTimeoutMs?: number };
+  link: ResolvedLinkOptions;
   /** Reconnect delays: doubling from `minMs` up to `maxMs`, each with up to 50% jitter off. */
   reconnect: { minMs: number; maxMs: number };
   logger: Logger;
@@ -297,7 +297,7 @@ export class GatewayLinks {
       return;
     }
     const { role, secret, nodeId, link, cluster } = this.options;
-    peer.connecting = connectLink({ ...link, ...target, role, secret, nodeId, cluster, expectGatewayId: peer.gatewayId }).then(
+    peer.connecting = connectLink({ ...target, link, role, secret, nodeId, cluster, expectGatewayId: peer.gatewayId }).then(
       ({ link: connected }) => {
         peer.connecting = null;
         this.opened(peer, connected);

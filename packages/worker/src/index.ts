@@ -39,9 +39,11 @@ export type {
   BusinessWorkerOptions,
   GatewayClientOptions,
   CommonOptions,
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old name
   LinkTuning,
   ResolvedWorkerOptions,
   ResolvedClientOptions,
 } from './options.js';
 export * from './errors.js';
 export type { Logger } from '@gateworker/protocol/node';
+export type { LinkOptions, ResolvedLinkOptions } from '@gateworker/protocol';

@@ -1,6 +1,6 @@
 import type { AppConfigChange, CentreSpec } from '@gateworker/centre';
 import { hostname } from 'node:os';
-import { CLUSTER_NAME_PATTERN } from '@gateworker/protocol';
+import { CLUSTER_NAME_PATTERN, resolveLinkOptions, type LinkOptions, type ResolvedLinkOptions } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
 import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
@@ -29,16 +29,8 @@ export const DEFAULT_RECONNECT_MAX_MS = 5_000;
 /** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
-export interface LinkTuning {
-  /** Ping interval on gateway links, ms (0 disables heartbeats). */
-  pingIntervalMs?: number | undefined;
-  /** Silence after which a gateway link is considered dead, ms. */
-  timeoutMs?: number | undefined;
-  /** Largest frame accepted from a gateway, bytes. */
-  maxFrameBytes?: number | undefined;
-  /** Bound on the handshake with a gateway, ms. */
-  handshakeTimeoutMs?: number | undefined;
-}
+/** @deprecated The one link options shape: LinkOptions of @gateworker/protocol. */
+export type LinkTuning = LinkOptions;
 
 /** Options shared by BusinessWorker and GatewayClient. */
 export interface CommonOptions {
@@ -47,7 +39,11 @@ export interface CommonOptions {
   secret: string;
   queryTimeoutMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
-  link?: LinkTuning | undefined;
+  /**
+   * Links to the gateways: heartbeat, handshake timeout, frame and buffer bounds. The links to
+   * registers take the heartbeat and handshake timeout (their frame and buffer bounds stay the defaults).
+   */
+  link?: LinkOptions | undefined;
   reconnect?: { minMs?: number | undefined; maxMs?: number | undefined } | undefined;
   logger?: Logger | undefined;
   /**
@@ -95,7 +91,7 @@ export interface ResolvedCommonOptions {
   readonly secret: string;
   readonly queryTimeoutMs: number;
   readonly readyTimeoutMs: number;
-  readonly link: Readonly<LinkTuning>;
+  readonly link: ResolvedLinkOptions;
   readonly reconnect: { readonly minMs: number; readonly maxMs: number };
   readonly logger: Logger;
   readonly gateways: readonly StaticGateway[] | null;
@@ -127,13 +123,6 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
-function nonNegative(name: string, value: number | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
-    throw new InvalidOptionsError(`${name} must be a non-negative number, got ${String(value)}`);
-  return value;
-}
-
 function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionsError(`${what} options must be an object`);
   if (typeof options.secret !== 'string') throw new InvalidOptionsError(`${what}: secret must be a string`);
@@ -156,7 +145,6 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
   if (options.cluster !== undefined && (typeof options.cluster !== 'string' || !CLUSTER_NAME_PATTERN.test(options.cluster))) {
     throw new InvalidOptionsError(`${what}: cluster must be 1-64 letters, digits, ".", "_" or "-", got ${JSON.stringify(options.cluster)}`);
   }
-  const link = options.link ?? {};
   const minMs = positive('reconnect.minMs', options.reconnect?.minMs, DEFAULT_RECONNECT_MIN_MS);
   const maxMs = Math.max(minMs, positive('reconnect.maxMs', options.reconnect?.maxMs, DEFAULT_RECONNECT_MAX_MS));
   return {
@@ -164,12 +152,7 @@ function resolveCommon(options: CommonOptions, what: string): ResolvedCommonOpti
     secret: options.secret,
     queryTimeoutMs: positive('queryTimeoutMs', options.queryTimeoutMs, DEFAULT_QUERY_TIMEOUT_MS),
     readyTimeoutMs: positive('readyTimeoutMs', options.readyTimeoutMs, DEFAULT_READY_TIMEOUT_MS),
-    link: {
-      pingIntervalMs: nonNegative('link.pingIntervalMs', link.pingIntervalMs),
-      timeoutMs: nonNegative('link.timeoutMs', link.timeoutMs),
-      maxFrameBytes: nonNegative('link.maxFrameBytes', link.maxFrameBytes),
-      handshakeTimeoutMs: nonNegative('link.handshakeTimeoutMs', link.handshakeTimeoutMs),
-    },
+    link: resolveLinkOptions(options.link, (key, problem) => new InvalidOptionsError(`${what}: ${key} ${problem}`)),
     reconnect: { minMs, maxMs },
     logger: options.logger ?? silentLogger,
     gateways,
@@ -221,21 +204,6 @@ export function resolveClientOptions(options: GatewayClientOptions): ResolvedCli
     config: options.config,
     onConfigChange: options.onConfigChange,
   };
-}
-
-/** Link options for connectLink, without the undefined entries. */
-export function linkOptionsOf(link: Readonly<LinkTuning>): {
-  pingIntervalMs?: number;
-  timeoutMs?: number;
-  maxFrameBytes?: number;
-  handshakeTimeoutMs?: number;
-} {
-  const out: { pingIntervalMs?: number; timeoutMs?: number; maxFrameBytes?: number; handshakeTimeoutMs?: number } = {};
-  if (link.pingIntervalMs !== undefined) out.pingIntervalMs = link.pingIntervalMs;
-  if (link.timeoutMs !== undefined) out.timeoutMs = link.timeoutMs;
-  if (link.maxFrameBytes !== undefined) out.maxFrameBytes = link.maxFrameBytes;
-  if (link.handshakeTimeoutMs !== undefined) out.handshakeTimeoutMs = link.handshakeTimeoutMs;
-  return out;
 }
 
 /** A list of non-empty strings. A type guard rather than `Array.isArray`, which would widen the type to `any[]`. */

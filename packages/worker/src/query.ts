@@ -1,5 +1,5 @@
-import { Op } from '@gateworker/protocol';
-import type { QueryKind, QueryReplyMsg } from '@gateworker/protocol';
+import { Op, ProtocolError } from '@gateworker/protocol';
+import type { QueryArgs, QueryKind, QueryMsg, QueryReplyMsg } from '@gateworker/protocol';
 import type { PartialResult } from './cluster-api-types.js';
 import { QueryFailedError, QueryTimeoutError } from './errors.js';
 import { DurationHistogram, nowMs, type HistogramSnapshot } from './stats.js';
@@ -15,7 +15,7 @@ export interface QueryTarget {
 /** The part of a link session queries need. */
 export interface QuerySession {
   readonly alive: boolean;
-  sendMessage(message: { op: typeof Op.Query; id: number; kind: QueryKind; args: unknown }): boolean;
+  sendMessage(message: QueryMsg): boolean;
 }
 
 /** One gateway's answer. */
@@ -36,7 +36,8 @@ interface Round {
   remaining: number;
   readonly answers: Answer[];
   readonly missing: string[];
-  failure: { label: string; reason: string } | null;
+  /** The first gateway that answered with an error: its text, and the error its wire code names. */
+  failure: { label: string; reason: string; error: ProtocolError } | null;
   finish(): void;
 }
 
@@ -65,10 +66,10 @@ export class QueryManager {
     return out;
   }
 
-  ask<T>(
+  ask<K extends QueryKind, T>(
     targets: readonly QueryTarget[],
-    kind: QueryKind,
-    args: unknown,
+    kind: K,
+    args: QueryArgs<K>,
     options: AskOptions,
     merge: (answers: readonly Answer[]) => T,
   ): Promise<T | PartialResult<T>> {
@@ -94,7 +95,7 @@ export class QueryManager {
             }
           }
           if (round.failure !== null) {
-            reject(new QueryFailedError(options.name, round.failure.label, round.failure.reason));
+            reject(new QueryFailedError(options.name, round.failure.label, round.failure.reason, round.failure.error));
             return;
           }
           let result: T;
@@ -136,8 +137,10 @@ export class QueryManager {
     if (p === undefined || p.session !== session) return; // late (timed out) or from another link
     this.pending.delete(reply.id);
     const round = p.round;
-    if (reply.error !== null) round.failure ??= { label: p.target.label, reason: reply.error };
-    else round.answers.push({ gatewayId: p.target.gatewayId, result: reply.result });
+    // The wire code names the catalogued error (GW_ERR_INVALID_QUERY, …); the text is for humans.
+    if (reply.error !== null) {
+      round.failure ??= { label: p.target.label, reason: reply.error, error: ProtocolError.fromWire(reply.code, reply.error) };
+    } else round.answers.push({ gatewayId: p.target.gatewayId, result: reply.result });
     if (--round.remaining === 0) round.finish();
   }
 

@@ -27,10 +27,7 @@ export function createDirectory(
     ...(worker !== null && { worker }),
     logger: options.logger,
     cluster: options.cluster,
-    link: {
-      ...(options.link.pingIntervalMs !== undefined && { pingIntervalMs: options.link.pingIntervalMs }),
-      ...(options.link.timeoutMs !== undefined && { timeoutMs: options.link.timeoutMs }),
-    },
-    ...(options.link.handshakeTimeoutMs !== undefined && { handshakeTimeoutMs: options.link.handshakeTimeoutMs }),
+    // Heartbeat and handshake as on gateway links; frame and buffer bounds stay the register link's defaults.
+    link: { pingIntervalMs: options.link.pingIntervalMs, timeoutMs: options.link.timeoutMs, handshakeTimeoutMs: options.link.handshakeTimeoutMs },
   });
 }

@@ -1,10 +1,20 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { clientIdFor, decodeMessage, FRAME_PREFIX_BYTES, Op, packValue, QueryKind } from '@gateworker/protocol';
+import {
+  clientIdFor,
+  decodeMessage,
+  ErrorCode,
+  FRAME_PREFIX_BYTES,
+  Op,
+  packValue,
+  ProtocolError,
+  QueryKind,
+  WireErrorCode,
+} from '@gateworker/protocol';
 import type { Message, QueryMsg } from '@gateworker/protocol';
 import { silentLogger } from '@gateworker/protocol/node';
 import { ClusterApiImpl } from '../src/cluster-api.js';
 import { isPartialResult, type PartialResult, type QueryOptions } from '../src/cluster-api-types.js';
-import { InvalidClientIdError, QueryFailedError, QueryTimeoutError } from '../src/errors.js';
+import { InvalidClientIdError, QueryFailedError, QueryTimeoutError, WorkerErrorCode } from '../src/errors.js';
 import type { GatewayLinks } from '../src/gateway-links.js';
 import type { LinkSession } from '../src/link-session.js';
 import { QueryManager } from '../src/query.js';
@@ -14,7 +24,7 @@ const GA = '00000000000a';
 const GB = '00000000000b';
 const GC = '00000000000c';
 
-type Answerer = (q: QueryMsg) => { result: unknown; error?: string } | 'silent';
+type Answerer = (q: QueryMsg) => { result: unknown; error?: string; code?: number } | 'silent';
 
 interface FakeGateway {
   gatewayId: string;
@@ -46,7 +56,13 @@ function cluster(answerers: Record<string, Answerer | null>) {
                 const reply = answer(m);
                 if (reply !== 'silent') {
                   setImmediate(() =>
-                    queries.onReply(session as LinkSession, { op: Op.QueryReply, id: m.id, result: reply.result, error: reply.error ?? null }),
+                    queries.onReply(session as LinkSession, {
+                      op: Op.QueryReply,
+                      id: m.id,
+                      result: reply.result,
+                      error: reply.error ?? null,
+                      ...(reply.code !== undefined && { code: reply.code }),
+                    }),
                   );
                 }
               }
@@ -192,9 +208,21 @@ describe('query timeouts and partial results', () => {
     expect(await pending).toEqual({ partial: true, missing: [`${GA}@127.0.0.1:a`], result: 0 });
   });
 
-  it('rejects with a QueryFailedError when a gateway answers with an error', async () => {
-    const { api } = cluster({ [GA]: () => ({ result: null, error: 'bad query' }) });
-    await expect(api.getAllGroupIds()).rejects.toBeInstanceOf(QueryFailedError);
+  it('rejects with a QueryFailedError naming the catalogued code the gateway sent by number', async () => {
+    const { api } = cluster({ [GA]: () => ({ result: null, error: 'GroupIds query: bad', code: WireErrorCode.InvalidQuery }) });
+    const err = await api.getAllGroupIds().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(QueryFailedError);
+    expect(err).toMatchObject({ code: WorkerErrorCode.QueryFailed, gatewayCode: ErrorCode.InvalidQuery, gateway: `${GA}@127.0.0.1:a` });
+    expect((err as Error).message).toBe(`getAllGroupIds: gateway ${GA}@127.0.0.1:a answered with an error: GroupIds query: bad`);
+    expect((err as Error).cause).toBeInstanceOf(ProtocolError);
+    expect((err as Error).cause).toMatchObject({ code: ErrorCode.InvalidQuery, message: 'peer: GroupIds query: bad' });
+  });
+
+  it('maps an error code it does not know, or none (an older gateway), to GW_ERR_PEER', async () => {
+    for (const code of [9999, undefined]) {
+      const { api } = cluster({ [GA]: () => ({ result: null, error: 'something new', ...(code !== undefined && { code }) }) });
+      await expect(api.getAllClientCount()).rejects.toMatchObject({ code: WorkerErrorCode.QueryFailed, gatewayCode: ErrorCode.PeerError });
+    }
   });
 
   it('resolves at once with an empty merge when no gateway is listed', async () => {

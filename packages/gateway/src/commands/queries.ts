@@ -1,55 +1,27 @@
-import { clientIdFor, decodeSession, Op, QueryKind, type SessionObject } from '@gateworker/protocol';
+import {
+  clientIdFor,
+  decodeSession,
+  Op,
+  ProtocolError,
+  QueryKind,
+  readQueryArgs,
+  type QueryArgs,
+  type QueryResult,
+  type SessionObject,
+} from '@gateworker/protocol';
 import type { Client } from '../client.js';
-import { GatewayError, GatewayErrorCode } from '../errors.js';
 import type { CommandContext, CommandHandler } from './context.js';
 
 /**
  * Queries, answered from this gateway's table only (the asker merges the gateways' answers).
- *
- * Arguments (`Query.args`), per kind — a bare value is accepted in place of the one-field map:
- *   IsOnline, GetSession, GetUidByClientId          { client: number }       (gateway-local number)
- *   ClientIdsByUids                                 { uids: string[] }       (or { uid: string })
- *   ClientCountByGroup, ClientIdsByGroup,
- *   UidsByGroup, ClientSessionsByGroup              { group: string }
- *   ClientCount, GroupIds, Uids, AllClientSessions  none (null)
- * Results: boolean | session object or null | uid or null | clientId[] (every client of any of
- * the uids) | number | clientId[] | string[] | { [clientId]: session object }.
+ * Kinds, arguments and results are declared in @gateworker/protocol (`QueryKind`, `QuerySpec`);
+ * the arguments are checked there (`readQueryArgs`: a bare value is accepted in place of the
+ * one-field map), so each handler gets them typed and must answer its kind's result type.
  * Client ids are full ids (clientIdFor). A client that is gone answers null / false / empty.
- * Bad arguments answer with `error` set.
+ * Bad arguments answer with `error` set and `code` the wire code of GW_ERR_INVALID_QUERY.
  */
 
-type QueryHandler = (args: unknown, ctx: CommandContext) => unknown;
-
-function badArgs(kind: string, expected: string): GatewayError {
-  return new GatewayError(GatewayErrorCode.InvalidQuery, `${kind} query: args must be ${expected}`);
-}
-
-function field(args: unknown, key: string): unknown {
-  if (typeof args === 'object' && args !== null && !Array.isArray(args) && !(args instanceof Uint8Array)) {
-    return (args as Record<string, unknown>)[key];
-  }
-  return args;
-}
-
-function clientArg(args: unknown, kind: string): number {
-  const v = field(args, 'client');
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) throw badArgs(kind, '{ client: number }');
-  return v;
-}
-
-function groupArg(args: unknown, kind: string): string {
-  const v = field(args, 'group');
-  if (typeof v !== 'string') throw badArgs(kind, '{ group: string }');
-  return v;
-}
-
-function uidsArg(args: unknown, kind: string): string[] {
-  let v = field(args, 'uids');
-  if (v === undefined) v = field(args, 'uid');
-  if (typeof v === 'string') return [v];
-  if (!Array.isArray(v) || !v.every((u) => typeof u === 'string')) throw badArgs(kind, '{ uids: string[] }');
-  return v;
-}
+type QueryHandler<K extends QueryKind> = (args: QueryArgs<K>, ctx: CommandContext) => QueryResult<K>;
 
 function sessionOf(client: Client, ctx: CommandContext): SessionObject {
   try {
@@ -66,48 +38,51 @@ function sessionsOf(clients: Iterable<Client> | undefined, ctx: CommandContext):
   return out;
 }
 
-const handlers: { [K in QueryKind]: QueryHandler } = {
-  [QueryKind.IsOnline]: (args, ctx) => ctx.table.has(clientArg(args, 'IsOnline')),
-  [QueryKind.GetSession]: (args, ctx) => {
-    const client = ctx.table.get(clientArg(args, 'GetSession'));
-    return client === undefined ? null : sessionOf(client, ctx);
+/** One handler per query kind, answering that kind's result type: a missing or mistyped one does not compile. */
+const handlers: { readonly [K in QueryKind]: QueryHandler<K> } = {
+  [QueryKind.IsOnline]: ({ client }, ctx) => ctx.table.has(client),
+  [QueryKind.GetSession]: ({ client }, ctx) => {
+    const c = ctx.table.get(client);
+    return c === undefined ? null : sessionOf(c, ctx);
   },
-  [QueryKind.GetUidByClientId]: (args, ctx) => ctx.table.get(clientArg(args, 'GetUidByClientId'))?.uid ?? null,
-  [QueryKind.ClientIdsByUids]: (args, ctx) => {
+  [QueryKind.GetUidByClientId]: ({ client }, ctx) => ctx.table.get(client)?.uid ?? null,
+  [QueryKind.ClientIdsByUids]: ({ uids }, ctx) => {
     const ids: string[] = [];
-    for (const uid of uidsArg(args, 'ClientIdsByUids')) ctx.table.forEachOfUid(uid, (c) => ids.push(clientIdFor(ctx.gatewayId, c.num)));
+    for (const uid of uids) ctx.table.forEachOfUid(uid, (c) => ids.push(clientIdFor(ctx.gatewayId, c.num)));
     return ids;
   },
   [QueryKind.ClientCount]: (_args, ctx) => ctx.table.size,
-  [QueryKind.ClientCountByGroup]: (args, ctx) => ctx.table.groupMembers(groupArg(args, 'ClientCountByGroup'))?.size ?? 0,
-  [QueryKind.ClientIdsByGroup]: (args, ctx) => {
-    const members = ctx.table.groupMembers(groupArg(args, 'ClientIdsByGroup'));
+  [QueryKind.ClientCountByGroup]: ({ group }, ctx) => ctx.table.groupMembers(group)?.size ?? 0,
+  [QueryKind.ClientIdsByGroup]: ({ group }, ctx) => {
+    const members = ctx.table.groupMembers(group);
     return members === undefined ? [] : [...members].map((c) => clientIdFor(ctx.gatewayId, c.num));
   },
   [QueryKind.GroupIds]: (_args, ctx) => [...ctx.table.groupIds()],
   [QueryKind.Uids]: (_args, ctx) => [...ctx.table.uids()],
-  [QueryKind.UidsByGroup]: (args, ctx) => {
+  [QueryKind.UidsByGroup]: ({ group }, ctx) => {
     const uids = new Set<string>();
-    const members = ctx.table.groupMembers(groupArg(args, 'UidsByGroup'));
+    const members = ctx.table.groupMembers(group);
     if (members !== undefined) for (const c of members) if (c.uid !== null) uids.add(c.uid);
     return [...uids];
   },
-  [QueryKind.ClientSessionsByGroup]: (args, ctx) => sessionsOf(ctx.table.groupMembers(groupArg(args, 'ClientSessionsByGroup')), ctx),
+  [QueryKind.ClientSessionsByGroup]: ({ group }, ctx) => sessionsOf(ctx.table.groupMembers(group), ctx),
   [QueryKind.AllClientSessions]: (_args, ctx) => sessionsOf(ctx.table.values(), ctx),
 };
 
-/** Runs one query against the table: `{ result, error }` as a QueryReply carries them. */
-export function runQuery(kind: QueryKind, args: unknown, ctx: CommandContext): { result: unknown; error: string | null } {
+/** What a QueryReply carries besides its id: the result, or the error's text and wire code. */
+export type QueryAnswer = { result: unknown; error: null } | { result: null; error: string; code: number };
+
+/** Runs one query against the table. */
+export function runQuery<K extends QueryKind>(kind: K, args: unknown, ctx: CommandContext): QueryAnswer {
   try {
-    return { result: handlers[kind](args, ctx), error: null };
+    return { result: (handlers[kind] as QueryHandler<K>)(readQueryArgs(kind, args), ctx), error: null };
   } catch (err) {
-    if (err instanceof GatewayError) return { result: null, error: err.message };
+    if (err instanceof ProtocolError && err.wire !== undefined) return { result: null, error: err.message, code: err.wire };
     throw err;
   }
 }
 
 export const query: CommandHandler<typeof Op.Query> = (m, from, ctx) => {
   ctx.counters.queries++;
-  const { result, error } = runQuery(m.kind, m.args, ctx);
-  from.link.send({ op: Op.QueryReply, id: m.id, result, error });
+  from.link.send({ op: Op.QueryReply, id: m.id, ...runQuery(m.kind, m.args, ctx) });
 };

@@ -1,12 +1,12 @@
 import type { Socket } from 'node:net';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
-import { DEFAULT_MAX_FRAME_BYTES } from '../frame.js';
-import { answerHello, createHello, DEFAULT_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_MAX_FRAME_BYTES, verifyAuth, verifyAuthOk } from '../handshake.js';
+import { answerHello, createHello, HANDSHAKE_MAX_FRAME_BYTES, verifyAuth, verifyAuthOk } from '../handshake.js';
+import { DEFAULT_LINK_OPTIONS, type ResolvedLinkOptions } from '../link-options.js';
 import type { AuthMsg, HelloMsg, Message, PeerRole, ServerRole } from '../messages.js';
 import { Op, opName } from '../opcodes.js';
-import { dial, Link, type LinkOptions } from './link.js';
+import { dial, Link, type LinkFlush } from './link.js';
 
-export interface AcceptOptions extends LinkOptions {
+export interface AcceptOptions {
   secret: string;
   role: ServerRole;
   nodeId: string;
@@ -15,7 +15,10 @@ export interface AcceptOptions extends LinkOptions {
   /** This side's cluster name; peers of another cluster are refused. */
   cluster?: string | undefined;
   allowedRoles: readonly PeerRole[];
-  handshakeTimeoutMs?: number;
+  /** The link's options, resolved once by its owner (resolveLinkOptions). Default DEFAULT_LINK_OPTIONS. */
+  link?: ResolvedLinkOptions | undefined;
+  /** When the accepted link writes queued frames (see LinkFlush). Default 'tick'. */
+  flush?: LinkFlush | undefined;
 }
 
 export interface AcceptedLink {
@@ -24,13 +27,14 @@ export interface AcceptedLink {
   peerNodeId: string;
 }
 
-export interface ConnectOptions extends LinkOptions {
+export interface ConnectOptions {
   host: string;
   port: number;
   secret: string;
   role: PeerRole;
   nodeId: string;
-  handshakeTimeoutMs?: number;
+  /** The link's options, resolved once by its owner (resolveLinkOptions). Default DEFAULT_LINK_OPTIONS. */
+  link?: ResolvedLinkOptions | undefined;
   /** This side's cluster name; a server of another cluster is refused. */
   cluster?: string | undefined;
   /**
@@ -99,16 +103,17 @@ function failAndThrow(link: Link, err: unknown): never {
 export async function acceptLink(socket: Socket, options: AcceptOptions): Promise<AcceptedLink> {
   // Until the peer is authenticated it may send one small frame (Auth): a larger announced
   // length fails the handshake at once, before any of it is buffered.
-  const link = new Link(socket, { ...options, maxFrameBytes: Math.min(HANDSHAKE_MAX_FRAME_BYTES, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) });
+  const linkOptions = options.link ?? DEFAULT_LINK_OPTIONS;
+  const link = new Link(socket, { ...linkOptions, maxFrameBytes: Math.min(HANDSHAKE_MAX_FRAME_BYTES, linkOptions.maxFrameBytes) }, options.flush);
   link.unauthenticated = true;
-  const deadline = performance.now() + (options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+  const deadline = performance.now() + linkOptions.handshakeTimeoutMs;
   const hello = createHello(options.role, options.nodeId, { gatewayId: options.gatewayId, cluster: options.cluster });
   try {
     const pending = nextMessage(link, deadline);
     link.send(hello);
     const auth = expect(await pending, Op.Auth);
     link.send(verifyAuth(hello, auth, options.secret, options.allowedRoles));
-    link.setMaxFrameBytes(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
+    link.setMaxFrameBytes(linkOptions.maxFrameBytes);
     link.unauthenticated = false;
     return { link, peerRole: auth.role, peerNodeId: auth.nodeId };
   } catch (err) {
@@ -120,10 +125,11 @@ export async function acceptLink(socket: Socket, options: AcceptOptions): Promis
 
 /** Connecting side: dials, authenticates, and resolves with the link. Rejects with a ProtocolError or a socket error. */
 export async function connectLink(options: ConnectOptions): Promise<ConnectedLink> {
-  const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+  const linkOptions = options.link ?? DEFAULT_LINK_OPTIONS;
+  const timeout = linkOptions.handshakeTimeoutMs;
   const deadline = performance.now() + timeout;
   const socket = await dial(options.host, options.port, timeout);
-  const link = new Link(socket, options);
+  const link = new Link(socket, linkOptions);
   try {
     const hello: HelloMsg = expect(await nextMessage(link, deadline), Op.Hello);
     checkGatewayId(hello, options);

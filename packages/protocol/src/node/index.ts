@@ -1,13 +1,16 @@
 /** Socket helpers for the internal protocol: framed heartbeated links and the handshake over TCP. */
+export { Link, dial, LINK_CHECK_GRANULARITY_MS } from './link.js';
+export type { LinkFlush, MessageHandler, CloseHandler } from './link.js';
+// The link's options are plain data, in @gateworker/protocol; here too for code that imports them from /node.
 export {
-  Link,
-  dial,
   DEFAULT_LINK_MAX_BUFFERED_BYTES,
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
-  LINK_CHECK_GRANULARITY_MS,
-} from './link.js';
-export type { LinkOptions, MessageHandler, CloseHandler } from './link.js';
+  DEFAULT_LINK_OPTIONS,
+  MIN_LINK_MAX_FRAME_BYTES,
+  resolveLinkOptions,
+} from '../link-options.js';
+export type { LinkOptions, ResolvedLinkOptions, InvalidOptionError } from '../link-options.js';
 export { acceptLink, connectLink } from './handshake.js';
 // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old names
 export { parseHostPort, formatHostPort } from './deprecated.js';

@@ -1,41 +1,23 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, FrameDecoder } from '../frame.js';
+import { FrameDecoder } from '../frame.js';
+import { DEFAULT_LINK_OPTIONS, type ResolvedLinkOptions } from '../link-options.js';
 import type { Message } from '../messages.js';
 import { Op } from '../opcodes.js';
 
-/** Default ping interval on internal links, in milliseconds. */
-export const DEFAULT_LINK_PING_INTERVAL_MS = 5_000;
-/** Default silence after which an internal link is considered dead, in milliseconds. */
-export const DEFAULT_LINK_TIMEOUT_MS = 15_000;
 /**
  * Largest gap between two liveness checks, in milliseconds: silence is detected at most this long
  * after the timeout (a ping interval above it does not coarsen detection).
  */
 export const LINK_CHECK_GRANULARITY_MS = 1_000;
-/** Default bound on bytes queued for a peer that does not read, in bytes. */
-export const DEFAULT_LINK_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-
-export interface LinkOptions {
-  maxFrameBytes?: number;
-  /** Ping every this many ms; 0 disables pings and the timeout. */
-  pingIntervalMs?: number;
-  /**
-   * Destroy the link after this many ms without any byte from the peer (monotonic clock; checked
-   * every min(pingIntervalMs, 1 s), and only after reading what is waiting in the socket).
-   */
-  timeoutMs?: number;
-  /** Destroy the link when more than this many bytes wait to be written. */
-  maxBufferedBytes?: number;
-  /**
-   * When queued frames go out: 'tick' (default) at the end of the current tick; 'loop' once per
-   * event-loop turn (setImmediate), so frames produced by the many I/O callbacks of one turn (a
-   * gateway forwarding messages of many clients) leave in one write: fewer syscalls under load,
-   * no added latency beyond the current turn.
-   */
-  flush?: 'tick' | 'loop';
-}
+/**
+ * When queued frames go out: 'tick' (default) at the end of the current tick; 'loop' once per
+ * event-loop turn (setImmediate), so frames produced by the many I/O callbacks of one turn (a
+ * gateway forwarding messages of many clients) leave in one write: fewer syscalls under load,
+ * no added latency beyond the current turn.
+ */
+export type LinkFlush = 'tick' | 'loop';
 
 export type MessageHandler = (message: Message) => void;
 export type CloseHandler = (error: Error | null) => void;
@@ -87,13 +69,14 @@ export class Link {
    */
   unauthenticated = false;
 
-  constructor(socket: Socket, options: LinkOptions = {}) {
+  /** `options` come resolved (resolveLinkOptions): no default is applied here. */
+  constructor(socket: Socket, options: ResolvedLinkOptions = DEFAULT_LINK_OPTIONS, flush: LinkFlush = 'tick') {
     this.socket = socket;
     this.remoteAddress = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.decoder = new FrameDecoder(options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES);
-    this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_LINK_MAX_BUFFERED_BYTES;
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_LINK_TIMEOUT_MS;
-    this.flushPerLoop = options.flush === 'loop';
+    this.decoder = new FrameDecoder(options.maxFrameBytes);
+    this.maxBufferedBytes = options.maxBufferedBytes;
+    this.timeoutMs = options.timeoutMs;
+    this.flushPerLoop = flush === 'loop';
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
@@ -101,7 +84,7 @@ export class Link {
       this.error ??= err;
     });
     socket.on('close', () => this.finish());
-    const interval = options.pingIntervalMs ?? DEFAULT_LINK_PING_INTERVAL_MS;
+    const interval = options.pingIntervalMs;
     this.pingIntervalMs = interval;
     if (interval > 0) {
       this.pingTimer = setInterval(() => this.heartbeat(), Math.min(interval, LINK_CHECK_GRANULARITY_MS));
