@@ -11,6 +11,7 @@ import {
   type GatewayStats,
 } from '@gateworker/protocol';
 import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
+import { DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 import { GatewayError } from './errors.js';
 import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
 
@@ -32,8 +33,6 @@ export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Time a client has to finish the ws upgrade / TLS handshake, in milliseconds. */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** How often live stats go to the register, in milliseconds (`status` without `start` shows them: fresh within a second). */
-export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** close(): how long clients get to finish their close handshake, in milliseconds. */
 export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
 /** close(): how long workers get to acknowledge the last client events, in milliseconds. */

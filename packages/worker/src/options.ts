@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { CLUSTER_NAME_PATTERN, resolveLinkOptions, type LinkOptions, type ResolvedLinkOptions } from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
-import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS, DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 import type { DiscoveryOptions } from '@gateworker/discovery';
 import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
@@ -26,8 +26,6 @@ export const DEFAULT_REGISTER_TIMEOUT_MS = DEFAULT_REGISTER_READY_TIMEOUT_MS;
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
 export const DEFAULT_RECONNECT_MAX_MS = 5_000;
-/** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
 /** @deprecated The one link options shape: LinkOptions of @gateworker/protocol. */
 export type LinkTuning = LinkOptions;
