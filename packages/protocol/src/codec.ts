@@ -16,7 +16,7 @@ import type {
   WorkerState,
 } from './messages.js';
 import { QueryKind } from './queries.js';
-import { Op, opName } from './opcodes.js';
+import { Op, opName, OpRoute } from './opcodes.js';
 import { FieldReader, MAX_CLIENT_NUMBER, MAX_CLUSTER_NAME_LENGTH, MAX_UID_LENGTH } from './validate.js';
 
 /**
@@ -370,24 +370,9 @@ export function encodeAckRanges(ranges: readonly number[]): Buffer {
 const STREAM_COUNT_BYTES = 6;
 export const MAX_STREAM_COUNT = 2 ** 48 - 1;
 
-/** Ops that travel on a command stream (counted, re-sent after a reconnect, applied once). */
-const STREAM_OPS: readonly Op[] = [
-  Op.SendToClient,
-  Op.SendToClients,
-  Op.SendToAll,
-  Op.SendToUids,
-  Op.SendToGroups,
-  Op.BindUid,
-  Op.UnbindUid,
-  Op.JoinGroup,
-  Op.LeaveGroup,
-  Op.Ungroup,
-  Op.CloseClient,
-  Op.SetSession,
-  Op.UpdateSession,
-];
+/** Ops that travel on a command stream (counted, re-sent after a reconnect, applied once): `stream` in `OpRoute`. */
 const streamOpTable = new Uint8Array(256);
-for (const op of STREAM_OPS) streamOpTable[op] = 1;
+for (const [op, route] of Object.entries(OpRoute)) if ('stream' in route) streamOpTable[Number(op)] = 1;
 
 /** True for the ops a command stream carries (a table lookup: it runs for every command). */
 export function isStreamOp(op: number): boolean {

@@ -71,12 +71,15 @@ export type Role = 'register' | 'gateway' | 'worker' | 'client';
 
 /**
  * Who sends an opcode to whom. `link: true` marks the messages the link layer consumes itself
- * (handshake, heartbeat): they never reach a receiver table.
+ * (handshake, heartbeat): they never reach a receiver table. `stream: true` marks the commands a
+ * sender's command stream carries to a gateway (numbered by position, re-sent after a reconnect,
+ * applied once; see `isStreamOp`).
  */
 export interface Route {
   readonly from: readonly Role[];
   readonly to: readonly Role[];
   readonly link?: true;
+  readonly stream?: true;
 }
 
 const ANY = ['register', 'gateway', 'worker', 'client'] as const;
@@ -113,20 +116,20 @@ export const OpRoute = {
   [Op.ClientClose]: { from: ['gateway'], to: ['worker'] },
   [Op.ClientPoison]: { from: ['gateway'], to: ['worker'] },
 
-  [Op.SendToClient]: { from: SENDERS, to: ['gateway'] },
-  [Op.SendToClients]: { from: SENDERS, to: ['gateway'] },
-  [Op.SendToAll]: { from: SENDERS, to: ['gateway'] },
-  [Op.SendToUids]: { from: SENDERS, to: ['gateway'] },
-  [Op.SendToGroups]: { from: SENDERS, to: ['gateway'] },
+  [Op.SendToClient]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.SendToClients]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.SendToAll]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.SendToUids]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.SendToGroups]: { from: SENDERS, to: ['gateway'], stream: true },
 
-  [Op.BindUid]: { from: SENDERS, to: ['gateway'] },
-  [Op.UnbindUid]: { from: SENDERS, to: ['gateway'] },
-  [Op.JoinGroup]: { from: SENDERS, to: ['gateway'] },
-  [Op.LeaveGroup]: { from: SENDERS, to: ['gateway'] },
-  [Op.Ungroup]: { from: SENDERS, to: ['gateway'] },
-  [Op.CloseClient]: { from: SENDERS, to: ['gateway'] },
-  [Op.SetSession]: { from: SENDERS, to: ['gateway'] },
-  [Op.UpdateSession]: { from: SENDERS, to: ['gateway'] },
+  [Op.BindUid]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.UnbindUid]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.JoinGroup]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.LeaveGroup]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.Ungroup]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.CloseClient]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.SetSession]: { from: SENDERS, to: ['gateway'], stream: true },
+  [Op.UpdateSession]: { from: SENDERS, to: ['gateway'], stream: true },
   [Op.Query]: { from: SENDERS, to: ['gateway'] },
   [Op.QueryReply]: { from: ['gateway'], to: SENDERS },
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, Op, OpRoute, QueryKind, WireErrorCode, type Role } from '@gateworker/protocol';
+import { ErrorCode, isStreamOp, Op, OpRoute, QueryKind, WireErrorCode, type Role } from '@gateworker/protocol';
 
 // docs/protocol.md is the reference a peer in another language is written from: its tables must
 // say what the code does. Opcodes and their directions are declared once (`Op`, `OpRoute`); this
@@ -64,6 +64,18 @@ describe('docs/protocol.md against the protocol', () => {
       expect(row.from, `${name}: who sends it`).toEqual([...route.from].sort());
       expect(row.to, `${name}: who receives it`).toEqual([...route.to].sort());
     }
+  });
+
+  it('names exactly the stream ops OpRoute marks', () => {
+    const text = section('Command streams').join(' ');
+    const list = /the \*\*stream ops\*\* ([^—]*)—/.exec(text);
+    expect(list, 'the stream op list').not.toBeNull();
+    const listed = [...list![1]!.matchAll(/`(\w+)`/g)].map(([, name]) => name!);
+    const marked = Object.entries(Op)
+      .filter(([, op]) => 'stream' in OpRoute[op])
+      .map(([name]) => name);
+    expect(listed.sort()).toEqual(marked.sort());
+    for (const [name, op] of Object.entries(Op)) expect(isStreamOp(op), name).toBe(marked.includes(name));
   });
 
   it('lists every query kind with its number, and nothing else', () => {
