@@ -2,6 +2,7 @@ import {
   AddressError,
   CLUSTER_NAME_PATTERN,
   isUnspecifiedHost,
+  MAX_NODE_ID_LENGTH,
   parseAddress,
   resolveLinkOptions,
   secretPolicyProblem,
@@ -244,7 +245,9 @@ function resolveAdvertise(text: string | undefined, internalHost: string): { hos
 
 /** Defaults and validates every option once; throws one GatewayError (GW_ERR_INVALID_OPTIONS) naming the key. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
-  if (typeof options.nodeId !== 'string' || options.nodeId === '') throw GatewayError.invalidOptions('nodeId', 'must be a non-empty string');
+  if (typeof options.nodeId !== 'string' || options.nodeId === '' || options.nodeId.length > MAX_NODE_ID_LENGTH) {
+    throw GatewayError.invalidOptions('nodeId', `must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`);
+  }
   if (typeof options.secret !== 'string') throw GatewayError.invalidOptions('secret', 'must be a string');
   const internal = options.internal;
   if (internal === undefined || typeof internal.host !== 'string' || internal.host === '') {

@@ -4,6 +4,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
+  MAX_NODE_ID_LENGTH,
   parseAddress,
   resolveLinkOptions,
   secretPolicyProblem,
@@ -138,7 +139,11 @@ function nonNegativeInt(value: number | undefined, fallback: number, key: string
 }
 
 function nodeIdOf(nodeId: unknown): string {
-  check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
+  check(
+    typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= MAX_NODE_ID_LENGTH,
+    'nodeId',
+    `must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`,
+  );
   return nodeId as string;
 }
 
