@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
-import { parseAddress } from '@gateworker/protocol';
+import { formatAddress, parseAddress } from '@gateworker/protocol';
 import type { AdminBackend } from './backend.js';
 import { AdminServer } from './server.js';
 
@@ -15,7 +15,6 @@ export async function serveAdmin(config: Config, backend: AdminBackend, logger: 
   } catch (err) {
     throw new Error(`admin.listen ${config.admin.listen}: ${(err as Error).message}`, { cause: err });
   }
-  const shown = bound.host.includes(':') ? `[${bound.host}]` : bound.host;
-  logger.info({ admin: `http://${shown}:${bound.port}/` }, 'admin endpoint listening');
+  logger.info({ admin: `http://${formatAddress(bound.host, bound.port)}/` }, 'admin endpoint listening');
   return server;
 }

@@ -25,18 +25,16 @@ export const STATUS_WATCH_INTERVAL_MS = 1_000;
 type Found =
   { source: 'supervisor'; tree: TreeSnapshot } | { source: 'register'; status: ClusterStatus } | { source: 'discovery'; view: ClusterView };
 
-/** Bound on reading the gateway list from etcd / ZooKeeper, in ms. */
-export const STATUS_DISCOVERY_TIMEOUT_MS = 5_000;
-
 export class NoClusterError extends Error {
   readonly code = ControlErrorCode.NoCluster;
 }
 
 /** Through `start`'s control channel when one runs for this config, else the register the config names. */
 async function find(loaded: LoadedConfig): Promise<Found> {
-  // With discovery the backend holds the whole cluster (every machine's gateways): read it.
+  // With discovery the backend holds the whole cluster (every machine's gateways): read it, within
+  // the package's own bound (DEFAULT_READ_TIMEOUT_MS).
   const discovery = discoveryOptionsOf(loaded.config);
-  if (discovery !== null) return { source: 'discovery', view: await readClusterView(discovery, STATUS_DISCOVERY_TIMEOUT_MS) };
+  if (discovery !== null) return { source: 'discovery', view: await readClusterView(discovery) };
   const runDir = runDirFor(loaded.file);
   try {
     const reply = await sendControl(runDir, { cmd: 'status' }, STATUS_CONTROL_TIMEOUT_MS);

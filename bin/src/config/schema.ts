@@ -22,7 +22,14 @@ import {
   SEND_BUFFER_POLICIES,
   TCP_FRAMINGS,
 } from '@gateworker/gateway';
-import { CLUSTER_NAME_PATTERN, isLoopbackHost, isUnspecifiedHost, parseAddress } from '@gateworker/protocol';
+import {
+  CLUSTER_NAME_PATTERN,
+  isLoopbackHost,
+  isUnspecifiedHost,
+  MAX_NODE_ID_LENGTH,
+  MAX_WORKER_ID_LENGTH,
+  parseAddress,
+} from '@gateworker/protocol';
 import {
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
@@ -48,6 +55,12 @@ import { parseDurationMs, parseSizeBytes } from './units.js';
 export const DEFAULT_REGISTER_LISTEN = '127.0.0.1:1236';
 export const DEFAULT_GATEWAY_INTERNAL = '127.0.0.1:2900';
 export const DEFAULT_ADMIN_LISTEN = '127.0.0.1:9464';
+/**
+ * Longest `nodeId`, in characters (200): within the protocol's MAX_NODE_ID_LENGTH, with room for
+ * what worker ids add to it (`<nodeId>/w<index>/<pid>`, at most 13 characters more; the rest is
+ * the margin this key always had), so every id the CLI derives fits MAX_WORKER_ID_LENGTH.
+ */
+export const MAX_CONFIG_NODE_ID_LENGTH = Math.min(MAX_NODE_ID_LENGTH, MAX_WORKER_ID_LENGTH) - 56;
 
 export const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const ms = parseDurationMs(v);
@@ -232,7 +245,7 @@ export const configSchema = z
     secret: z.string().default(''),
     secretFile: z.string().min(1).optional(),
     discovery: discoverySchema.optional(),
-    nodeId: z.string().min(1).max(200).optional(),
+    nodeId: z.string().min(1).max(MAX_CONFIG_NODE_ID_LENGTH).optional(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     cluster: z.string().regex(CLUSTER_NAME_PATTERN, 'expected 1-64 letters, digits, ".", "_" or "-"').optional(),
     links: z.object({ heartbeat: linkHeartbeat }).strict().prefault({}),

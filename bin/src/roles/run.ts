@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { Logger as PinoLogger } from 'pino';
 import { Bus } from '@gateworker/bus';
 import { Gateway } from '@gateworker/gateway';
-import { formatAddress, parseAddress } from '@gateworker/protocol';
+import { ErrorCode, formatAddress, parseAddress } from '@gateworker/protocol';
 import { RegisterServer } from '@gateworker/register';
 import { BusinessWorker, loadHandler } from '@gateworker/worker';
 import type { Sample } from '../admin/snapshot.js';
@@ -95,7 +95,7 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
   const listeners = gateway.listenerAddresses().map((l) => l.url);
   const i = gateway.internalAddress();
   return {
-    summary: `gateway ${gateway.gatewayId} serving ${listeners.join(', ')} (internal ${i.host}:${i.port})${bus === null ? '' : ' with the bus'}`,
+    summary: `gateway ${gateway.gatewayId} serving ${listeners.join(', ')} (internal ${formatAddress(i.host, i.port)})${bus === null ? '' : ' with the bus'}`,
     bound: { listeners, internal: formatAddress(i.host, i.port) },
     close: async () => {
       await bus?.close();
@@ -109,10 +109,10 @@ export async function runGateway(config: Config, index: number, logger: PinoLogg
 
 /** Errors retrying cannot fix: the process exits non-zero at once, naming them. */
 const FATAL_LINK_CODES: ReadonlySet<string> = new Set([
-  'GW_ERR_AUTH_FAILED',
-  'GW_ERR_CLUSTER_MISMATCH',
-  'GW_ERR_VERSION_MISMATCH',
-  'GW_ERR_ROLE_REFUSED',
+  ErrorCode.AuthFailed,
+  ErrorCode.ClusterMismatch,
+  ErrorCode.VersionMismatch,
+  ErrorCode.RoleRefused,
 ]);
 /** First and largest wait between two worker start attempts while no register answers, in milliseconds. */
 const START_RETRY_MIN_MS = 500;

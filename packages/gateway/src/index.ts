@@ -15,7 +15,6 @@ export {
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_MESSAGE_BYTES,
   DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS,
-  DEFAULT_STATS_INTERVAL_MS,
   DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS,
   DEFAULT_CLOSE_EVENTS_TIMEOUT_MS,
   ROUTING_POLICIES,
@@ -25,6 +24,8 @@ export {
   POISON_POLICIES,
 } from './options.js';
 export { DEFAULT_LINK_WINDOW_EVENTS, DEFAULT_LINK_WINDOW_BYTES } from './worker-link.js';
+/** The period of stats reports to the registers: @gateworker/register's constant. */
+export { DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 export type {
   GatewayLiveOptions,
   GatewayOptions,

@@ -2,6 +2,7 @@ import {
   AddressError,
   CLUSTER_NAME_PATTERN,
   isUnspecifiedHost,
+  MAX_NODE_ID_LENGTH,
   parseAddress,
   resolveLinkOptions,
   secretPolicyProblem,
@@ -11,6 +12,7 @@ import {
   type GatewayStats,
 } from '@gateworker/protocol';
 import { DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_ADDRESS, silentLogger, type Logger } from '@gateworker/protocol/node';
+import { DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 import { GatewayError } from './errors.js';
 import { DEFAULT_LINK_WINDOW_BYTES, DEFAULT_LINK_WINDOW_EVENTS } from './worker-link.js';
 
@@ -32,8 +34,6 @@ export const DEFAULT_MAX_CONNECTIONS = 100_000;
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** Time a client has to finish the ws upgrade / TLS handshake, in milliseconds. */
 export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** How often live stats go to the register, in milliseconds (`status` without `start` shows them: fresh within a second). */
-export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** close(): how long clients get to finish their close handshake, in milliseconds. */
 export const DEFAULT_CLOSE_CLIENTS_TIMEOUT_MS = 3_000;
 /** close(): how long workers get to acknowledge the last client events, in milliseconds. */
@@ -245,7 +245,9 @@ function resolveAdvertise(text: string | undefined, internalHost: string): { hos
 
 /** Defaults and validates every option once; throws one GatewayError (GW_ERR_INVALID_OPTIONS) naming the key. */
 export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayOptions {
-  if (typeof options.nodeId !== 'string' || options.nodeId === '') throw GatewayError.invalidOptions('nodeId', 'must be a non-empty string');
+  if (typeof options.nodeId !== 'string' || options.nodeId === '' || options.nodeId.length > MAX_NODE_ID_LENGTH) {
+    throw GatewayError.invalidOptions('nodeId', `must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`);
+  }
   if (typeof options.secret !== 'string') throw GatewayError.invalidOptions('secret', 'must be a string');
   const internal = options.internal;
   if (internal === undefined || typeof internal.host !== 'string' || internal.host === '') {

@@ -58,5 +58,6 @@ describe('gateway link options', () => {
     });
     expect(invalid({ ...base, link: { maxFrameBytes: 64 } }).message).toContain('link.maxFrameBytes');
     expect(invalid({ ...base, handshakeTimeoutMs: 100 } as GatewayOptions).message).toContain('link.handshakeTimeoutMs');
+    expect(invalid({ ...base, nodeId: 'n'.repeat(257) }).message).toContain('nodeId');
   });
 });

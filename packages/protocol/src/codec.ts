@@ -17,7 +17,7 @@ import type {
 } from './messages.js';
 import { QueryKind } from './queries.js';
 import { Op, opName, OpRoute } from './opcodes.js';
-import { FieldReader, MAX_CLIENT_NUMBER, MAX_CLUSTER_NAME_LENGTH, MAX_UID_LENGTH } from './validate.js';
+import { FieldReader, MAX_CLIENT_NUMBER, MAX_CLUSTER_NAME_LENGTH, MAX_NODE_ID_LENGTH, MAX_UID_LENGTH, MAX_WORKER_ID_LENGTH } from './validate.js';
 
 /**
  * Encoding and decoding of every message. Hot-path messages (client events, sends, acks) use a
@@ -442,7 +442,7 @@ function readStats(r: FieldReader): GatewayStats {
 function readGateway(r: FieldReader): GatewayInfo {
   return {
     gatewayId: r.str('gatewayId', 64),
-    nodeId: r.str('nodeId', 256),
+    nodeId: r.str('nodeId', MAX_NODE_ID_LENGTH),
     address: r.str('address', 300),
     processIndex: r.int('processIndex'),
     pid: r.int('pid'),
@@ -452,8 +452,8 @@ function readGateway(r: FieldReader): GatewayInfo {
 
 function readWorker(r: FieldReader): WorkerInfo {
   return {
-    workerId: r.str('workerId', 256),
-    nodeId: r.str('nodeId', 256),
+    workerId: r.str('workerId', MAX_WORKER_ID_LENGTH),
+    nodeId: r.str('nodeId', MAX_NODE_ID_LENGTH),
     pid: r.int('pid'),
     state: r.oneOf('state', WORKER_STATES),
     inflight: r.int('inflight'),
@@ -465,7 +465,7 @@ function readWorker(r: FieldReader): WorkerInfo {
 function readStatus(r: FieldReader): ClusterStatus {
   const reg = r.reader('register');
   return {
-    register: { nodeId: reg.str('nodeId', 256), pid: reg.int('pid'), uptimeMs: reg.int('uptimeMs') },
+    register: { nodeId: reg.str('nodeId', MAX_NODE_ID_LENGTH), pid: reg.int('pid'), uptimeMs: reg.int('uptimeMs') },
     gateways: r.array('gateways').map((g) => readGateway(new FieldReader('StatusReply.gateways[]', g))),
     workers: r.array('workers').map((w) => readWorker(new FieldReader('StatusReply.workers[]', w))),
   };
@@ -503,14 +503,14 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
     version: r.int('version'),
     nonce: r.bytes('nonce'),
     role: r.oneOf('role', SERVER_ROLES),
-    nodeId: r.str('nodeId', 256),
+    nodeId: r.str('nodeId', MAX_NODE_ID_LENGTH),
     ...(r.raw('gatewayId') !== undefined && { gatewayId: r.str('gatewayId', 64) }),
     ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
   })),
   [Op.Auth]: control(Op.Auth, (r) => ({
     version: r.int('version'),
     role: r.oneOf('role', PEER_ROLES),
-    nodeId: r.str('nodeId', 256),
+    nodeId: r.str('nodeId', MAX_NODE_ID_LENGTH),
     nonce: r.bytes('nonce'),
     proof: r.bytes('proof'),
     ...(r.raw('cluster') !== undefined && { cluster: r.str('cluster', MAX_CLUSTER_NAME_LENGTH) }),
@@ -677,7 +677,7 @@ const codecs: { [O in Op]: Codec<MessageOf<O>> } = {
       return { op: Op.AckRanges, ranges };
     },
   },
-  [Op.WorkerReady]: control(Op.WorkerReady, (r) => ({ workerId: r.str('workerId', 256), pid: r.int('pid') })),
+  [Op.WorkerReady]: control(Op.WorkerReady, (r) => ({ workerId: r.str('workerId', MAX_WORKER_ID_LENGTH), pid: r.int('pid') })),
   [Op.Drain]: bare(Op.Drain),
   [Op.DrainAck]: bare(Op.DrainAck),
 

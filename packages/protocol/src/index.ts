@@ -54,7 +54,7 @@ export {
   MIN_LINK_MAX_FRAME_BYTES,
 } from './link-options.js';
 export type { LinkOptions, ResolvedLinkOptions, InvalidOptionError } from './link-options.js';
-export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN } from './validate.js';
+export { MAX_CLUSTER_NAME_LENGTH, CLUSTER_NAME_PATTERN, MAX_NODE_ID_LENGTH, MAX_WORKER_ID_LENGTH } from './validate.js';
 export {
   decodeSession,
   encodeSession,

@@ -4,6 +4,10 @@ import { ProtocolError } from './errors.js';
 export const MAX_CLIENT_NUMBER = 2 ** 48 - 1;
 /** Longest uid, in UTF-16 code units (its UTF-8 form then fits the u16 length of event frames). */
 export const MAX_UID_LENGTH = 1024;
+/** Longest node id (Hello, Auth, GatewayInfo, WorkerInfo), in characters. */
+export const MAX_NODE_ID_LENGTH = 256;
+/** Longest worker id (WorkerInfo, WorkerReady), in characters. */
+export const MAX_WORKER_ID_LENGTH = 256;
 /** Longest cluster name (config key `cluster`), in characters. */
 export const MAX_CLUSTER_NAME_LENGTH = 64;
 /** What a cluster name may contain: letters, digits, `.`, `_`, `-`. */

@@ -4,6 +4,7 @@ import {
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_LINK_PING_INTERVAL_MS,
   DEFAULT_LINK_TIMEOUT_MS,
+  MAX_NODE_ID_LENGTH,
   parseAddress,
   resolveLinkOptions,
   secretPolicyProblem,
@@ -21,7 +22,10 @@ export const DEFAULT_REGISTER_PING_INTERVAL_MS = DEFAULT_LINK_PING_INTERVAL_MS;
 export const DEFAULT_REGISTER_LINK_TIMEOUT_MS = DEFAULT_LINK_TIMEOUT_MS;
 /** Default bound on simultaneous connections to one register (authenticated or not). */
 export const DEFAULT_REGISTER_MAX_CONNECTIONS = 10_000;
-/** Default period of GatewayStats / WorkerStats reports, in milliseconds. */
+/**
+ * Default period of the stats reports to the registers (GatewayStats, WorkerStats), in milliseconds:
+ * the one constant for gateways and workers alike (`status` shows numbers at most this old).
+ */
 export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 /** Default first reconnect delay after a lost or failed register link, in milliseconds (jittered). */
 export const DEFAULT_RECONNECT_INITIAL_DELAY_MS = 200;
@@ -135,7 +139,11 @@ function nonNegativeInt(value: number | undefined, fallback: number, key: string
 }
 
 function nodeIdOf(nodeId: unknown): string {
-  check(typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= 256, 'nodeId', 'must be a non-empty string of at most 256 characters');
+  check(
+    typeof nodeId === 'string' && nodeId.length > 0 && nodeId.length <= MAX_NODE_ID_LENGTH,
+    'nodeId',
+    `must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`,
+  );
   return nodeId as string;
 }
 

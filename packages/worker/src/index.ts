@@ -28,12 +28,13 @@ export {
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RECONNECT_MIN_MS,
   DEFAULT_RECONNECT_MAX_MS,
-  DEFAULT_STATS_INTERVAL_MS,
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept exported for code written against the old name
   DEFAULT_REGISTER_TIMEOUT_MS,
   resolveWorkerOptions,
   resolveClientOptions,
 } from './options.js';
+/** How often a worker pushes its WorkerInfo to the registers besides on state changes: @gateworker/register's constant. */
+export { DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 export { DEFAULT_COMMAND_BUFFER_MAX_BYTES, DEFAULT_COMMAND_BUFFER_MAX_AGE_MS } from './command-stream.js';
 export type {
   BusinessWorkerOptions,

@@ -1,9 +1,16 @@
 import type { AppConfigChange, CentreSpec } from '@gateworker/centre';
 import { hostname } from 'node:os';
-import { CLUSTER_NAME_PATTERN, resolveLinkOptions, type LinkOptions, type ResolvedLinkOptions } from '@gateworker/protocol';
+import {
+  CLUSTER_NAME_PATTERN,
+  MAX_NODE_ID_LENGTH,
+  MAX_WORKER_ID_LENGTH,
+  resolveLinkOptions,
+  type LinkOptions,
+  type ResolvedLinkOptions,
+} from '@gateworker/protocol';
 import type { Logger } from '@gateworker/protocol/node';
 import { silentLogger } from '@gateworker/protocol/node';
-import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
+import { DEFAULT_REGISTER_READY_TIMEOUT_MS, DEFAULT_STATS_INTERVAL_MS } from '@gateworker/register';
 import type { DiscoveryOptions } from '@gateworker/discovery';
 import { DEFAULT_COMMAND_BUFFER_MAX_AGE_MS, DEFAULT_COMMAND_BUFFER_MAX_BYTES, type CommandBufferBounds } from './command-stream.js';
 import type { GatewayDirectory, StaticGateway } from './directory.js';
@@ -26,8 +33,6 @@ export const DEFAULT_REGISTER_TIMEOUT_MS = DEFAULT_REGISTER_READY_TIMEOUT_MS;
 export const DEFAULT_RECONNECT_MIN_MS = 100;
 /** Largest reconnect delay, in milliseconds. */
 export const DEFAULT_RECONNECT_MAX_MS = 5_000;
-/** How often a worker pushes its WorkerInfo to the register besides on state changes, in milliseconds. */
-export const DEFAULT_STATS_INTERVAL_MS = 1_000;
 
 /** @deprecated The one link options shape: LinkOptions of @gateworker/protocol. */
 export type LinkTuning = LinkOptions;
@@ -173,20 +178,28 @@ function plainConfig(config: Record<string, unknown> | undefined): Record<string
   return config;
 }
 
+/** A node or worker id the wire carries: a non-empty string within the protocol's limit. */
+function isId(value: unknown, maxLength: number): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= maxLength;
+}
+
 export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWorkerOptions {
   const common = resolveCommon(options, 'BusinessWorker');
   const problem = handlerShapeProblem(options.handler);
   if (problem !== null) throw new InvalidOptionsError(`BusinessWorker: handler: ${problem}`);
-  if (typeof options.nodeId !== 'string' || options.nodeId.length === 0)
-    throw new InvalidOptionsError('BusinessWorker: nodeId must be a non-empty string');
-  if (options.workerId !== undefined && (typeof options.workerId !== 'string' || options.workerId.length === 0)) {
-    throw new InvalidOptionsError('BusinessWorker: workerId must be a non-empty string');
+  if (!isId(options.nodeId, MAX_NODE_ID_LENGTH))
+    throw new InvalidOptionsError(`BusinessWorker: nodeId must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`);
+  const workerId = options.workerId ?? `${options.nodeId}/${process.pid}`;
+  if (!isId(workerId, MAX_WORKER_ID_LENGTH)) {
+    throw new InvalidOptionsError(
+      `BusinessWorker: workerId (default <nodeId>/<pid>) must be a non-empty string of at most ${MAX_WORKER_ID_LENGTH} characters`,
+    );
   }
   return {
     ...common,
     handler: options.handler,
     nodeId: options.nodeId,
-    workerId: options.workerId ?? `${options.nodeId}/${process.pid}`,
+    workerId,
     drainTimeoutMs: positive('drainTimeoutMs', options.drainTimeoutMs, DEFAULT_DRAIN_TIMEOUT_MS),
     statsIntervalMs: positive('statsIntervalMs', options.statsIntervalMs, DEFAULT_STATS_INTERVAL_MS),
     config: plainConfig(options.config),
@@ -195,8 +208,8 @@ export function resolveWorkerOptions(options: BusinessWorkerOptions): ResolvedWo
 
 export function resolveClientOptions(options: GatewayClientOptions): ResolvedClientOptions {
   const common = resolveCommon(options, 'GatewayClient');
-  if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId.length === 0)) {
-    throw new InvalidOptionsError('GatewayClient: nodeId must be a non-empty string');
+  if (options.nodeId !== undefined && !isId(options.nodeId, MAX_NODE_ID_LENGTH)) {
+    throw new InvalidOptionsError(`GatewayClient: nodeId must be a non-empty string of at most ${MAX_NODE_ID_LENGTH} characters`);
   }
   return {
     ...common,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LINK_OPTIONS } from '@gateworker/protocol';
+import { DEFAULT_LINK_OPTIONS, MAX_NODE_ID_LENGTH } from '@gateworker/protocol';
 import { DEFAULT_REGISTER_READY_TIMEOUT_MS } from '@gateworker/register';
 import { DEFAULT_READY_TIMEOUT_MS, DEFAULT_REGISTER_TIMEOUT_MS, resolveClientOptions, resolveWorkerOptions } from '../src/index.js';
 
@@ -18,5 +18,14 @@ describe('worker options', () => {
     expect(DEFAULT_REGISTER_READY_TIMEOUT_MS).toBe(10_000);
     // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias still names the one constant
     expect(DEFAULT_REGISTER_TIMEOUT_MS).toBe(DEFAULT_REGISTER_READY_TIMEOUT_MS);
+  });
+
+  it('keeps ids within the protocol limits (MAX_NODE_ID_LENGTH, MAX_WORKER_ID_LENGTH)', () => {
+    expect(() => resolveWorkerOptions({ ...base, nodeId: 'n'.repeat(MAX_NODE_ID_LENGTH + 1) })).toThrow(
+      /nodeId must be a non-empty string of at most 256/,
+    );
+    expect(() => resolveWorkerOptions({ ...base, nodeId: 'n'.repeat(MAX_NODE_ID_LENGTH) })).toThrow(/workerId \(default <nodeId>\/<pid>\)/);
+    expect(resolveWorkerOptions({ ...base, nodeId: 'n'.repeat(MAX_NODE_ID_LENGTH), workerId: 'w' }).workerId).toBe('w');
+    expect(() => resolveClientOptions({ ...base, nodeId: '' })).toThrow(/GatewayClient: nodeId/);
   });
 });

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { formatAddress } from '../address.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
 import { answerHello, createHello, HANDSHAKE_MAX_FRAME_BYTES, verifyAuth, verifyAuthOk } from '../handshake.js';
 import { DEFAULT_LINK_OPTIONS, type ResolvedLinkOptions } from '../link-options.js';
@@ -154,7 +155,7 @@ function checkGatewayId(hello: HelloMsg, options: ConnectOptions): void {
   const reached = hello.gatewayId === undefined ? `a ${hello.role} without a gateway id` : `gateway ${hello.gatewayId}`;
   throw new ProtocolError(
     ErrorCode.WrongGateway,
-    `dialled gateway ${expected} at ${options.host}:${options.port} but reached ${reached} (node ${hello.nodeId}): refusing the link`,
+    `dialled gateway ${expected} at ${formatAddress(options.host, options.port)} but reached ${reached} (node ${hello.nodeId}): refusing the link`,
     { wire: WireErrorCode.WrongGateway },
   );
 }

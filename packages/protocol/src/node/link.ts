@@ -1,4 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
+import { formatAddress } from '../address.js';
 import { decodeMessage, encodeMessage } from '../codec.js';
 import { ErrorCode, ProtocolError, WireErrorCode } from '../errors.js';
 import { FrameDecoder } from '../frame.js';
@@ -335,7 +336,7 @@ export function dial(host: string, port: number, timeoutMs: number): Promise<Soc
     const socket = netConnect({ host, port });
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new ProtocolError(ErrorCode.HandshakeTimeout, `connect to ${host}:${port} timed out after ${timeoutMs} ms`));
+      reject(new ProtocolError(ErrorCode.HandshakeTimeout, `connect to ${formatAddress(host, port)} timed out after ${timeoutMs} ms`));
     }, timeoutMs);
     socket.once('connect', () => {
       clearTimeout(timer);
