@@ -8,23 +8,33 @@ import { eachLine } from './log-follower.js';
  * instead of sleeping.
  */
 
+/** A ws message as received: its bytes and whether it came as a binary frame. */
+export interface WsFrame {
+  data: Buffer;
+  binary: boolean;
+}
+
 export interface WsClient {
   ws: WebSocket;
-  /** Next text message (binary ones are delivered as their UTF-8 text). */
+  /** Next message as text (a binary one is delivered as its UTF-8 text). */
   next(timeoutMs?: number): Promise<string>;
   /** Next message parsed as JSON. */
   nextJson<T = unknown>(timeoutMs?: number): Promise<T>;
+  /** Next message with its frame type. */
+  nextFrame(timeoutMs?: number): Promise<WsFrame>;
   send(data: string | Buffer): void;
+  /** Takes the messages received and not yet taken, as text. */
   pending(): string[];
   /** Resolves with the close code and reason once the server (or we) closed. */
   closed: Promise<{ code: number; reason: string }>;
   close(): Promise<void>;
 }
 
+/** A ws client (no compression offered: the gateway does not negotiate it). */
 export async function connectWs(url: string, options: { headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<WsClient> {
-  const ws = new WebSocket(url, { headers: options.headers ?? {} });
-  const inbox = new Inbox<string>();
-  ws.on('message', (data: Buffer) => inbox.push(data.toString('utf8')));
+  const ws = new WebSocket(url, { headers: options.headers ?? {}, perMessageDeflate: false });
+  const inbox = new Inbox<WsFrame>();
+  ws.on('message', (data: Buffer, binary: boolean) => inbox.push({ data, binary }));
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
   );
@@ -34,12 +44,14 @@ export async function connectWs(url: string, options: { headers?: Record<string,
     ws.once('error', (err) => (clearTimeout(timer), reject(err)));
   });
   ws.on('error', () => {});
+  const nextFrame = (timeoutMs = 5_000) => inbox.next(timeoutMs, 'ws message');
   return {
     ws,
-    next: (timeoutMs = 5_000) => inbox.next(timeoutMs, 'ws message'),
-    nextJson: async <T>(timeoutMs = 5_000) => JSON.parse(await inbox.next(timeoutMs, 'ws message')) as T,
+    next: async (timeoutMs) => (await nextFrame(timeoutMs)).data.toString('utf8'),
+    nextJson: async <T>(timeoutMs?: number) => JSON.parse((await nextFrame(timeoutMs)).data.toString('utf8')) as T,
+    nextFrame,
     send: (data) => ws.send(data),
-    pending: () => inbox.drain(),
+    pending: () => inbox.drain().map((f) => f.data.toString('utf8')),
     closed,
     close: async () => {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close();

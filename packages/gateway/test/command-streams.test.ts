@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Op, type Message } from '@gateworker/protocol';
 import type { Gateway } from '../src/gateway.js';
-import { FakeWorker, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, startGateway, urls } from './helpers.js';
+import { connectWs, type WsClient } from '../../../test/helpers/clients.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -13,7 +14,7 @@ async function setup(): Promise<{ gateway: Gateway; ws: WsClient; client: number
   cleanups.push(() => gateway.close());
   const worker = await FakeWorker.connect(gateway);
   cleanups.push(() => worker.close());
-  const ws = await WsClient.open(urls(gateway).ws);
+  const ws = await connectWs(urls(gateway).ws);
   cleanups.push(() => ws.close());
   const { client } = await worker.event(Op.ClientConnect);
   return { gateway, ws, client };
@@ -25,7 +26,7 @@ const text = (client: number, t: string): Message => ({ op: Op.SendToClient, cli
 async function receivedUntil(ws: WsClient, last: string): Promise<string[]> {
   const got: string[] = [];
   for (;;) {
-    const t = await ws.text();
+    const t = await ws.next();
     got.push(t);
     if (t === last) return got;
   }
@@ -66,12 +67,12 @@ describe('command streams (gateway side)', () => {
     const a = await FakeWorker.connect(gateway, { role: 'client', ready: false });
     a.send({ op: Op.StreamResume, sender: 'inst-2', first: 1 });
     a.send(text(client, 'x'));
-    expect(await ws.text()).toBe('x');
+    expect(await ws.next()).toBe('x');
     await a.close();
     const b = await FakeWorker.connect(gateway, { role: 'client', ready: false });
     b.send({ op: Op.StreamResume, sender: 'inst-2', first: 5 });
     b.send(text(client, 'y'));
-    expect(await ws.text()).toBe('y');
+    expect(await ws.next()).toBe('y');
     expect(gateway.counters()['streamOpsLost']).toBe(3);
     await b.close();
   });
@@ -80,7 +81,7 @@ describe('command streams (gateway side)', () => {
     const { gateway, ws, client } = await setup();
     const a = await FakeWorker.connect(gateway, { role: 'client', ready: false });
     a.send(text(client, 'plain'));
-    expect(await ws.text()).toBe('plain');
+    expect(await ws.next()).toBe('plain');
     expect(gateway.counters()['streamResumes']).toBe(0);
     await a.close();
   });

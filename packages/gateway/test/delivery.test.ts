@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Op, packValue, unpackValue } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
-import { FakeWorker, LineClient, roundTrip, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, roundTrip, startGateway, urls } from './helpers.js';
+import { connectWs, connectLine } from '../../../test/helpers/clients.js';
 import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('delivery guarantees', () => {
@@ -15,7 +16,7 @@ describe('delivery guarantees', () => {
   it('redelivers unacknowledged events in order, with the session, when a worker link dies', async () => {
     gateway = await startGateway();
     const w1 = await FakeWorker.connect(gateway, { autoAck: false, workerId: 'w1' });
-    const client = await WsClient.open(urls(gateway).ws);
+    const client = await connectWs(urls(gateway).ws);
     const connect = await w1.event(Op.ClientConnect);
     w1.ack(connect.seq);
     client.ws.send('a');
@@ -50,7 +51,7 @@ describe('delivery guarantees', () => {
   it('on Drain answers DrainAck and holds a client’s newer events until its in-flight ones are acknowledged', async () => {
     gateway = await startGateway();
     const w1 = await FakeWorker.connect(gateway, { autoAck: false, workerId: 'w1' });
-    const client = await WsClient.open(urls(gateway).ws);
+    const client = await connectWs(urls(gateway).ws);
     const connect = await w1.event(Op.ClientConnect);
     client.ws.send('a');
     const a = await w1.event(Op.ClientMessage);
@@ -66,7 +67,7 @@ describe('delivery guarantees', () => {
     expect(w2.inbox.pending).toHaveLength(0);
 
     // A client with nothing in flight goes to the other worker at once.
-    const other = await LineClient.open(urls(gateway).tcpPort);
+    const other = await connectLine(urls(gateway).tcpPort);
     expect((await w2.event(Op.ClientConnect)).seq).toBe(1);
 
     w1.ack(a.seq);
@@ -76,15 +77,15 @@ describe('delivery guarantees', () => {
     expect(w1.inbox.pending.filter((m) => m.op === Op.ClientMessage)).toHaveLength(0);
     w2.autoAck = true;
     w2.ack(b.seq);
-    other.close();
+    void other.close();
   });
 
   it('buffers events while no worker is ready and delivers them in order on WorkerReady', async () => {
     gateway = await startGateway();
-    const ws = await WsClient.open(urls(gateway).ws);
+    const ws = await connectWs(urls(gateway).ws);
     ws.ws.send('a');
     ws.ws.send('b');
-    const tcp = await LineClient.open(urls(gateway).tcpPort);
+    const tcp = await connectLine(urls(gateway).tcpPort);
     tcp.send('x');
     await eventually(() => gateway?.stats().pending === 5, 5_000, 'five pending events');
 
@@ -105,7 +106,7 @@ describe('delivery guarantees', () => {
 
   it('applies the pending bound: drop policy drops and counts new events', async () => {
     gateway = await startGateway({ pendingEvents: { max: 2, policy: 'drop' } });
-    const ws = await WsClient.open(urls(gateway).ws);
+    const ws = await connectWs(urls(gateway).ws);
     ws.ws.send('a');
     ws.ws.send('b');
     await roundTrip(ws);
@@ -118,7 +119,7 @@ describe('delivery guarantees', () => {
 
   it('applies the pending bound: close policy closes the client with 1013 and still reports its close', async () => {
     gateway = await startGateway({ pendingEvents: { max: 1, policy: 'close' } });
-    const ws = await WsClient.open(urls(gateway).ws);
+    const ws = await connectWs(urls(gateway).ws);
     ws.ws.send('a');
     expect((await ws.closed).code).toBe(1013);
     const worker = await FakeWorker.connect(gateway);
@@ -130,8 +131,8 @@ describe('delivery guarantees', () => {
     gateway = await startGateway();
     const w1 = await FakeWorker.connect(gateway, { workerId: 'w1' });
     const w2 = await FakeWorker.connect(gateway, { workerId: 'w2' });
-    const c1 = await WsClient.open(urls(gateway).ws);
-    const c2 = await WsClient.open(urls(gateway).ws);
+    const c1 = await connectWs(urls(gateway).ws);
+    const c2 = await connectWs(urls(gateway).ws);
     const connects = (w: FakeWorker): number => w.inbox.pending.filter((m) => m.op === Op.ClientConnect).length;
     await eventually(() => connects(w1) + connects(w2) === 2, 5_000, 'two ClientConnect events');
     expect([connects(w1), connects(w2)]).toEqual([1, 1]);

@@ -1,7 +1,8 @@
 import { Op, clientIdFor, unpackValue, WireErrorCode } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
-import { FakeWorker, LineClient, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, startGateway, urls } from './helpers.js';
+import { connectWs, connectLine } from '../../../test/helpers/clients.js';
 
 describe('client events through a worker link', () => {
   let gateway: Gateway | null = null;
@@ -13,7 +14,7 @@ describe('client events through a worker link', () => {
   it('forwards a ws client connect, messages and close, and delivers sends back', async () => {
     gateway = await startGateway();
     const worker = await FakeWorker.connect(gateway);
-    const client = await WsClient.open(`${urls(gateway).ws}?token=abc`, { 'x-test': 'yes' });
+    const client = await connectWs(`${urls(gateway).ws}?token=abc`, { headers: { 'x-test': 'yes' } });
 
     const connect = await worker.event(Op.ClientConnect);
     expect(connect.seq).toBe(1);
@@ -35,13 +36,13 @@ describe('client events through a worker link', () => {
     worker.ack(3);
 
     worker.send({ op: Op.SendToClient, client: connect.client, binary: false, payload: Buffer.from('hi there') });
-    expect(await client.text()).toBe('hi there');
+    expect(await client.next()).toBe('hi there');
     worker.send({ op: Op.SendToClient, client: connect.client, binary: true, payload: Buffer.from([9, 8]) });
-    const bin = await client.inbox.next();
+    const bin = await client.nextFrame();
     expect(bin.binary).toBe(true);
     expect([...bin.data]).toEqual([9, 8]);
 
-    client.close();
+    void client.close();
     const close = await worker.event(Op.ClientClose);
     expect(close).toMatchObject({ seq: 4, client: connect.client });
     expect(unpackValue(close.session as Uint8Array)).toEqual({});
@@ -53,7 +54,7 @@ describe('client events through a worker link', () => {
   it('forwards a line-framed tcp client and writes lines back', async () => {
     gateway = await startGateway();
     const worker = await FakeWorker.connect(gateway);
-    const client = await LineClient.open(urls(gateway).tcpPort);
+    const client = await connectLine(urls(gateway).tcpPort);
     const connect = await worker.event(Op.ClientConnect);
     expect(connect.info.request).toBeNull();
     expect(connect.info.remoteAddress).toBe('127.0.0.1');
@@ -65,10 +66,10 @@ describe('client events through a worker link', () => {
     expect([m1.payload.toString(), m2.payload.toString(), m1.binary]).toEqual(['first', 'second', false]);
 
     worker.send({ op: Op.SendToClient, client: connect.client, binary: false, payload: Buffer.from('pong') });
-    expect(await client.lines.next()).toBe('pong');
+    expect(await client.next()).toBe('pong');
 
     worker.send({ op: Op.CloseClient, client: connect.client, data: Buffer.from('bye'), binary: false });
-    expect(await client.lines.next()).toBe('bye');
+    expect(await client.next()).toBe('bye');
     await client.closed;
     await worker.event(Op.ClientClose);
   });
@@ -76,8 +77,8 @@ describe('client events through a worker link', () => {
   it('executes group, uid and session commands and answers queries', async () => {
     gateway = await startGateway();
     const worker = await FakeWorker.connect(gateway);
-    const a = await WsClient.open(urls(gateway).ws);
-    const b = await LineClient.open(urls(gateway).tcpPort);
+    const a = await connectWs(urls(gateway).ws);
+    const b = await connectLine(urls(gateway).tcpPort);
     const ca = (await worker.event(Op.ClientConnect)).client;
     const cb = (await worker.event(Op.ClientConnect)).client;
     const gid = gateway.gatewayId;
@@ -86,12 +87,12 @@ describe('client events through a worker link', () => {
     worker.send({ op: Op.JoinGroup, client: cb, group: 'room' });
     worker.send({ op: Op.BindUid, client: cb, uid: 'device-1' });
     worker.send({ op: Op.SendToGroups, groups: ['room'], exclude: [], binary: false, payload: Buffer.from('to room') });
-    expect(await a.text()).toBe('to room');
-    expect(await b.lines.next()).toBe('to room');
+    expect(await a.next()).toBe('to room');
+    expect(await b.next()).toBe('to room');
     worker.send({ op: Op.SendToUids, uids: ['device-1'], binary: false, payload: Buffer.from('to uid') });
-    expect(await b.lines.next()).toBe('to uid');
+    expect(await b.next()).toBe('to uid');
     worker.send({ op: Op.SendToAll, exclude: [cb], binary: false, payload: Buffer.from('to all but b') });
-    expect(await a.text()).toBe('to all but b');
+    expect(await a.next()).toBe('to all but b');
 
     expect((await worker.query(1, 1, { client: ca })).result).toBe(true);
     expect((await worker.query(2, 1, { client: 999 })).result).toBe(false);

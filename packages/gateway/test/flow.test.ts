@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { Op } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
-import { FakeWorker, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, startGateway, urls } from './helpers.js';
+import { connectWs, type WsClient } from '../../../test/helpers/clients.js';
 import { eventually, within } from '../../../test/helpers/wait.js';
 
 // Per-event acknowledgements, the per-link window, byte bounds on held events, and poison
@@ -18,7 +19,7 @@ describe('event flow', () => {
   });
 
   async function client(): Promise<WsClient> {
-    const c = await WsClient.open(urls(gateway as Gateway).ws);
+    const c = await connectWs(urls(gateway as Gateway).ws);
     clients.push(c);
     return c;
   }

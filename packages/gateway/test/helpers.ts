@@ -1,9 +1,8 @@
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { Op, type Message, type MessageOf } from '@gateworker/protocol';
 import { connectLink, type Link } from '@gateworker/protocol/node';
-import { WebSocket } from 'ws';
 import { Gateway, type GatewayOptions } from '../src/index.js';
+import type { WsClient } from '../../../test/helpers/clients.js';
 import { Inbox } from '../../../test/helpers/inbox.js';
 import { DEFAULT_WAIT_MS, within } from '../../../test/helpers/wait.js';
 
@@ -94,64 +93,6 @@ export class FakeWorker {
 
   async close(): Promise<void> {
     await this.link.close();
-  }
-}
-
-/** A real ws client collecting messages. */
-export class WsClient {
-  readonly inbox = new Inbox<{ data: Buffer; binary: boolean }>();
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data: Buffer, binary: boolean) => this.inbox.push({ data, binary }));
-    this.closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
-  }
-
-  static async open(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
-    const client = new WsClient(ws);
-    await within(once(ws, 'open'), DEFAULT_WAIT_MS, `ws open ${url}`);
-    return client;
-  }
-
-  async text(): Promise<string> {
-    return (await this.inbox.next(DEFAULT_WAIT_MS, 'a ws message')).data.toString();
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
-
-/** A real tcp client reading lines. */
-export class LineClient {
-  readonly lines = new Inbox<string>();
-  readonly closed: Promise<void>;
-  private rest = '';
-
-  private constructor(readonly socket: Socket) {
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      const parts = (this.rest + chunk).split('\n');
-      this.rest = parts.pop() ?? '';
-      for (const p of parts) this.lines.push(p);
-    });
-    socket.on('error', () => {});
-    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
-  }
-
-  static async open(port: number, host = '127.0.0.1'): Promise<LineClient> {
-    const socket = connect({ host, port });
-    await within(once(socket, 'connect'), DEFAULT_WAIT_MS, `tcp connect ${port}`);
-    return new LineClient(socket);
-  }
-
-  send(line: string): void {
-    this.socket.write(`${line}\n`);
-  }
-
-  close(): void {
-    this.socket.end();
   }
 }
 

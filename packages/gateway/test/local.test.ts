@@ -1,7 +1,8 @@
 import { Op } from '@gateworker/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway, MembershipChange } from '../src/index.js';
-import { FakeWorker, LineClient, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, startGateway, urls } from './helpers.js';
+import { connectWs, connectLine, type WsClient } from '../../../test/helpers/clients.js';
 import { eventually } from '../../../test/helpers/wait.js';
 
 // Gateway.applyLocal (the bus bridges' way in) and the membership-change events routing bindings follow.
@@ -18,7 +19,7 @@ async function setup(count: number) {
   const clients: WsClient[] = [];
   const nums: number[] = [];
   for (let i = 0; i < count; i++) {
-    clients.push(await WsClient.open(urls(g).ws));
+    clients.push(await connectWs(urls(g).ws));
     nums.push((await worker.event(Op.ClientConnect)).client);
   }
   return { g, worker, clients, nums };
@@ -38,27 +39,27 @@ describe('Gateway.applyLocal', () => {
 
     const text = (s: string) => Buffer.from(s);
     expect(g.applyLocal({ op: 'sendToAll', payload: text('all'), binary: false, exclude: [nb] })).toBe(2);
-    expect(await a.text()).toBe('all');
-    expect(await c.text()).toBe('all');
+    expect(await a.next()).toBe('all');
+    expect(await c.next()).toBe('all');
     expect(g.applyLocal({ op: 'sendToUids', uids: ['u1', 'u1', 'nobody'], payload: text('uid'), binary: false })).toBe(2);
-    expect(await a.text()).toBe('uid');
-    expect(await b.text()).toBe('uid');
+    expect(await a.next()).toBe('uid');
+    expect(await b.next()).toBe('uid');
     expect(g.applyLocal({ op: 'sendToGroups', groups: ['g1', 'g2'], payload: text('grp'), binary: false, exclude: [nc] })).toBe(1);
-    expect(await b.text()).toBe('grp');
+    expect(await b.next()).toBe('grp');
     expect(g.applyLocal({ op: 'sendToClients', clients: [nc, nc, 999], payload: Buffer.from([1, 2]), binary: true })).toBe(1);
-    const bin = await c.inbox.next();
+    const bin = await c.nextFrame();
     expect(bin.binary).toBe(true);
     expect([...bin.data]).toEqual([1, 2]);
     // Nothing else arrived: b was excluded from "all", c from "grp".
     g.applyLocal({ op: 'sendToAll', payload: text('end'), binary: false });
-    for (const cl of clients) expect(await cl.text()).toBe('end');
+    for (const cl of clients) expect(await cl.next()).toBe('end');
   });
 
   it('closeClient sends the last message and closes; a gone client is a no-op', async () => {
     const { g, clients, nums } = await setup(1);
     const [a] = clients as [WsClient];
     expect(g.applyLocal({ op: 'closeClient', client: nums[0] as number, payload: Buffer.from('bye'), binary: false })).toBe(1);
-    expect(await a.text()).toBe('bye');
+    expect(await a.next()).toBe('bye');
     expect((await a.closed).code).toBe(1000);
     expect(g.applyLocal({ op: 'closeClient', client: 12345, payload: null, binary: false })).toBe(0);
   });
@@ -66,11 +67,11 @@ describe('Gateway.applyLocal', () => {
   it('frames for tcp clients too', async () => {
     const g = (gateway = await startGateway());
     await FakeWorker.connect(g);
-    const line = await LineClient.open(urls(g).tcpPort);
+    const line = await connectLine(urls(g).tcpPort);
     await eventually(() => g.stats().clients === 1, 5_000, 'tcp client accepted');
     g.applyLocal({ op: 'sendToAll', payload: Buffer.from('hello'), binary: false });
-    expect(await line.lines.next()).toBe('hello');
-    line.close();
+    expect(await line.next()).toBe('hello');
+    void line.close();
   });
 });
 
@@ -94,7 +95,7 @@ describe('membership-change events', () => {
     ]);
     expect(g.membership()).toEqual({ uids: expect.arrayContaining(['u1', 'u2']) as unknown, groups: ['g'] });
     changes.length = 0;
-    clients[1]?.close(); // b leaves: last holder of u1; g still has a
+    void clients[1]?.close(); // b leaves: last holder of u1; g still has a
     await eventually(() => changes.length >= 1, 5_000, 'u1 gone');
     worker.send({ op: Op.Ungroup, group: 'g' });
     await eventually(() => changes.length >= 2, 5_000, 'g dissolved');

@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op } from '@gateworker/protocol';
 import { GatewayError } from '../src/errors.js';
 import type { Gateway } from '../src/index.js';
-import { FakeWorker, LineClient, startGateway } from './helpers.js';
+import { FakeWorker, startGateway } from './helpers.js';
+import { connectLine } from '../../../test/helpers/clients.js';
 import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('Gateway.reconfigure (live configuration)', () => {
@@ -18,8 +19,8 @@ describe('Gateway.reconfigure (live configuration)', () => {
     gateway = await startGateway({ listeners: [{ url: 'tcp://127.0.0.1:0' }] });
     const port = gateway.listenerAddresses()[0]?.port ?? 0;
     const worker = await FakeWorker.connect(gateway);
-    const first = await LineClient.open(port);
-    const second = await LineClient.open(port);
+    const first = await connectLine(port);
+    const second = await connectLine(port);
     await eventually(() => gateway?.stats().clients === 2, 5_000, 'two clients');
 
     gateway.reconfigure({ listeners: [{ maxConnections: 2 }] });
@@ -35,9 +36,9 @@ describe('Gateway.reconfigure (live configuration)', () => {
     expect(message.payload.toString()).toBe('still here');
 
     gateway.reconfigure({ listeners: [{}] }); // the key left out: back to the default limit
-    const fourth = await LineClient.open(port);
+    const fourth = await connectLine(port);
     await eventually(() => gateway?.stats().clients === 3, 5_000, 'fourth accepted');
-    for (const c of [first, second, fourth]) c.close();
+    for (const c of [first, second, fourth]) void c.close();
     await worker.close();
   });
 
@@ -45,12 +46,12 @@ describe('Gateway.reconfigure (live configuration)', () => {
     gateway = await startGateway({ listeners: [{ url: 'tcp://127.0.0.1:0' }] });
     const port = gateway.listenerAddresses()[0]?.port ?? 0;
     gateway.reconfigure({ listeners: [{ maxConnectionsPerIp: 1 }] });
-    const first = await LineClient.open(port);
+    const first = await connectLine(port);
     await eventually(() => gateway?.stats().clients === 1, 5_000, 'first');
     const second = connect({ host: '127.0.0.1', port });
     second.on('error', () => {});
     await within(once(second, 'close'), 5_000, 'second refused');
-    first.close();
+    void first.close();
   });
 
   it('refuses an invalid change whole (the key named) and keeps every running setting', async () => {
@@ -66,11 +67,11 @@ describe('Gateway.reconfigure (live configuration)', () => {
     expect(err).toBeInstanceOf(GatewayError);
     expect((err as GatewayError).message).toContain('pendingEvents.max');
     // The listener limit was part of the refused change: still 5, so two clients get in.
-    const a = await LineClient.open(port);
-    const b = await LineClient.open(port);
+    const a = await connectLine(port);
+    const b = await connectLine(port);
     await eventually(() => g.stats().clients === 2, 5_000, 'two clients under the old limit');
     expect(g.counters().clientsRejected).toBe(0);
-    a.close();
-    b.close();
+    void a.close();
+    void b.close();
   });
 });

@@ -5,7 +5,8 @@ import { connectLink } from '@gateworker/protocol/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { Gateway } from '../src/index.js';
-import { FakeWorker, LineClient, SECRET, startGateway, urls, WsClient } from './helpers.js';
+import { FakeWorker, SECRET, startGateway, urls } from './helpers.js';
+import { connectWs, connectLine } from '../../../test/helpers/clients.js';
 import { eventually, within } from '../../../test/helpers/wait.js';
 
 describe('bad input and limits', () => {
@@ -18,7 +19,7 @@ describe('bad input and limits', () => {
   it('closes a ws client that sends an oversize message with 1009 and counts it', async () => {
     gateway = await startGateway({ listeners: [{ url: 'ws://127.0.0.1:0/ws', maxMessageBytes: 100 }] });
     const worker = await FakeWorker.connect(gateway);
-    const client = await WsClient.open(urls(gateway).ws);
+    const client = await connectWs(urls(gateway).ws);
     client.ws.send('x'.repeat(101));
     expect((await client.closed).code).toBe(1009);
     await worker.event(Op.ClientConnect);
@@ -28,7 +29,7 @@ describe('bad input and limits', () => {
 
   it('closes a tcp client whose line exceeds the limit', async () => {
     gateway = await startGateway({ listeners: [{ url: 'tcp://127.0.0.1:0', maxMessageBytes: 10 }] });
-    const client = await LineClient.open(urls(gateway).tcpPort);
+    const client = await connectLine(urls(gateway).tcpPort);
     client.socket.write('y'.repeat(11));
     await within(client.closed, 5_000, 'tcp close');
     await eventually(() => gateway?.counters().oversizeMessages === 1, 5_000, 'oversize counted');
@@ -42,14 +43,14 @@ describe('bad input and limits', () => {
     const [req, res] = (await within(once(wrong, 'unexpected-response'), 5_000, 'response')) as [{ destroy(): void }, { statusCode: number }];
     expect(res.statusCode).toBe(404);
     req.destroy();
-    const first = await WsClient.open(ws);
+    const first = await connectWs(ws);
     const second = new WebSocket(ws);
     second.on('error', () => {});
     const [req2, res2] = (await within(once(second, 'unexpected-response'), 5_000, 'response')) as [{ destroy(): void }, { statusCode: number }];
     expect(res2.statusCode).toBe(503);
     req2.destroy();
     expect(gateway.counters().clientsRejected).toBe(1);
-    first.close();
+    void first.close();
   });
 
   it('fails a worker link that sends a malformed frame, and carries on', async () => {
@@ -63,7 +64,7 @@ describe('bad input and limits', () => {
     await within(bad.closed, 5_000, 'bad link closed');
 
     const good = await FakeWorker.connect(gateway);
-    const client = await WsClient.open(urls(gateway).ws);
+    const client = await connectWs(urls(gateway).ws);
     await good.event(Op.ClientConnect);
     client.ws.send('still fine');
     expect((await good.event(Op.ClientMessage)).payload.toString()).toBe('still fine');
@@ -101,11 +102,11 @@ describe('bad input and limits', () => {
   it('closes silent clients on the heartbeat sweep and reports their close', async () => {
     gateway = await startGateway({ heartbeat: { intervalMs: 40, timeoutMs: 120 } });
     const worker = await FakeWorker.connect(gateway);
-    const alive = await WsClient.open(urls(gateway).ws);
+    const alive = await connectWs(urls(gateway).ws);
     const silentTcp = connect({ host: '127.0.0.1', port: urls(gateway).tcpPort });
     silentTcp.on('error', () => {});
     const tcpClosed = once(silentTcp, 'close');
-    const deadWs = await WsClient.open(urls(gateway).ws);
+    const deadWs = await connectWs(urls(gateway).ws);
     (deadWs.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // stops answering pings
     await within(tcpClosed, 5_000, 'silent tcp closed');
     await eventually(() => gateway?.counters().heartbeatTimeouts === 2, 5_000, 'two heartbeat timeouts');
@@ -118,8 +119,8 @@ describe('bad input and limits', () => {
   it('close(): clients go away (1001 / end), workers get their ClientClose then DrainAck', async () => {
     gateway = await startGateway();
     const worker = await FakeWorker.connect(gateway);
-    const ws = await WsClient.open(urls(gateway).ws);
-    const tcp = await LineClient.open(urls(gateway).tcpPort);
+    const ws = await connectWs(urls(gateway).ws);
+    const tcp = await connectLine(urls(gateway).tcpPort);
     await worker.event(Op.ClientConnect);
     await worker.event(Op.ClientConnect);
     const g = gateway;
