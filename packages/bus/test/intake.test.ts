@@ -1,5 +1,5 @@
 import type { LocalCommand, MembershipChange } from '@gateworker/gateway';
-import type { Logger } from '@gateworker/protocol/node';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 import { describe, expect, it } from 'vitest';
 import { Intake } from '../src/intake.js';
 import { BridgeCounters } from '../src/stats.js';
@@ -23,24 +23,12 @@ class FakeTarget implements BusTarget {
   off(_e: 'membership-change', _l: (c: MembershipChange) => void) {}
 }
 
-function recordingLogger(lines: { obj: Record<string, unknown>; msg: string }[]): Logger {
-  const log: Logger = {
-    info: () => {},
-    debug: () => {},
-    error: () => {},
-    trace: () => {},
-    fatal: () => {},
-    warn: (obj: unknown, msg?: string) => lines.push({ obj: obj as Record<string, unknown>, msg: msg ?? '' }),
-    child: () => log,
-  } as unknown as Logger;
-  return log;
-}
-
 function setup(maxMessageBytes = 1000) {
   const target = new FakeTarget();
   const counters = new BridgeCounters();
-  const lines: { obj: Record<string, unknown>; msg: string }[] = [];
-  const intake = new Intake({ bridge: 'redis', target, maxMessageBytes, rejectLogIntervalMs: 60_000, counters, log: recordingLogger(lines) });
+  const log = new CaptureLogger(); // the intake logs rejects only (warn, throttled)
+  const lines = log.lines;
+  const intake = new Intake({ bridge: 'redis', target, maxMessageBytes, rejectLogIntervalMs: 60_000, counters, log });
   const push = (m: unknown) => intake.handle(Buffer.from(typeof m === 'string' ? m : JSON.stringify(m)));
   return { target, counters, lines, push };
 }

@@ -1,62 +1,13 @@
-import { EventEmitter } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import type { GatewayInfo, WorkerInfo } from '@gateworker/protocol';
-import type { Logger } from '@gateworker/protocol/node';
 import { RegisterClient, RegisterServer, type RegisterClientOptions, type RegisterServerOptions } from '../src/index.js';
 import { within } from '../../../test/helpers/wait.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 
 export const SECRET = 'test-secret';
 export const FAST_LINK = { pingIntervalMs: 50, timeoutMs: 400 };
-
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  obj: Record<string, unknown>;
-  msg: string;
-}
-
-/** A Logger that records every line and emits 'line' for each, so tests can await a log line. */
-export class CaptureLogger extends EventEmitter implements Logger {
-  readonly lines: LogLine[] = [];
-  debug(obj: object, msg = ''): void {
-    this.push('debug', obj, msg);
-  }
-  info(obj: object, msg = ''): void {
-    this.push('info', obj, msg);
-  }
-  warn(obj: object, msg = ''): void {
-    this.push('warn', obj, msg);
-  }
-  error(obj: object, msg = ''): void {
-    this.push('error', obj, msg);
-  }
-  child(): Logger {
-    return this;
-  }
-
-  /** Resolves with the first line (past or future) matching `match`; rejects after `timeoutMs`. */
-  waitFor(match: (line: LogLine) => boolean, timeoutMs = 3_000): Promise<LogLine> {
-    const seen = this.lines.find(match);
-    if (seen !== undefined) return Promise.resolve(seen);
-    return within(
-      new Promise((resolve) => {
-        const onLine = (line: LogLine): void => {
-          if (!match(line)) return;
-          this.off('line', onLine);
-          resolve(line);
-        };
-        this.on('line', onLine);
-      }),
-      timeoutMs,
-      'log line',
-    );
-  }
-
-  private push(level: LogLine['level'], obj: object, msg: string): void {
-    const line = { level, obj: obj as Record<string, unknown>, msg };
-    this.lines.push(line);
-    this.emit('line', line);
-  }
-}
+/** How long these tests wait for a log line by default, in milliseconds. */
+export const REGISTER_WAIT_MS = 3_000;
 
 let pidCounter = 10_000;
 
@@ -81,7 +32,7 @@ export class Harness {
   private readonly closers: Array<() => Promise<unknown>> = [];
 
   async server(options: Partial<RegisterServerOptions> = {}): Promise<{ server: RegisterServer; address: string; logger: CaptureLogger }> {
-    const logger = new CaptureLogger();
+    const logger = new CaptureLogger(REGISTER_WAIT_MS);
     const server = new RegisterServer({
       listen: { host: '127.0.0.1', port: 0 },
       secret: SECRET,
@@ -96,7 +47,7 @@ export class Harness {
   }
 
   client(options: Partial<RegisterClientOptions> & Pick<RegisterClientOptions, 'registers'>): { client: RegisterClient; logger: CaptureLogger } {
-    const logger = new CaptureLogger();
+    const logger = new CaptureLogger(REGISTER_WAIT_MS);
     const client = new RegisterClient({
       secret: SECRET,
       role: 'client',

@@ -6,7 +6,8 @@ import { nextEvent, within } from '../../../test/helpers/wait.js';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, FAST_LINK, Harness, SECRET } from './helpers.js';
+import { REGISTER_WAIT_MS, FAST_LINK, Harness, SECRET } from './helpers.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 
 const h = new Harness();
 afterEach(() => h.closeAll());
@@ -59,7 +60,7 @@ describe('RegisterServer lifecycle', () => {
       listen: { host: '127.0.0.1', port: 0 },
       secret: SECRET,
       nodeId: 'r',
-      logger: new CaptureLogger(),
+      logger: new CaptureLogger(REGISTER_WAIT_MS),
       link: FAST_LINK,
     });
     const closes = countCloses(server);

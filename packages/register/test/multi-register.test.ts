@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Op, type GatewayInfo } from '@gateworker/protocol';
 import { connectLink } from '@gateworker/protocol/node';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { REGISTER_WAIT_MS, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 import { nextEvent, untilEvents } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
@@ -76,7 +77,7 @@ describe('several registers', () => {
     expect((await down)[0]).toBe(onlyB.gatewayId);
     expect(worker.gateways().has(gw.gatewayId)).toBe(true);
 
-    const logger = new CaptureLogger();
+    const logger = new CaptureLogger(REGISTER_WAIT_MS);
     const b2 = new RegisterServer({ listen: { host: '127.0.0.1', port: portB }, secret: SECRET, nodeId: 'reg-b2', logger });
     h.add(() => b2.close());
     const workerBack = nextEvent<[string]>(worker, 'register-up', (address) => address === b.address, 5_000);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RegisterServer } from '../src/index.js';
-import { CaptureLogger, FAST_LINK, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { REGISTER_WAIT_MS, FAST_LINK, gatewayInfo, Harness, SECRET, workerInfo } from './helpers.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 import { nextEvent, untilEvents } from '../../../test/helpers/wait.js';
 
 const h = new Harness();
@@ -30,7 +31,7 @@ describe('register restart', () => {
     expect(gatewayDowns).toBe(0);
 
     // A new register on the same port: the clients find it and the view comes back.
-    const logger = new CaptureLogger();
+    const logger = new CaptureLogger(REGISTER_WAIT_MS);
     const second = new RegisterServer({ listen: { host: '127.0.0.1', port }, secret: SECRET, nodeId: 'register-2', logger, link: FAST_LINK });
     h.add(() => second.close());
     const ups = Promise.all([gw1, gw2, worker].map((c) => nextEvent(c, 'register-up', () => true, 5_000)));

@@ -5,7 +5,8 @@ import { BusinessWorker } from '../src/business-worker.js';
 import { StaticGatewayDirectory } from '../src/directory.js';
 import type { Handler } from '../src/handler.js';
 import { decodeSession } from '@gateworker/protocol';
-import { captureLogger, deferred } from './fakes.js';
+import { deferred } from './fakes.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 import { ackCovers, FakeGateway, SECRET } from './fake-gateway.js';
 import { eventually } from '../../../test/helpers/wait.js';
 
@@ -197,7 +198,7 @@ describe('BusinessWorker against a scripted gateway', () => {
   it('reconnects while the gateway is listed; unlisted, keeps its healthy link; gives it up once the link dies too', async () => {
     const g = await gateway();
     const dir = new StaticGatewayDirectory([g.info()]);
-    const logger = captureLogger();
+    const logger = new CaptureLogger();
     const w = worker({}, dir, { logger });
     await w.start();
     const first = await g.link(1);
@@ -212,7 +213,7 @@ describe('BusinessWorker against a scripted gateway', () => {
     expect(w.info().gateways).toBe(1);
     // Unlisted and its link closed cleanly (the gateway stopped): given up (not reconnected).
     second.link.destroy();
-    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up', 0);
+    await eventually(() => logger.lines.some((e) => e.msg.startsWith('gateway given up')), 5000, 'the gateway to be given up', 0);
     expect(w.info().gateways).toBe(0);
     expect(g.links.length).toBe(2);
     // Listed again: connects again.
@@ -224,32 +225,32 @@ describe('BusinessWorker against a scripted gateway', () => {
   it('unlisted and silent (frozen, cut off): keeps its commands and delivers them when it is listed again', async () => {
     const g = await gateway();
     const dir = new StaticGatewayDirectory([g.info()]);
-    const logger = captureLogger();
+    const logger = new CaptureLogger();
     const w = worker({}, dir, { logger, link: { pingIntervalMs: 50, timeoutMs: 300 } });
     await w.start();
     const first = await g.link(1);
     await first.next(Op.WorkerReady);
     dir.remove(g.gatewayId);
     first.link.socket.pause(); // the gateway stops reading: no pong, the worker's heartbeat gives up the link
-    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway unreachable') === true), 5000, 'the gateway to linger', 0);
+    await eventually(() => logger.lines.some((e) => e.msg.startsWith('gateway unreachable')), 5000, 'the gateway to linger', 0);
     await w.gateway.sendToAll('while it was away');
     dir.add(g.info());
     const second = await g.link(2);
     expect(await second.next(Op.SendToAll)).toMatchObject({ payload: Buffer.from('while it was away') });
-    expect(logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true)).toBe(false);
+    expect(logger.lines.some((e) => e.msg.startsWith('gateway given up'))).toBe(false);
   });
 
   it('gives up an unlisted, unreachable gateway once its commands have aged out (commandBuffer.maxAge)', async () => {
     const g = await gateway();
     const dir = new StaticGatewayDirectory([g.info()]);
-    const logger = captureLogger();
+    const logger = new CaptureLogger();
     const w = worker({}, dir, { logger, link: { pingIntervalMs: 50, timeoutMs: 300 }, commandBuffer: { maxBytes: 1 << 20, maxAgeMs: 300 } });
     await w.start();
     const first = await g.link(1);
     await first.next(Op.WorkerReady);
     dir.remove(g.gatewayId);
     first.link.socket.pause();
-    await eventually(() => logger.entries.some((e) => e.msg?.startsWith('gateway given up') === true), 5000, 'the gateway to be given up', 0);
+    await eventually(() => logger.lines.some((e) => e.msg.startsWith('gateway given up')), 5000, 'the gateway to be given up', 0);
     expect(g.links.length).toBe(1);
   });
 

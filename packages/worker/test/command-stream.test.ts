@@ -3,7 +3,7 @@ import { decodeMessage, encodeSendToClient, FRAME_PREFIX_BYTES, Op } from '@gate
 import type { Message } from '@gateworker/protocol';
 import { CommandCounters, CommandStream, DropLog } from '../src/command-stream.js';
 import type { LinkSession } from '../src/link-session.js';
-import { captureLogger } from './fakes.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 
 function fakeSession(): LinkSession & { wire: Message[] } {
   const wire: Message[] = [];
@@ -18,7 +18,7 @@ const frame = (n: number): Buffer => encodeSendToClient(n, false, Buffer.alloc(4
 const clientsOf = (ms: Message[]): number[] => ms.flatMap((m) => (m.op === Op.SendToClient ? [m.client] : []));
 
 function setup(bounds = { maxBytes: 1 << 20, maxAgeMs: 60_000 }) {
-  const logger = captureLogger();
+  const logger = new CaptureLogger();
   const counters = new CommandCounters();
   const drops = new DropLog(logger, counters);
   const stream = new CommandStream('gw@x', 'sender-1', bounds, counters, drops);
@@ -56,9 +56,9 @@ describe('CommandStream', () => {
     for (let i = 1; i <= 10; i++) stream.send(frame(i));
     expect(stream.length).toBe(3);
     expect(counters.dropped).toBe(7);
-    expect(logger.entries.filter((e) => e.level === 'warn')).toHaveLength(1);
+    expect(logger.lines.filter((e) => e.level === 'warn')).toHaveLength(1);
     drops.close();
-    const warns = logger.entries.filter((e) => e.level === 'warn');
+    const warns = logger.lines.filter((e) => e.level === 'warn');
     expect(warns).toHaveLength(2);
     expect(warns[1]?.obj['count']).toBe(6);
     const s = fakeSession();

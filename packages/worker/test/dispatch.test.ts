@@ -4,12 +4,13 @@ import type { Session } from '../src/cluster-api-types.js';
 import { Dispatcher } from '../src/dispatch.js';
 import type { Client, Handler } from '../src/handler.js';
 import { decodeSession } from '@gateworker/protocol';
-import { captureLogger, close, connect, deferred, fakeEnv, fakeSession, flushMicrotasks, message, WS_INFO, type Deferred } from './fakes.js';
+import { close, connect, deferred, fakeEnv, fakeSession, flushMicrotasks, message, WS_INFO, type Deferred } from './fakes.js';
+import { CaptureLogger } from '../../../test/helpers/capture-logger.js';
 
 const GW = '000000000001';
 
 function setup(handler: Handler) {
-  const logger = captureLogger();
+  const logger = new CaptureLogger();
   const source = fakeSession(GW);
   const d = new Dispatcher(handler, fakeEnv(logger, new Map([[GW, source]])), logger);
   return { d, source, logger };
@@ -104,7 +105,7 @@ describe('handler errors', () => {
     await flushMicrotasks();
     expect(calls).toBe(4);
     expect(source.trace).toEqual([{ finished: 1 }, { finished: 4 }, { finished: 2 }, { finished: 3 }]);
-    const errors = logger.entries.filter((e) => e.level === 'error');
+    const errors = logger.lines.filter((e) => e.level === 'error');
     expect(errors).toHaveLength(2);
     expect(errors[0]?.obj['clientId']).toBe(clientIdFor(GW, 1));
     expect((errors[0]?.obj['err'] as Error).message).toBe('boom');
@@ -157,7 +158,7 @@ describe('sessions', () => {
     d.onEvent(source, corrupt);
     expect(seen).toEqual([{}]);
     expect(source.trace).toEqual([{ finished: 1 }]);
-    expect(logger.entries.find((e) => e.level === 'warn')?.obj['err']).toMatchObject({ code: 'GW_ERR_INVALID_SESSION' });
+    expect(logger.lines.find((e) => e.level === 'warn')?.obj['err']).toMatchObject({ code: 'GW_ERR_INVALID_SESSION' });
     d.onEvent(source, { ...message(2, 1, 'set'), session: Buffer.from([0xc1]) });
     expect(source.trace[1]).toMatchObject({ op: Op.SetSession, client: 1 });
     expect(decodeSession((source.trace[1] as { session: Uint8Array }).session)).toEqual({ mine: 1 });

@@ -41,20 +41,6 @@ export function fakeSession(gatewayId = '000000000001'): FakeSession & LinkSessi
   return s as FakeSession & LinkSession;
 }
 
-export interface LogEntry {
-  level: string;
-  obj: Record<string, unknown>;
-  msg: string | undefined;
-}
-
-export function captureLogger(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
-  const at = (level: string) => (obj: object, msg?: string) => {
-    entries.push({ level, obj: obj as Record<string, unknown>, msg });
-  };
-  const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: () => logger, entries };
-  return logger;
-}
-
 export function fakeEnv(logger: Logger, sessions: Map<string, LinkSession> = new Map()): ClientEnv {
   return {
     api: {} as ClusterApi,
