@@ -2,9 +2,9 @@
 import { startEtcd, type EtcdServer } from '../../../test/helpers/etcd.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GatewayInfo } from '@gateworker/protocol';
-import { newGatewayId } from '@gateworker/protocol';
 import { Etcd3 } from 'etcd3';
 import { createBackend, type DiscoveryBackend } from '@gateworker/discovery';
+import { expectOneClose, gatewayRecord } from './backend-contract.js';
 import { eventually, nextEvent } from '../../../test/helpers/wait.js';
 
 // The etcd backend against a real etcd: publish / watch between two sessions, stats updates,
@@ -29,23 +29,12 @@ function backend(cluster: string, ttlMs = 2_000): DiscoveryBackend {
   return b;
 }
 
-function info(address: string, clients = 0): GatewayInfo {
-  return {
-    gatewayId: newGatewayId(),
-    nodeId: 'n1',
-    address,
-    processIndex: 0,
-    pid: process.pid,
-    stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 },
-  };
-}
-
 describe('etcd discovery', () => {
   it('publishes a record another session sees, updates it, withdraws it', async () => {
     const a = backend('pub');
     const b = backend('pub');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
-    const g = info('127.0.0.1:4001');
+    const g = gatewayRecord('127.0.0.1:4001');
     const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
     expect((await up)[0].address).toBe('127.0.0.1:4001');
@@ -57,32 +46,14 @@ describe('etcd discovery', () => {
   });
 
   it('close() twice returns one promise and emits close once; destroy() during close() does not emit it again', async () => {
-    const a = backend('lifecycle');
-    const b = backend('lifecycle');
-    await Promise.all([a.ready(5_000), b.ready(5_000)]);
-    let closesA = 0;
-    let closesB = 0;
-    a.on('close', () => closesA++);
-    b.on('close', () => closesB++);
-    const first = a.close();
-    expect(a.close()).toBe(first);
-    await first;
-    a.destroy();
-    expect(closesA).toBe(1);
-    const closing = b.close();
-    b.destroy();
-    expect(closesB).toBe(1);
-    await closing;
-    await b.close();
-    expect(closesB).toBe(1);
-    await expect(b.ready(100)).resolves.toBeUndefined(); // the list was read: ready() stays resolved
+    await expectOneClose(backend('lifecycle'), backend('lifecycle'), 5_000);
   });
 
   it('a session that dies without withdrawing: its records vanish within the TTL', async () => {
     const a = backend('crash', 2_000);
     const b = backend('crash');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
-    const g = info('127.0.0.1:4002');
+    const g = gatewayRecord('127.0.0.1:4002');
     const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
     await up;
@@ -97,8 +68,8 @@ describe('etcd discovery', () => {
     const a = backend('alpha');
     const b = backend('beta');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
-    const ga = info('127.0.0.1:4003');
-    const gb = info('127.0.0.1:4004');
+    const ga = gatewayRecord('127.0.0.1:4003');
+    const gb = gatewayRecord('127.0.0.1:4004');
     const aSeesB = nextEvent<[GatewayInfo]>(a, 'gateway-up', (i) => i.gatewayId === gb.gatewayId, 1_500).then(
       () => true,
       () => false,
@@ -118,7 +89,7 @@ describe('etcd discovery', () => {
     await b.ready(5_000);
     const raw = new Etcd3({ hosts: [etcd.endpoint] });
     try {
-      const g = info('127.0.0.1:4005');
+      const g = gatewayRecord('127.0.0.1:4005');
       await raw.put('/gateworker/bad/gateways/junk').value('{"not":"a record"}');
       await raw.put(`/gateworker/bad/gateways/${g.gatewayId}`).value(JSON.stringify(g));
       await eventually(() => b.gateways().has(g.gatewayId), 5_000, 'the good record');
@@ -132,7 +103,7 @@ describe('etcd discovery', () => {
     const a = backend('outage', 3_000);
     const b = backend('outage');
     await Promise.all([a.ready(5_000), b.ready(5_000)]);
-    const g = info('127.0.0.1:4006');
+    const g = gatewayRecord('127.0.0.1:4006');
     const up = nextEvent<[GatewayInfo]>(b, 'gateway-up', (i) => i.gatewayId === g.gatewayId, 5_000);
     a.publish(g);
     await up;
@@ -162,7 +133,7 @@ describe('etcd discovery', () => {
     } finally {
       raw.close();
     }
-    const g2 = info('127.0.0.1:4007');
+    const g2 = gatewayRecord('127.0.0.1:4007');
     a.publish(g2);
     await eventually(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the wipe');
   }, 90_000);

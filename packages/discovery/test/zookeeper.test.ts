@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayInfo } from '@gateworker/protocol';
-import { newGatewayId } from '@gateworker/protocol';
 import { createBackend, type DiscoveryBackend } from '@gateworker/discovery';
+import { expectOneClose, gatewayRecord } from './backend-contract.js';
 import { eventually } from '../../../test/helpers/wait.js';
 import { startZooKeeper, type ZooKeeperServer } from '../../../test/helpers/zookeeper-server.js';
 
@@ -28,23 +27,12 @@ function backend(cluster: string, sessionTimeoutMs = 4_000): DiscoveryBackend {
   return b;
 }
 
-function info(address: string, clients = 0): GatewayInfo {
-  return {
-    gatewayId: newGatewayId(),
-    nodeId: 'n1',
-    address,
-    processIndex: 0,
-    pid: process.pid,
-    stats: { clients, uids: 0, groups: 0, workers: 0, pending: 0 },
-  };
-}
-
 describe('ZooKeeper discovery', () => {
   it('publishes a record another session sees, updates it, withdraws it', async () => {
     const a = backend('pub');
     const b = backend('pub');
     await Promise.all([a.ready(10_000), b.ready(10_000)]);
-    const g = info('127.0.0.1:4001');
+    const g = gatewayRecord('127.0.0.1:4001');
     a.publish(g);
     await eventually(() => b.gateways().get(g.gatewayId)?.address === '127.0.0.1:4001', 5_000, 'the record');
     a.publish({ ...g, stats: { ...g.stats, clients: 7 } });
@@ -56,25 +44,7 @@ describe('ZooKeeper discovery', () => {
   });
 
   it('close() twice returns one promise and emits close once; destroy() during close() does not emit it again', async () => {
-    const a = backend('lifecycle');
-    const b = backend('lifecycle');
-    await Promise.all([a.ready(10_000), b.ready(10_000)]);
-    let closesA = 0;
-    let closesB = 0;
-    a.on('close', () => closesA++);
-    b.on('close', () => closesB++);
-    const first = a.close();
-    expect(a.close()).toBe(first);
-    await first;
-    a.destroy();
-    expect(closesA).toBe(1);
-    const closing = b.close();
-    b.destroy();
-    expect(closesB).toBe(1);
-    await closing;
-    await b.close();
-    expect(closesB).toBe(1);
-    await expect(b.ready(100)).resolves.toBeUndefined(); // the list was read: ready() stays resolved
+    await expectOneClose(backend('lifecycle'), backend('lifecycle'), 10_000);
   });
 
   it('a closed session takes its records with it; clusters stay apart', async () => {
@@ -82,8 +52,8 @@ describe('ZooKeeper discovery', () => {
     const x = backend('beta');
     const b = backend('alpha');
     await Promise.all([a.ready(10_000), b.ready(10_000), x.ready(10_000)]);
-    const g = info('127.0.0.1:4002');
-    const gx = info('127.0.0.1:4003');
+    const g = gatewayRecord('127.0.0.1:4002');
+    const gx = gatewayRecord('127.0.0.1:4003');
     a.publish(g);
     x.publish(gx);
     await eventually(() => b.gateways().has(g.gatewayId) && x.gateways().has(gx.gatewayId), 5_000, 'both records');
@@ -97,7 +67,7 @@ describe('ZooKeeper discovery', () => {
     const a = backend('outage', 2_000);
     const b = backend('outage', 2_000);
     await Promise.all([a.ready(10_000), b.ready(10_000)]);
-    const g = info('127.0.0.1:4006');
+    const g = gatewayRecord('127.0.0.1:4006');
     a.publish(g);
     await eventually(() => b.gateways().has(g.gatewayId), 5_000, 'the record');
     const downs: string[] = [];
@@ -110,7 +80,7 @@ describe('ZooKeeper discovery', () => {
     await zk.restart();
     await eventually(() => a.connected && b.connected, 30_000, 'reconnected');
     await eventually(() => b.gateways().has(g.gatewayId), 15_000, 'record after the outage');
-    const g2 = info('127.0.0.1:4007');
+    const g2 = gatewayRecord('127.0.0.1:4007');
     a.publish(g2);
     await eventually(() => b.gateways().has(g2.gatewayId) && b.gateways().has(g.gatewayId), 15_000, 'both records after the outage');
   }, 90_000);
