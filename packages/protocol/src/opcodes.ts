@@ -163,7 +163,14 @@ export type RoutedOp<From extends Role, To extends Role> = {
 
 /** Whether `role` may send `op` (a receiver refuses anything else). */
 export function isSentBy(op: Op, role: Role): boolean {
-  return (OpRoute[op].from as readonly Role[]).includes(role);
+  return ((senderBits[op] ?? 0) & ROLE_BIT[role]) !== 0;
+}
+
+/** One bit per role; `senderBits[op]` holds the bits of the roles that send `op` (a lookup: it runs for every inbound command). */
+const ROLE_BIT: Readonly<Record<Role, number>> = { register: 1, gateway: 2, worker: 4, client: 8 };
+const senderBits = new Uint8Array(256);
+for (const [op, route] of Object.entries(OpRoute)) {
+  for (const role of route.from) senderBits[Number(op)] = (senderBits[Number(op)] ?? 0) | ROLE_BIT[role];
 }
 
 const names = new Map<number, string>(Object.entries(Op).map(([name, op]) => [op, name]));

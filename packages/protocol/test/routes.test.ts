@@ -81,4 +81,11 @@ describe('OpRoute', () => {
     expect(isSentBy(Op.Subscribe, 'gateway')).toBe(false);
     expect(isSentBy(Op.Error, 'register')).toBe(true);
   });
+
+  it('answers from its lookup table exactly what OpRoute declares, for every opcode and role', () => {
+    const roles: Role[] = ['register', 'gateway', 'worker', 'client'];
+    for (const op of Object.values(Op)) {
+      for (const role of roles) expect(isSentBy(op, role), `${op} from ${role}`).toBe((OpRoute[op].from as readonly Role[]).includes(role));
+    }
+  });
 });
