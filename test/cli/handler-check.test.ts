@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { handlerFileProblem } from '../../bin/src/config/handler-file.js';
-import { CLI } from '../helpers/cluster.js';
+import { runCli } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-handler-check-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -16,16 +15,7 @@ function write(name: string, text: string): string {
 }
 
 function start(configFile: string) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, GATEWORKER_RUN_DIR: dir };
-    const p = spawn(process.execPath, [CLI, 'start', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
+  return runCli(['start', '-c', configFile], { env: { ...process.env, GATEWORKER_RUN_DIR: dir } });
 }
 
 function config(handler: string): string {

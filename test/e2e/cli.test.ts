@@ -1,26 +1,14 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { runCli } from '../helpers/cli.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { OPS_HANDLER } from '../helpers/rpc.js';
 
 function run(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? tmpdir(),
-      env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
+  return runCli(args, { cwd: options.cwd ?? tmpdir(), env: options.env });
 }
 
 let cluster: Cluster | null = null;

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDirFor } from '../../bin/src/supervisor/run-dir.js';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { runCli } from '../helpers/cli.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { eachLine } from '../helpers/log-follower.js';
 
 /**
@@ -20,15 +21,7 @@ import { eachLine } from '../helpers/log-follower.js';
 const ECHO = `export default { onMessage(client, message) { client.send(message); } };\n`;
 
 function run(args: string[], env: NodeJS.ProcessEnv, cwd = tmpdir()) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
+  return runCli(args, { cwd, env });
 }
 
 /** Env without any GATEWORKER_* / XDG_RUNTIME_DIR of the machine running the tests. */

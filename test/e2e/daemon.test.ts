@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI } from '../helpers/cluster.js';
+import { CLI, processAlive, runCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/wait.js';
 
 /** `gateworker start -d`: detached, logging to a file that SIGUSR2 reopens; status, reload, logs and stop work against it. */
@@ -26,25 +26,8 @@ afterAll(() => {
 });
 
 function cli(args: string[], timeoutMs = 60_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
-    p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stdout, stderr })));
-  });
+  return runCli(args, { cwd: dir, env, timeoutMs });
 }
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('daemon mode', () => {
   it('start -d returns once ready; the cluster serves; logs, status, reload, SIGUSR2 reopen and stop work', async () => {
@@ -63,7 +46,7 @@ describe('daemon mode', () => {
     const supervisor = Number(/pid (\d+)/.exec(started.stdout)?.[1]);
     pids.add(supervisor);
     for (const m of readFileSync(logFile, 'utf8').matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));
-    expect(alive(supervisor)).toBe(true);
+    expect(processAlive(supervisor)).toBe(true);
 
     // Every address on port 0: the bound ones are in the "cluster ready" line of the log file.
     const ready = readFileSync(logFile, 'utf8')
@@ -101,6 +84,6 @@ describe('daemon mode', () => {
 
     const stop = await cli(['stop', '-c', config]);
     expect(stop.stdout).toContain('stopped');
-    await eventually(() => !alive(supervisor), 20_000);
+    await eventually(() => !processAlive(supervisor), 20_000);
   }, 120_000);
 });

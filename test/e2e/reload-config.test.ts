@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { connectWs } from '../helpers/clients.js';
+import { processAlive } from '../helpers/cli.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -43,15 +44,6 @@ async function answeringWorkers(version: string, count: number): Promise<Set<num
   return pids;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 describe('reload applies the edited config', () => {
   it('a new worker.handler and more worker.processes: 3 workers run the new handler; a changed listener is named, exit 0', async () => {
     writeFileSync(join(cluster.dir, 'handler-v2.mjs'), handler('v2'));
@@ -75,7 +67,7 @@ describe('reload applies the edited config', () => {
     const r = await cluster.cli(['reload']);
     expect(r.stdout).toMatch(/reloaded 1 worker in \d+ ms \(worker\.processes 3 → 1\)/);
     expect(r.code).toBe(0);
-    await eventually(() => [...before].every((pid) => !alive(pid)), 20_000);
+    await eventually(() => [...before].every((pid) => !processAlive(pid)), 20_000);
     const now = await answeringWorkers('v2', 1);
     const ws = await connectWs(cluster.wsUrl);
     for (let i = 0; i < 5; i++) {

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
+import { processAlive } from '../helpers/cli.js';
 import { startCluster, type Cluster } from '../helpers/cluster.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -27,15 +28,6 @@ afterEach(async () => {
   cluster = null;
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe('signals to the whole process group', () => {
   it('`kill -TERM -- -<pgid>` stops in order: every onClose runs, no event dropped, every process gone', async () => {
     // debug: each child logs why it stops.
@@ -52,7 +44,7 @@ describe('signals to the whole process group', () => {
     process.kill(-cluster.pid, 'SIGTERM');
     for (const c of clients) expect((await c.closed).code).toBe(1001);
     await cluster.waitForLog((l) => l.role === 'supervisor' && l.msg === 'stopped', 30_000);
-    await eventually(() => ![cluster!.pid, ...children].some(alive), 10_000);
+    await eventually(() => ![cluster!.pid, ...children].some(processAlive), 10_000);
 
     const closedLog = join(cluster.dir, 'closed.log');
     const closed = existsSync(closedLog) ? readFileSync(closedLog, 'utf8').trim().split('\n') : [];
@@ -74,7 +66,7 @@ describe('signals to the whole process group', () => {
     process.kill(gateway0.pid, 'SIGTERM');
     await cluster.waitForLog((l) => l.msg === 'gateway 0 got SIGTERM; stopping it');
     await cluster.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('gateway 0 restarted'));
-    await eventually(() => !alive(gateway0.pid), 10_000);
+    await eventually(() => !processAlive(gateway0.pid), 10_000);
     const client = await connectWs(cluster.wsUrl);
     client.send('after');
     expect(await client.next()).toBe('after');

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs, type WsClient } from '../helpers/clients.js';
-import type { LogLine } from '../helpers/cluster.js';
+import { msgStartsWith } from '../helpers/log-follower.js';
 import { TcpProxy } from './proxy.js';
 import { RoleSet, type RoleProcess } from './roles.js';
 
@@ -44,11 +44,6 @@ afterEach(async () => {
   roles = null;
 });
 
-const msgIs =
-  (text: string) =>
-  (l: LogLine): boolean =>
-    typeof l.msg === 'string' && l.msg.startsWith(text);
-
 interface Topology {
   roles: RoleSet;
   register: RoleProcess;
@@ -68,7 +63,7 @@ async function topology(handler = HANDLER): Promise<Topology> {
   proxies.push(proxy);
   set.writeFile('handler.mjs', handler);
   const register = set.start('register', 'register', { secret: SECRET, links: LINKS, logLevel: LOG_LEVEL, register: { listen: '127.0.0.1:0' } });
-  const registerAddress = String((await register.waitForLog(msgIs('register listening'), 20_000, 'register listening'))['address']);
+  const registerAddress = String((await register.waitForLog(msgStartsWith('register listening'), 20_000, 'register listening'))['address']);
   const gateway = set.start('gateway', 'gateway', {
     secret: SECRET,
     links: LINKS,
@@ -80,7 +75,7 @@ async function topology(handler = HANDLER): Promise<Topology> {
       registers: [registerAddress],
     },
   });
-  const started = await gateway.waitForLog(msgIs('gateway started'), 20_000, 'gateway started');
+  const started = await gateway.waitForLog(msgStartsWith('gateway started'), 20_000, 'gateway started');
   proxy.retarget(started['internal'] as { host: string; port: number });
   const worker = set.start('worker', 'worker', {
     secret: SECRET,
@@ -88,7 +83,7 @@ async function topology(handler = HANDLER): Promise<Topology> {
     logLevel: LOG_LEVEL,
     worker: { handler: './handler.mjs', registers: [registerAddress] },
   });
-  await worker.waitForLog(msgIs('worker ready'), 20_000, 'worker ready');
+  await worker.waitForLog(msgStartsWith('worker ready'), 20_000, 'worker ready');
   return {
     roles: set,
     register,
@@ -130,8 +125,8 @@ describe('faults: worker ⇄ gateway link', () => {
       if (n === 30) {
         // Reset: both ends see the link die at once; reconnects are refused for a while.
         t.proxy.setMode('reset');
-        await t.worker.waitForLog(msgIs('link to gateway lost'), 10_000, 'the link loss');
-        await t.worker.waitForLog(msgIs('cannot connect to gateway'), 10_000, 'a refused reconnect');
+        await t.worker.waitForLog(msgStartsWith('link to gateway lost'), 10_000, 'the link loss');
+        await t.worker.waitForLog(msgStartsWith('cannot connect to gateway'), 10_000, 'a refused reconnect');
         lostLogs++;
         t.proxy.setMode('pass');
       }
@@ -160,14 +155,14 @@ describe('faults: worker ⇄ gateway link', () => {
   it('a worker that reaches another gateway at a dialled address refuses the link, logging both ids', async () => {
     const t = await topology();
     // A second gateway; the proxy (where the first is announced) now leads to it.
-    const registerAddress = String((await t.register.waitForLog(msgIs('register listening')))['address']);
+    const registerAddress = String((await t.register.waitForLog(msgStartsWith('register listening')))['address']);
     const other = t.roles.start('gateway2', 'gateway', {
       secret: SECRET,
       links: LINKS,
       logLevel: LOG_LEVEL,
       gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    const otherStarted = await other.waitForLog(msgIs('gateway started'));
+    const otherStarted = await other.waitForLog(msgStartsWith('gateway started'));
     const otherId = String(otherStarted.gatewayId);
     t.proxy.retarget(otherStarted['internal'] as { host: string; port: number });
     t.proxy.setMode('reset');

@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs, type WsClient } from '../helpers/clients.js';
 import { freePorts, type LogLine } from '../helpers/cluster.js';
+import { msgStartsWith } from '../helpers/log-follower.js';
 import { RoleSet, type RoleProcess } from './roles.js';
 
 const SECRET = 'faults-test-secret-0123456789';
@@ -18,10 +19,6 @@ afterEach(async () => {
   roles = null;
 });
 
-const msgIs =
-  (text: string) =>
-  (l: LogLine): boolean =>
-    typeof l.msg === 'string' && l.msg.startsWith(text);
 const linkTrouble = (l: LogLine): boolean =>
   typeof l.msg === 'string' && /link to gateway lost|internal link closed|gateway given up|gateway no longer listed/.test(l.msg);
 
@@ -35,17 +32,17 @@ describe('faults: registers', () => {
     set.writeFile('echo.mjs', ECHO);
     // Port 0 everywhere, read back; the restarted register binds the first one's port again.
     const register = startRegister(set, 'register', '127.0.0.1:0');
-    const registerAddress = String((await register.waitForLog(msgIs('register listening')))['address']);
+    const registerAddress = String((await register.waitForLog(msgStartsWith('register listening')))['address']);
     const gateway = set.start('gateway', 'gateway', {
       secret: SECRET,
       links: LINKS,
       gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    const wsUrl = ((await gateway.waitForLog(msgIs('gateway started')))['listeners'] as string[])[0] ?? '';
+    const wsUrl = ((await gateway.waitForLog(msgStartsWith('gateway started')))['listeners'] as string[])[0] ?? '';
     const workers = [0, 1].map((i) =>
       set.start(`worker${i}`, 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } }),
     );
-    await Promise.all(workers.map((w) => w.waitForLog(msgIs('worker ready'))));
+    await Promise.all(workers.map((w) => w.waitForLog(msgStartsWith('worker ready'))));
 
     // 20 clients, each sending a numbered message every 20 ms and counting echoes.
     const load = await Promise.all(
@@ -74,9 +71,11 @@ describe('faults: registers', () => {
     const during = Math.max(...load.map((c) => c.state.echoed.length)) + 20;
     await echoedAtLeast(during, 'traffic while the register is down');
     const again = startRegister(set, 'register-again', registerAddress);
-    await again.waitForLog(msgIs('register listening'));
-    await gateway.waitForLog(msgIs(`connected to register ${registerAddress} again`), 15_000, 'the gateway to reconnect');
-    await Promise.all(workers.map((w) => w.waitForLog(msgIs(`connected to register ${registerAddress} again`), 15_000, 'the worker to reconnect')));
+    await again.waitForLog(msgStartsWith('register listening'));
+    await gateway.waitForLog(msgStartsWith(`connected to register ${registerAddress} again`), 15_000, 'the gateway to reconnect');
+    await Promise.all(
+      workers.map((w) => w.waitForLog(msgStartsWith(`connected to register ${registerAddress} again`), 15_000, 'the worker to reconnect')),
+    );
     await echoedAtLeast(during + 20, 'traffic after the register is back');
     for (const c of load) clearInterval(c.timer);
     const sentTotal = load.map((c) => c.state.sent);
@@ -98,16 +97,16 @@ describe('faults: registers', () => {
     const registerAddress = `127.0.0.1:${registerPort}`;
     set.writeFile('echo.mjs', ECHO);
     const worker = set.start('worker', 'worker', { secret: SECRET, links: LINKS, worker: { handler: './echo.mjs', registers: [registerAddress] } });
-    await worker.waitForLog(msgIs('cannot connect to register'), 15_000, 'the first failure');
+    await worker.waitForLog(msgStartsWith('cannot connect to register'), 15_000, 'the first failure');
     const register = startRegister(set, 'register', registerAddress);
-    await register.waitForLog(msgIs('register listening'));
+    await register.waitForLog(msgStartsWith('register listening'));
     const gateway = set.start('gateway', 'gateway', {
       secret: SECRET,
       links: LINKS,
       gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0', registers: [registerAddress] },
     });
-    const wsUrl = ((await gateway.waitForLog(msgIs('gateway started')))['listeners'] as string[])[0] ?? '';
-    await worker.waitForLog(msgIs('worker ready'), 30_000, 'worker ready');
+    const wsUrl = ((await gateway.waitForLog(msgStartsWith('gateway started')))['listeners'] as string[])[0] ?? '';
+    await worker.waitForLog(msgStartsWith('worker ready'), 30_000, 'worker ready');
     const ws = await connectWs(wsUrl);
     clients.push(ws);
     ws.send('hello');
@@ -119,7 +118,7 @@ describe('faults: registers', () => {
     const set = (roles = new RoleSet());
     set.writeFile('echo.mjs', ECHO);
     const register = startRegister(set, 'register', '127.0.0.1:0');
-    const registerAddress = String((await register.waitForLog(msgIs('register listening')))['address']);
+    const registerAddress = String((await register.waitForLog(msgStartsWith('register listening')))['address']);
     const worker = set.start('worker', 'worker', {
       secret: 'another-secret-0123456789',
       links: LINKS,

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { CLI, runCli } from './cli.js';
 import { LogFollower, type LogLine } from './log-follower.js';
 
 /**
@@ -15,7 +16,7 @@ import { LogFollower, type LogLine } from './log-follower.js';
  * no port is reserved and released before the CLI binds it.
  */
 
-export const CLI = resolve(import.meta.dirname, '../../bin/gateworker.js');
+export { CLI } from './cli.js';
 
 export type { LogLine };
 
@@ -177,22 +178,11 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     throw err;
   }
   const gateway0 = addresses.gateways.find((g) => g.index === 0);
-  const cli = (args: string[], timeoutMs = 60_000) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
-      const p = spawn(process.execPath, [CLI, ...args, '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      let err = '';
-      p.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
-      p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
-      const timer = setTimeout(() => {
-        p.kill('SIGKILL');
-        rej(new Error(`gateworker ${args.join(' ')} timed out`));
-      }, timeoutMs);
-      p.once('exit', (code) => {
-        clearTimeout(timer);
-        res({ code, stdout: out, stderr: err });
-      });
-    });
+  const cli = async (args: string[], timeoutMs = 60_000) => {
+    const r = await runCli([...args, '-c', configFile], { env, timeoutMs });
+    if (r.timedOut) throw new Error(`gateworker ${args.join(' ')} timed out`);
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
   return {
     dir,
     configFile,

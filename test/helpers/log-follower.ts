@@ -21,6 +21,12 @@ export function eachLine(stream: Readable, each: (text: string) => void): void {
     .on('error', () => {});
 }
 
+/** A matcher for `waitFor`: the line's message starts with `text`. */
+export const msgStartsWith =
+  (text: string) =>
+  (line: LogLine): boolean =>
+    typeof line.msg === 'string' && line.msg.startsWith(text);
+
 export function parseLogLine(text: string): LogLine {
   try {
     return JSON.parse(text) as LogLine;
