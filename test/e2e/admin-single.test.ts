@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseExposition, sum } from '../helpers/admin.js';
 import { CLI } from '../helpers/cluster.js';
+import { cliEnv } from '../helpers/cli.js';
 
 let proc: ChildProcess | null = null;
 let dir: string | null = null;
@@ -24,8 +25,7 @@ afterEach(async () => {
 /** Runs a CLI command; resolves with the admin URL from its log, or the exit code and stderr if it exits first. */
 function run(args: string[]): Promise<{ admin: string } | { code: number | null; stderr: string }> {
   dir = mkdtempSync(join(tmpdir(), 'gw-admin-'));
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
-  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  const env = cliEnv(dir);
   const p = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc = p;
   return new Promise((resolve) => {

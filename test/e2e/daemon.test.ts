@@ -4,14 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, processAlive, runCli } from '../helpers/cli.js';
+import { CLI, cliEnv, processAlive, runCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/wait.js';
 
 /** `gateworker start -d`: detached, logging to a file that SIGUSR2 reopens; status, reload, logs and stop work against it. */
 
 const dir = mkdtempSync(join(tmpdir(), 'gw-daemon-'));
-const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: join(dir, 'run') };
-for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+const env = cliEnv(join(dir, 'run'));
 const pids = new Set<number>();
 
 afterAll(() => {

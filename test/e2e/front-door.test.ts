@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cluster.js';
 import { createNetns } from '../helpers/netns.js';
+import { cliEnv } from '../helpers/cli.js';
 
 /**
  * The README's first command: `npx gateworker start` with no config serves an echo handler on
@@ -31,8 +32,7 @@ describe('the front door: `npx gateworker start` with no config', () => {
   it('serves the echo default on ws://127.0.0.1:7272/ and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-default-'));
     const netns = createNetns('gw-frontdoor');
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
-    for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+    const env = cliEnv(dir);
     let url = 'ws://127.0.0.1:7272/';
     if (netns === null) {
       // No network namespace: every address on port 0; the banner names the bound URL.

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectLine, connectWs } from '../helpers/clients.js';
-import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { runCli } from '../helpers/cli.js';
 import { OPS_HANDLER, RpcClient } from '../helpers/rpc.js';
 
 // Per-client order, failing handlers, bad client input, a worker with the wrong secret, and a
@@ -94,21 +94,12 @@ describe('robustness', () => {
 
   it('refuses a worker with the wrong secret: it exits 1 with a clear error; the register logs it', async () => {
     const env = { ...cluster.env };
-    const worker = spawn(
-      process.execPath,
-      [CLI, 'worker', '--handler', `${cluster.dir}/handler.mjs`, '--registers', cluster.registerAddress, '--secret', 'wrong', '--log-level', 'info'],
-      {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+    const worker = await runCli(
+      ['worker', '--handler', `${cluster.dir}/handler.mjs`, '--registers', cluster.registerAddress, '--secret', 'wrong', '--log-level', 'info'],
+      { env, timeoutMs: 25_000 },
     );
-    let output = '';
-    worker.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    worker.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => worker.kill('SIGKILL'), 25_000);
-      worker.once('exit', (c) => (clearTimeout(timer), resolve(c)));
-    });
+    const code = worker.code;
+    const output = worker.stdout + worker.stderr;
     expect(code).toBe(1);
     expect(output).toMatch(/auth/i);
     const line = await cluster.waitForLog((l) => l.role === 'register' && /auth/i.test(JSON.stringify(l)));

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectWs } from '../helpers/clients.js';
-import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { startCluster, type Cluster } from '../helpers/cluster.js';
+import { cliEnv, runCli } from '../helpers/cli.js';
 
 /**
  * Issue 9 item 7: children get their configuration over IPC, never in the environment, so neither
@@ -64,16 +64,8 @@ describe('secrets stay secret', () => {
 
   it('`--secret` on the command line warns that other users can see it; a weak secret off loopback exits 2 naming the key', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-secret-cli-'));
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
-    for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
-    const run = (args: string[]) =>
-      new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [CLI, ...args], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
-        let stderr = '';
-        p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-        const timer = setTimeout(() => p.kill('SIGKILL'), 20_000);
-        p.once('exit', (code) => (clearTimeout(timer), resolve({ code, stderr })));
-      });
+    const env = cliEnv(dir);
+    const run = (args: string[]) => runCli(args, { cwd: dir, env });
     try {
       const warned = await run(['stop', '--secret', 'a-long-enough-secret-1234']);
       expect(warned.stderr).toContain('--secret is visible to other users');

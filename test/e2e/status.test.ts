@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { childPids } from '../helpers/admin.js';
 import { connectWs, type WsClient } from '../helpers/clients.js';
 import { CLI, startCluster, type Cluster } from '../helpers/cluster.js';
+import { runCli } from '../helpers/cli.js';
 import { eventually } from '../helpers/wait.js';
 
 const ECHO = `export default { onMessage(client, message) { client.send(message); } };`;
@@ -102,15 +103,7 @@ describe('gateworker status', () => {
       const file = join(dir, 'gateworker.yaml');
       writeFileSync(file, 'register: { listen: 127.0.0.1:0 }\n'); // nothing binds it: no cluster runs
       const started = Date.now();
-      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const p = spawn(process.execPath, [CLI, 'status', '-c', file], {
-          env: { ...process.env, GATEWORKER_RUN_DIR: dir },
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        let stderr = '';
-        p.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-        p.once('exit', (code) => resolve({ code, stderr }));
-      });
+      const r = await runCli(['status', '-c', file], { env: { ...process.env, GATEWORKER_RUN_DIR: dir } });
       console.log(`status with no cluster answered in ${Date.now() - started} ms`);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`no cluster running for ${file}`);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CLI } from '../helpers/cluster.js';
 import { LogFollower, type LogLine } from '../helpers/log-follower.js';
+import { cliEnv } from '../helpers/cli.js';
 
 /**
  * Role processes started one by one through the CLI (`gateworker register|gateway|worker -c
@@ -35,8 +36,7 @@ export class RoleSet {
 
   start(name: string, role: 'register' | 'gateway' | 'worker', config: Record<string, unknown>, extraArgs: string[] = []): RoleProcess {
     const file = this.writeFile(`${name}.yaml`, stringify(config));
-    const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: join(this.dir, `run-${name}`) };
-    for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+    const env = cliEnv(join(this.dir, `run-${name}`));
     const child = spawn(process.execPath, [CLI, role, '-c', file, ...extraArgs], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const log = new LogFollower(child, name);
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>

@@ -40,6 +40,18 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
   });
 }
 
+/**
+ * The environment for a gateworker command a test starts: this process's, without any inherited
+ * GATEWORKER_* variable (the test's config file is the whole config), with GATEWORKER_RUN_DIR set
+ * (the control socket and pid files stay in the test's own directory).
+ */
+export function cliEnv(runDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_')) delete env[k];
+  env['GATEWORKER_RUN_DIR'] = runDir;
+  return env;
+}
+
 /** Whether a process with this pid exists (signal 0 checks without sending anything). */
 export function processAlive(pid: number): boolean {
   try {

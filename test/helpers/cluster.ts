@@ -4,7 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CLI, runCli } from './cli.js';
+import { CLI, cliEnv, runCli } from './cli.js';
 import { LogFollower, type LogLine } from './log-follower.js';
 
 /**
@@ -135,8 +135,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   writeFileSync(configFile, stringify(config));
   writeFileSync(join(dir, 'handler.mjs'), options.handler);
   if (options.secretInFile === true) writeFileSync(join(dir, 'secret'), secret + '\n', { mode: 0o600 });
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
-  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  const env = cliEnv(dir);
   if (options.runDirInTempDir === false) delete env['GATEWORKER_RUN_DIR'];
   Object.assign(env, options.env);
 

@@ -8,6 +8,7 @@ import { connectWs, type WsClient } from './clients.js';
 import { CLI, type Cluster } from './cluster.js';
 import { eventually } from './wait.js';
 import { LogFollower, type LogLine } from './log-follower.js';
+import { cliEnv } from './cli.js';
 
 /** Shared pieces of the discovery end-to-end tests (etcd and ZooKeeper). */
 
@@ -58,8 +59,7 @@ export async function startStandaloneGateway(options: {
       gateway: { listen: [{ url: 'ws://127.0.0.1:0/' }], internal: '127.0.0.1:0' },
     }),
   );
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: dir };
-  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  const env = cliEnv(dir);
   const proc = spawn(process.execPath, [CLI, 'gateway', '-c', configFile], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const log = new LogFollower(proc, 'standalone gateway');
   const logs = log.lines;

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/cluster.js';
+import { cliEnv } from '../helpers/cli.js';
 
 // docs/several-machines.md's three-host example, with three network namespaces as the hosts
 // (joined by a bridge in a fourth): etcd on host A, `gateworker start` with two gateway processes
@@ -52,8 +53,7 @@ async function makeHosts(): Promise<void> {
 function startOn(ns: string, name: string, config: Record<string, unknown>): Promise<void> {
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, stringify(config));
-  const env: NodeJS.ProcessEnv = { ...process.env, GATEWORKER_RUN_DIR: join(dir, `run-${name}`) };
-  for (const k of Object.keys(env)) if (k.startsWith('GATEWORKER_') && k !== 'GATEWORKER_RUN_DIR') delete env[k];
+  const env = cliEnv(join(dir, `run-${name}`));
   const p = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, 'start', '-c', file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   procs.push(p);
   let out = '';
